@@ -1,0 +1,17 @@
+//! skafix: finds out why code changes do not reach Kubernetes pods under Skaffold, and fixes it.
+//!
+//! The library is the whole engine; the `skafix` binary is a thin CLI over it. Nothing here
+//! prints or exits: every entry point returns data (diagnostics, reports, fixed texts).
+
+pub mod diagnostic;
+pub mod dockerfile;
+pub mod fix;
+pub mod k8s;
+pub mod probe;
+pub mod project;
+pub mod report;
+pub mod rules;
+pub mod server;
+pub mod skaffold;
+pub mod source;
+pub mod yaml;

@@ -1,0 +1,1 @@
+//! skaffold (under construction).
