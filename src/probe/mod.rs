@@ -1,1 +1,238 @@
-//! probe (under construction).
+//! `skafix probe`: looks inside the running pods of a project's artifacts and reports what is
+//! really there (server mode, PID 1 and the signals it catches, tools, sync drift, restarts,
+//! interceptors) as PROBE diagnostics, plus an ordered "what to do now" per pod.
+//!
+//! Only read-only commands run in containers, always as argv lists (never a shell line built
+//! from project strings), each under a timeout, with bounded concurrency across pods. The
+//! library is async inside; [`run`] is the blocking entry point the CLI calls.
+
+mod cluster;
+mod conclude;
+mod facts;
+mod hash;
+mod procs;
+pub mod redact;
+mod servers;
+mod signals;
+mod transport;
+
+use crate::diagnostic::Diagnostic;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use cluster::ImageMatch;
+pub use facts::{ContainerFacts, DestAccess, FileDrift, ProcInfo, ToolPresence};
+pub use transport::{ExecOutcome, ExecOutput};
+
+/// What to probe and how to reach the cluster. Built by the CLI from flags and the project
+/// model; nothing here is read from the environment except what kubeconfig loading reads.
+#[derive(Debug, Clone)]
+pub struct ProbeRequest {
+    /// An explicit kubeconfig file (`--kubeconfig`); otherwise `$KUBECONFIG`, `~/.kube/config`,
+    /// then in-cluster configuration, like kubectl.
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (`--context`, or skaffold's `kubeContext`).
+    pub context: Option<String>,
+    /// The namespace (`-n`); otherwise the context's namespace, else `default`.
+    pub namespace: Option<String>,
+    /// A label selector (`--selector`) narrowing the pods considered.
+    pub selector: Option<String>,
+    /// Upper bound for one exec, from connect to exit status.
+    pub exec_timeout: Duration,
+    /// How many containers are probed at the same time.
+    pub concurrency: usize,
+    pub targets: Vec<ProbeTarget>,
+}
+
+impl ProbeRequest {
+    pub fn new(targets: Vec<ProbeTarget>) -> Self {
+        ProbeRequest {
+            kubeconfig: None,
+            context: None,
+            namespace: None,
+            selector: None,
+            exec_timeout: Duration::from_secs(20),
+            concurrency: 4,
+            targets,
+        }
+    }
+}
+
+/// One artifact of the (profile-resolved) Skaffold config.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeTarget {
+    /// The artifact's image name without tag or digest (`app`, `registry.io/team/app`).
+    pub image: String,
+    /// The tag Skaffold last built for this artifact, when known; pods whose image string
+    /// differs from it are not synced by Skaffold.
+    pub expected_image: Option<String>,
+    /// The skaffold.yaml the artifact comes from; diagnostics are reported against it.
+    pub config_path: PathBuf,
+    /// The artifact's build context on this machine, for content hashes of synced files.
+    pub context_dir: PathBuf,
+    /// `sync.manual` rules.
+    pub sync_rules: Vec<SyncRule>,
+    /// Container directories files are synced to (manual, inferred or auto); used for the
+    /// writability check. Relative entries are taken against the container's working dir.
+    pub sync_dests: Vec<String>,
+    /// Container sync hooks (`before`/`after`), each an argv list.
+    pub hooks: Vec<Vec<String>>,
+}
+
+/// A `sync.manual` rule: `src` is a doublestar glob relative to the context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRule {
+    pub src: String,
+    pub dest: String,
+    pub strip: String,
+}
+
+/// The probe's result: diagnostics plus per-container facts and next steps.
+#[derive(Debug, Clone)]
+pub struct ProbeReport {
+    pub namespace: String,
+    pub diagnostics: Vec<Diagnostic>,
+    pub pods: Vec<PodReport>,
+    /// Containers whose processes could be listed. When zero, nothing could be probed and
+    /// the CLI exits 2.
+    pub probed: usize,
+}
+
+impl ProbeReport {
+    pub fn nothing_probed(&self) -> bool {
+        self.probed == 0
+    }
+}
+
+/// One probed container and what the user should do now, in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct PodReport {
+    pub pod: String,
+    pub container: String,
+    pub image: String,
+    /// The artifact image this container was matched to.
+    pub artifact: String,
+    pub facts: ContainerFacts,
+    pub steps: Vec<String>,
+}
+
+/// Failures that stop the whole probe. Problems with one pod or container are diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeError {
+    /// No kubeconfig could be loaded and no in-cluster configuration exists.
+    NoConfig(String),
+    /// The API server could not be reached.
+    Unreachable(String),
+    /// RBAC refused a call; `needed` names the verbs and resources the user needs.
+    Forbidden { message: String, needed: String },
+    /// Any other API or runtime failure.
+    Other(String),
+}
+
+impl std::fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProbeError::NoConfig(m) => write!(
+                f,
+                "no Kubernetes configuration: {m} (set --kubeconfig, KUBECONFIG or ~/.kube/config)"
+            ),
+            ProbeError::Unreachable(m) => write!(f, "the cluster cannot be reached: {m}"),
+            ProbeError::Forbidden { message, needed } => {
+                write!(f, "forbidden by RBAC: {message}; the probe needs {needed}")
+            }
+            ProbeError::Other(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for ProbeError {}
+
+/// The verbs the probe needs, named in RBAC errors.
+pub const NEEDED_VERBS: &str =
+    "list and get on pods, and get and create on pods/exec (create is required from Kubernetes 1.35)";
+
+/// Runs the probe to completion on its own tokio runtime. Blocking; for synchronous callers.
+pub fn run(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ProbeError::Other(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(run_async(req))
+}
+
+/// The async form of [`run`], for callers that already have a runtime.
+pub async fn run_async(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
+    let (client, default_ns) = cluster::connect(req).await?;
+    let namespace = req.namespace.clone().unwrap_or(default_ns);
+    let pods = cluster::list_pods(&client, &namespace, req.selector.as_deref()).await?;
+    let exec = transport::KubeExec::new(client.clone(), &namespace, req.exec_timeout);
+    probe_pods(&exec, &namespace, &pods, req).await
+}
+
+/// Everything after listing the pods; generic over the exec transport so it can be driven by
+/// a scripted executor in unit tests.
+pub(crate) async fn probe_pods<E: transport::Exec + Sync>(
+    exec: &E,
+    namespace: &str,
+    pods: &[k8s_openapi::api::core::v1::Pod],
+    req: &ProbeRequest,
+) -> Result<ProbeReport, ProbeError> {
+    use futures::stream::{self, StreamExt};
+
+    let mut diagnostics = Vec::new();
+    let mut jobs = Vec::new();
+    for target in &req.targets {
+        let selection = cluster::select(pods, target);
+        if selection.matches.is_empty() {
+            diagnostics.push(conclude::no_pods(
+                target,
+                namespace,
+                req.selector.as_deref(),
+                &selection,
+            ));
+        }
+        for m in selection.matches {
+            jobs.push((target, m));
+        }
+    }
+
+    let concurrency = req.concurrency.max(1);
+    let mut results: Vec<(usize, PodReport, Vec<Diagnostic>, bool)> =
+        stream::iter(jobs.iter().enumerate())
+            .map(|(i, (target, m))| async move {
+                let facts = facts::gather(exec, m, target).await;
+                let probed = facts.processes_listed();
+                let (diags, steps) = conclude::conclude(target, m, &facts, namespace);
+                let report = PodReport {
+                    pod: m.pod.clone(),
+                    container: m.container.clone(),
+                    image: m.image.clone(),
+                    artifact: target.image.clone(),
+                    facts,
+                    steps,
+                };
+                (i, report, diags, probed)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+    results.sort_by_key(|r| r.0);
+
+    let mut reports = Vec::new();
+    let mut probed = 0;
+    for (_, report, diags, ok) in results {
+        diagnostics.extend(diags);
+        if ok {
+            probed += 1;
+        }
+        reports.push(report);
+    }
+    Ok(ProbeReport {
+        namespace: namespace.to_string(),
+        diagnostics,
+        pods: reports,
+        probed,
+    })
+}

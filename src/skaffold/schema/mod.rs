@@ -1,0 +1,1 @@
+//! Skaffold schema tables (under construction).
