@@ -3,9 +3,11 @@
 //! The library is the whole engine; the `skafix` binary is a thin CLI over it. Nothing here
 //! prints or exits: every entry point returns data (diagnostics, reports, fixed texts).
 
+pub mod config;
 pub mod diagnostic;
 pub mod dockerfile;
 pub mod fix;
+pub mod image;
 pub mod k8s;
 pub mod probe;
 pub mod project;

@@ -1,1 +1,497 @@
-fn main() {}
+//! The `skafix` command line: parses arguments, makes one engine call, post-processes the
+//! findings (inline suppressions, then `skafix.toml` and the selection flags), renders them
+//! and maps the outcome to an exit code. All printing and exiting happens here.
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use skafix::config::{apply_suppressions, ConfigError, Resolver, RuleSelection};
+use skafix::diagnostic::Severity;
+use skafix::report::{self, Format, RenderOptions, Report};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const CHECK_EXAMPLES: &str = "Examples:
+  skafix check                       check every skaffold*.yaml under the current directory
+  skafix check services/api -p dev   check one project with the `dev` profile active
+  skafix check --format sarif --output-file skafix.sarif
+  skafix check --select SYNC,RELOAD --ignore SYNC004";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "skafix",
+    version,
+    about = "Finds out why code changes do not reach Kubernetes pods under Skaffold, and fixes it",
+    after_help = "Examples:\n  skafix check\n  skafix fix --diff\n  skafix rule SCHEMA001\n\nExit codes: 0 no warning or error, 1 warnings or errors found, 2 usage, config or internal error."
+)]
+struct Cli {
+    /// When to use colours: auto (a terminal and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+    /// Print findings only: no summary line.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check Skaffold projects and report findings.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+    /// Apply the fixes of findings (safe ones; unsafe ones with --unsafe-fixes).
+    #[command(after_help = "Examples:\n  skafix fix --diff            show what would change, write nothing\n  skafix fix --unsafe-fixes    also apply fixes that may change behaviour")]
+    Fix(FixArgs),
+    /// Inspect the pods of a running `skaffold dev` session (read-only).
+    #[command(after_help = "Examples:\n  skafix probe --context kind-dev -n shop\n  skafix probe --selector app=api -p dev")]
+    Probe(ProbeArgs),
+    /// Explain one rule: what it finds, why, examples, fix safety.
+    #[command(after_help = "Examples:\n  skafix rule SCHEMA001\n  skafix rule SCHEMA001 --format json")]
+    Rule(RuleArgs),
+    /// List every rule: code, name, severity, fix.
+    #[command(after_help = "Examples:\n  skafix rules\n  skafix rules --format json")]
+    Rules(RulesArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  skafix completions bash > /etc/bash_completion.d/skafix\n  skafix completions zsh > \"${fpath[1]}/_skafix\"\n  skafix completions fish > ~/.config/fish/completions/skafix.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+struct CommonArgs {
+    /// Activate profiles like Skaffold's -p (repeatable, or comma-separated; `-NAME` deactivates).
+    #[arg(short = 'p', long = "profile", value_name = "NAME", allow_hyphen_values = true)]
+    profiles: Vec<String>,
+    /// Output format (default: full; github when GITHUB_ACTIONS=true).
+    #[arg(long, value_enum)]
+    format: Option<OutputFormat>,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    output_file: Option<PathBuf>,
+    /// Exit 0 even when findings are reported (errors still exit 2).
+    #[arg(long, conflicts_with = "exit_non_zero_on_fix")]
+    exit_zero: bool,
+    /// Exit 1 when anything was fixed, even if nothing is left.
+    #[arg(long)]
+    exit_non_zero_on_fix: bool,
+    /// Use this config file for every checked file instead of the nearest skafix.toml.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Only these codes or prefixes (comma-separated), replacing the config's selection.
+    #[arg(long, value_name = "CODES", help_heading = "Rule selection")]
+    select: Option<Vec<String>>,
+    /// Also these codes or prefixes.
+    #[arg(long, value_name = "CODES", help_heading = "Rule selection")]
+    extend_select: Vec<String>,
+    /// Not these codes or prefixes.
+    #[arg(long, value_name = "CODES", help_heading = "Rule selection")]
+    ignore: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Files or directories to check (default: the current directory).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct FixArgs {
+    /// Files or directories to fix (default: the current directory).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Print a unified diff of the fixes and write nothing.
+    #[arg(long)]
+    diff: bool,
+    /// Also apply fixes marked unsafe.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct ProbeArgs {
+    /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// Namespace of the pods.
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    namespace: Option<String>,
+    /// Label selector of the pods, e.g. app=api.
+    #[arg(long, value_name = "SELECTOR")]
+    selector: Option<String>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct RuleArgs {
+    /// The rule's code, e.g. SCHEMA001.
+    code: String,
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    format: DocFormat,
+}
+
+#[derive(Args, Debug)]
+struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    format: DocFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum DocFormat {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    Full,
+    Concise,
+    Json,
+    JsonLines,
+    Sarif,
+    Github,
+    Gitlab,
+    Junit,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Format {
+        match format {
+            OutputFormat::Full => Format::Full,
+            OutputFormat::Concise => Format::Concise,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::JsonLines => Format::JsonLines,
+            OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Github => Format::Github,
+            OutputFormat::Gitlab => Format::Gitlab,
+            OutputFormat::Junit => Format::Junit,
+        }
+    }
+}
+
+/// What ends a run early with exit code 2.
+#[derive(Debug)]
+struct CliError(String);
+
+impl From<ConfigError> for CliError {
+    fn from(err: ConfigError) -> Self {
+        CliError(err.to_string())
+    }
+}
+
+const EXIT_CLEAN: u8 = 0;
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(err),
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(CliError(message)) => {
+            let _ = writeln!(std::io::stderr(), "skafix: error: {message}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Help and version go to stdout with 0; usage errors to stderr with 2, worded like our own
+/// errors.
+fn clap_exit(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            ExitCode::from(EXIT_CLEAN)
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = write!(std::io::stderr(), "{}", err.render());
+            ExitCode::from(EXIT_ERROR)
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let text = rendered.strip_prefix("error: ").unwrap_or(&rendered);
+            let _ = write!(std::io::stderr(), "skafix: error: {text}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, CliError> {
+    let color = use_color(cli.color);
+    match cli.command {
+        Command::Check(args) => check(&args, color, cli.quiet),
+        Command::Fix(args) => fix(&args),
+        Command::Probe(args) => probe(&args),
+        Command::Rule(args) => rule(&args),
+        Command::Rules(args) => rules(&args),
+        Command::Completions { shell } => {
+            let shell = match shell {
+                CompletionShell::Bash => clap_complete::Shell::Bash,
+                CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                CompletionShell::Fish => clap_complete::Shell::Fish,
+            };
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "skafix", &mut script);
+            write_stdout(&String::from_utf8_lossy(&script))?;
+            Ok(EXIT_CLEAN)
+        }
+    }
+}
+
+/// `--color auto` means colour on a terminal unless NO_COLOR is set to something non-empty
+/// (no-color.org); an explicit `--color always` wins over NO_COLOR.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            !no_color && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// The format asked for, or github inside GitHub Actions, or full.
+fn output_format(common: &CommonArgs) -> Format {
+    match common.format {
+        Some(format) => format.into(),
+        None if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") => Format::Github,
+        None => Format::Full,
+    }
+}
+
+/// `-p a,b -p c` as the engine takes it: one entry per profile.
+fn split_profiles(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn check(args: &CheckArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
+    let common = &args.common;
+    let cwd = std::env::current_dir()
+        .map_err(|err| CliError(format!("cannot read the working directory: {err}")))?;
+    let selection = RuleSelection::from_flags(
+        common.select.as_deref(),
+        &common.extend_select,
+        &common.ignore,
+    )?;
+    let mut resolver = Resolver::new(&cwd, common.config.as_deref(), selection)?;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    // Load the configs of the checked paths first, so a broken config is an error even when
+    // there are no findings to filter.
+    for path in &paths {
+        resolver.config_for(path)?;
+    }
+    let options = skafix::project::CheckOptions {
+        paths: args.paths.clone(),
+        profiles: split_profiles(&common.profiles),
+        ..Default::default()
+    };
+    let outcome = skafix::project::check(&options).map_err(|err| CliError(err.to_string()))?;
+    let diagnostics = apply_suppressions(outcome.diagnostics, &outcome.sources);
+    let mut diagnostics = resolver.apply(diagnostics)?;
+    report::sort_diagnostics(&mut diagnostics);
+    let format = output_format(common);
+    let writes_file = common.output_file.is_some();
+    let options = RenderOptions {
+        color: color && !writes_file,
+        summary: !quiet,
+        width: terminal_width(),
+    };
+    let text = report::render(
+        format,
+        &Report {
+            diagnostics: &diagnostics,
+            sources: &outcome.sources,
+            files_checked: outcome.files_checked,
+        },
+        &options,
+    );
+    emit(&text, common.output_file.as_deref())?;
+    let failing = diagnostics
+        .iter()
+        .any(|d| matches!(d.severity, Severity::Warning | Severity::Error));
+    Ok(if failing && !common.exit_zero {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+/// `skafix fix` goes through here once the fix engine lands.
+fn fix(args: &FixArgs) -> Result<u8, CliError> {
+    let _ = (args.diff, args.unsafe_fixes, &args.paths, &args.common);
+    Err(CliError(
+        "`skafix fix` is not available in this build yet".to_string(),
+    ))
+}
+
+/// `skafix probe` goes through here once the probe lands.
+fn probe(args: &ProbeArgs) -> Result<u8, CliError> {
+    let _ = (
+        &args.kubeconfig,
+        &args.context,
+        &args.namespace,
+        &args.selector,
+        &args.common,
+    );
+    Err(CliError(
+        "`skafix probe` is not available in this build yet".to_string(),
+    ))
+}
+
+fn all_rules() -> Vec<&'static skafix::rules::Rule> {
+    let mut rules: Vec<&'static skafix::rules::Rule> = skafix::rules::all().to_vec();
+    for rule in skafix::config::suppression::RULES {
+        if !rules.iter().any(|r| r.code == rule.code) {
+            rules.push(rule);
+        }
+    }
+    rules.sort_by_key(|r| r.code);
+    rules
+}
+
+fn find_rule(code: &str) -> Option<&'static skafix::rules::Rule> {
+    all_rules()
+        .into_iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+fn fix_label(fix: skafix::rules::FixAvailability) -> &'static str {
+    use skafix::diagnostic::Applicability::{DisplayOnly, Safe, Unsafe};
+    use skafix::rules::FixAvailability::{Always, None, Sometimes};
+    match fix {
+        None => "none",
+        Sometimes(Safe) | Always(Safe) => "safe",
+        Sometimes(Unsafe) | Always(Unsafe) => "unsafe",
+        Sometimes(DisplayOnly) | Always(DisplayOnly) => "display-only",
+    }
+}
+
+fn rule_json(rule: &skafix::rules::Rule) -> serde_json::Value {
+    serde_json::json!({
+        "code": rule.code,
+        "name": rule.name,
+        "severity": rule.severity.as_str(),
+        "fix": fix_label(rule.fix),
+        "summary": rule.summary,
+        "doc": rule.doc,
+    })
+}
+
+fn rule(args: &RuleArgs) -> Result<u8, CliError> {
+    let Some(rule) = find_rule(&args.code) else {
+        return Err(CliError(format!(
+            "unknown rule code `{}` (`skafix rules` lists every rule)",
+            args.code
+        )));
+    };
+    let text = match args.format {
+        DocFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&rule_json(rule)).unwrap_or_default()
+        ),
+        DocFormat::Text => {
+            let mut doc = rule.doc.trim_end().to_string();
+            if doc.is_empty() {
+                doc = format!("# {}: {}\n\n{}", rule.code, rule.name, rule.summary);
+            }
+            doc.push('\n');
+            doc
+        }
+    };
+    write_stdout(&text)?;
+    Ok(EXIT_CLEAN)
+}
+
+fn rules(args: &RulesArgs) -> Result<u8, CliError> {
+    let rules = all_rules();
+    let text = match args.format {
+        DocFormat::Json => {
+            let list: Vec<serde_json::Value> = rules.iter().map(|r| rule_json(r)).collect();
+            format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
+        }
+        DocFormat::Text => {
+            let name_width = rules.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+            let mut text = format!(
+                "{:<10} {:<name_width$} {:<8} {:<12} SUMMARY\n",
+                "CODE", "NAME", "SEVERITY", "FIX"
+            );
+            for rule in &rules {
+                text.push_str(&format!(
+                    "{:<10} {:<name_width$} {:<8} {:<12} {}\n",
+                    rule.code,
+                    rule.name,
+                    rule.severity.as_str(),
+                    fix_label(rule.fix),
+                    rule.summary
+                ));
+            }
+            text
+        }
+    };
+    write_stdout(&text)?;
+    Ok(EXIT_CLEAN)
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|w: &usize| *w >= 40)
+        .unwrap_or(100)
+}
+
+fn emit(text: &str, output_file: Option<&Path>) -> Result<(), CliError> {
+    match output_file {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|err| CliError(format!("cannot write {}: {err}", path.display()))),
+        None => write_stdout(text),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`skafix check | head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(CliError(format!("cannot write output: {err}"))),
+    }
+}

@@ -1,27 +1,22 @@
 //! Project discovery and loading: finds skaffold configs, follows `requires`, applies profiles,
 //! resolves each artifact's Dockerfile and the manifests it deploys, and runs the rules.
+//!
+//! Paths inside a config are resolved against the config file's directory: that is where
+//! Skaffold resolves them for imported configs, and where developers run `skaffold dev` for the
+//! root config (Skaffold resolves the root config against the working directory).
 
-use crate::source::SourceFile;
-use crate::yaml;
-use std::sync::Arc;
+mod discover;
+mod load;
+mod pipeline;
 
-/// One skaffold config file with its raw YAML documents.
-#[derive(Debug)]
-pub struct ConfigFile {
-    pub source: Arc<SourceFile>,
-    pub documents: Vec<yaml::Document>,
-}
-
-/// One effective pipeline: a config with the profiles of one evaluation applied.
-#[derive(Debug)]
-pub struct Pipeline {
-    /// None for the base pipeline, else the profile evaluated.
-    pub profile: Option<String>,
-}
+pub use load::{ConfigDoc, ConfigFile, Project};
+pub use pipeline::{ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile, Pipeline};
 
 use crate::diagnostic::Diagnostic;
+use crate::source::SourceFile;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What `skafix check` is asked to do.
 #[derive(Debug, Clone, Default)]
@@ -62,6 +57,35 @@ impl std::error::Error for EngineError {}
 
 /// Runs every rule over the projects under `options.paths`.
 pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
-    let _ = options;
-    Ok(CheckOutcome::default())
+    let roots = if options.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        options.paths.clone()
+    };
+    let found = discover::config_files(&roots)?;
+    let project = load::load(found);
+    if project.configs.is_empty() {
+        let reasons: Vec<String> = project
+            .load_diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.path.display(), d.message))
+            .collect();
+        return Err(EngineError {
+            message: if reasons.is_empty() {
+                "no skaffold configuration could be read".to_string()
+            } else {
+                format!("nothing could be checked:\n  {}", reasons.join("\n  "))
+            },
+        });
+    }
+    let diagnostics = pipeline::run_rules(&project, options);
+    Ok(CheckOutcome {
+        files_checked: project.configs.len(),
+        sources: project
+            .sources()
+            .iter()
+            .map(|f| (f.path.clone(), f.clone()))
+            .collect(),
+        diagnostics,
+    })
 }

@@ -315,7 +315,7 @@ mod tests {
         let diags = diagnostics();
         let docker = position(&sources, &diags[0].path, diags[0].span);
         assert_eq!(docker.start, LineCol { line: 2, column: 1 });
-        assert_eq!(docker.end, LineCol { line: 3, column: 20 });
+        assert_eq!(docker.end, LineCol { line: 3, column: 19 });
         let yaml = position(&sources, &diags[1].path, diags[1].span);
         assert_eq!(yaml.start, LineCol { line: 6, column: 9 });
         assert_eq!(yaml.end, LineCol { line: 6, column: 14 });

@@ -4,6 +4,7 @@
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::project::{ConfigFile, Pipeline};
 
+
 /// Whether and how a rule can fix what it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixAvailability {
@@ -19,6 +20,8 @@ pub enum Check {
     ConfigFile(fn(&ConfigFile, &mut Vec<Diagnostic>)),
     /// Runs once per effective pipeline (the base config and each profile).
     Pipeline(fn(&Pipeline, &mut Vec<Diagnostic>)),
+    /// Emitted by the engine itself while loading (parse errors, missing files, ...).
+    Engine,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -55,4 +58,23 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code))
 }
 
-static ALL: &[&Rule] = &[];
+pub mod cache;
+pub mod hook;
+pub mod schema;
+pub mod sync;
+
+static ALL: &[&Rule] = &[
+    &schema::parse_error::RULE,
+    &schema::duplicate_key::RULE,
+    &schema::missing_file::RULE,
+    &schema::invalid_profile::RULE,
+    &schema::not_analysed::RULE,
+    &cache::template_no_value::RULE,
+    &cache::try_import_stable_tag::RULE,
+    &hook::command_is_string::RULE,
+    &sync::strip_not_prefix::RULE,
+    &sync::auto_unsupported::RULE,
+    &sync::synced_artifact_required::RULE,
+    &sync::artifact_not_deployed::RULE,
+    &sync::profile_drops_artifacts::RULE,
+];

@@ -6,6 +6,10 @@
 //! The public API in this file is the contract the rest of skafix codes against.
 
 mod parse;
+#[cfg(test)]
+mod tests;
+
+pub use parse::comment_spans;
 
 use crate::source::Span;
 
@@ -26,7 +30,10 @@ pub enum ScalarStyle {
 pub enum NodeValue {
     /// A scalar with its decoded text (a plain `null`, `~` or empty value is still a scalar
     /// here; see `Node::is_null`).
-    Scalar { value: String, style: ScalarStyle },
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+    },
     Mapping(Vec<Entry>),
     Sequence(Vec<NodeId>),
     /// `*name`: the node the anchor was set on.
@@ -76,12 +83,23 @@ pub struct YamlError {
 }
 
 /// Parse every document in `text`. A syntax error anywhere fails the whole file, as Skaffold does.
+///
+/// A text without documents (empty, or only comments) gives an empty list. A node with an
+/// anchor or tag is spanned without them (`&a !t x` spans `x`). An empty value that is not
+/// written at all (`key:`, `- `) is a plain empty scalar with a zero-length span right after its
+/// `:`/`-`/`?` indicator. Nesting deeper than [`MAX_NESTING_DEPTH`] is an error, so recursive
+/// walks over the tree cannot overflow the stack.
 pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
     parse::parse_documents(text)
 }
 
 /// How many nodes a walk that follows aliases may visit before it gives up (alias bombs).
 pub const DEFAULT_WALK_BUDGET: usize = 1_000_000;
+
+/// The deepest nesting of collections `parse` accepts. saphyr-parser already stops flow
+/// collections at 255 levels; block collections need our own limit. Real configuration files
+/// stay far below it.
+pub const MAX_NESTING_DEPTH: usize = 256;
 
 impl Document {
     pub fn node(&self, id: NodeId) -> &Node {
@@ -152,7 +170,8 @@ impl<'a> NodeRef<'a> {
                 value,
                 style: ScalarStyle::Plain,
             } => {
-                resolved.tag.is_none() && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+                resolved.tag.is_none()
+                    && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL")
             }
             _ => false,
         }
@@ -184,12 +203,9 @@ impl<'a> NodeRef<'a> {
             NodeValue::Mapping(entries) => entries,
             _ => &[],
         };
-        entries.iter().map(move |e| {
-            (
-                NodeRef { doc, id: e.key },
-                NodeRef { doc, id: e.value },
-            )
-        })
+        entries
+            .iter()
+            .map(move |e| (NodeRef { doc, id: e.key }, NodeRef { doc, id: e.value }))
     }
     /// Sequence items; empty for anything else.
     pub fn items(self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
@@ -206,7 +222,9 @@ impl<'a> NodeRef<'a> {
     }
     /// The (key, value) pair under a scalar key of a mapping.
     pub fn entry(self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
-        self.entries().filter(|(k, _)| k.as_str() == Some(key)).last()
+        self.entries()
+            .filter(|(k, _)| k.as_str() == Some(key))
+            .last()
     }
     /// Walk a path of mapping keys.
     pub fn path(self, keys: &[&str]) -> Option<NodeRef<'a>> {
@@ -220,14 +238,24 @@ impl<'a> NodeRef<'a> {
             NodeValue::Alias(_) => "an alias",
             NodeValue::Scalar { .. } if self.is_null() => "null",
             NodeValue::Scalar { .. } if self.as_bool().is_some() => "a boolean",
-            NodeValue::Scalar { value, style: ScalarStyle::Plain } if value.parse::<f64>().is_ok() => "a number",
+            NodeValue::Scalar {
+                value,
+                style: ScalarStyle::Plain,
+            } if value.parse::<f64>().is_ok() => "a number",
             NodeValue::Scalar { .. } => "a string",
         }
     }
-    /// Converts to JSON following aliases, visiting at most `budget` nodes (None past it).
+    /// Converts to JSON following aliases, visiting at most `budget` nodes (None past it, or
+    /// when aliases nest the value deeper than [`MAX_NESTING_DEPTH`]).
     /// Plain scalars are typed by the YAML 1.2 core schema.
     pub fn to_json(self, budget: &mut usize) -> Option<serde_json::Value> {
-        if *budget == 0 {
+        self.to_json_at_depth(budget, 0)
+    }
+
+    fn to_json_at_depth(self, budget: &mut usize, depth: usize) -> Option<serde_json::Value> {
+        // Each alias level can add the depth of its target, so nesting is bounded here as well
+        // as in the parser: the recursion must not overflow the stack.
+        if *budget == 0 || depth > MAX_NESTING_DEPTH {
             return None;
         }
         *budget -= 1;
@@ -238,15 +266,15 @@ impl<'a> NodeRef<'a> {
                 for (k, v) in node.entries() {
                     let key = match k.as_str() {
                         Some(s) => s.to_string(),
-                        None => k.to_json(budget)?.to_string(),
+                        None => k.to_json_at_depth(budget, depth + 1)?.to_string(),
                     };
-                    map.insert(key, v.to_json(budget)?);
+                    map.insert(key, v.to_json_at_depth(budget, depth + 1)?);
                 }
                 serde_json::Value::Object(map)
             }
             NodeValue::Sequence(_) => serde_json::Value::Array(
                 node.items()
-                    .map(|i| i.to_json(budget))
+                    .map(|i| i.to_json_at_depth(budget, depth + 1))
                     .collect::<Option<Vec<_>>>()?,
             ),
             NodeValue::Scalar { value, style } => {
@@ -260,7 +288,8 @@ impl<'a> NodeRef<'a> {
                     serde_json::Value::String(value.clone())
                 }
             }
-            NodeValue::Alias(_) => unreachable!("resolved"),
+            // `resolved()` never stops on an alias.
+            NodeValue::Alias(_) => return None,
         })
     }
 }

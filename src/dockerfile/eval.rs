@@ -1,0 +1,274 @@
+//! Build-state evaluation: replays a Dockerfile the way buildkit dispatches it to know, at
+//! every instruction, which variables are set and to what, and which WORKDIR and USER are in
+//! force. Values skafix cannot know (a base image's ENV, platform ARGs) are tracked as
+//! unknown rather than guessed.
+//!
+//! buildkit facts this follows (`dockerfile2llb/convert.go`): global ARGs are expanded in
+//! order with build-arg overrides (`buildMetaArgs`); the platform ARGs (BUILDPLATFORM,
+//! TARGETARCH, …) are predefined in the global scope; a stage ARG takes the build arg, else
+//! its expanded default, else the global value (`dispatchArg`); ARG and ENV both set the
+//! variable for later instructions; a stage built `FROM` an earlier stage starts from that
+//! stage's state (`dispatchState.init`); a relative WORKDIR is joined to the current one and
+//! cleaned (`system.NormalizeWorkdir`).
+
+use std::collections::HashMap;
+
+use super::expand::{expand_word, Expanded, Lookup};
+use super::ignore::clean_path;
+use super::{ArgDecl, Args, Dockerfile};
+
+/// The value of a variable in a build state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarValue {
+    Known(String),
+    /// Set, but to something skafix cannot know (platform ARGs, expansions of unknowns).
+    Unknown,
+}
+
+/// A WORKDIR or USER in force.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Setting {
+    /// The expanded value. `None` when it cannot be known, and for USER also when no USER
+    /// was set (the base image's user applies, root unless the image says otherwise).
+    /// WORKDIR defaults to `/` when never set (the base image may set another one).
+    pub value: Option<String>,
+    /// Index of the instruction that set it (possibly in a parent stage); `None` when it is
+    /// the base image's default.
+    pub set_by: Option<usize>,
+}
+
+/// Variables, WORKDIR and USER in force at one point of the build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildState {
+    vars: HashMap<String, VarValue>,
+    /// Names not set here may still come from the base image's ENV.
+    base_may_define: bool,
+    escape: char,
+    pub workdir: Setting,
+    pub user: Setting,
+}
+
+/// Platform arguments buildkit predefines in the global scope (`defaultArgs`).
+const PLATFORM_ARGS: [&str; 11] = [
+    "BUILDPLATFORM",
+    "BUILDOS",
+    "BUILDOSVERSION",
+    "BUILDARCH",
+    "BUILDVARIANT",
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETOSVERSION",
+    "TARGETARCH",
+    "TARGETVARIANT",
+    "TARGETSTAGE",
+];
+
+impl BuildState {
+    fn new(escape: char, base_may_define: bool) -> Self {
+        BuildState {
+            vars: HashMap::new(),
+            base_may_define,
+            escape,
+            workdir: Setting {
+                value: Some("/".into()),
+                set_by: None,
+            },
+            user: Setting::default(),
+        }
+    }
+
+    /// The value of a variable set in this Dockerfile (or predefined), if any.
+    pub fn var(&self, name: &str) -> Option<&VarValue> {
+        self.vars.get(name)
+    }
+
+    /// All variables set, sorted by name.
+    pub fn vars(&self) -> Vec<(&str, &VarValue)> {
+        let mut v: Vec<_> = self.vars.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    fn lookup(&self, name: &str) -> Lookup {
+        match self.vars.get(name) {
+            Some(VarValue::Known(v)) => Lookup::Set(v.clone()),
+            Some(VarValue::Unknown) => Lookup::Unknown,
+            None if self.base_may_define => Lookup::Unknown,
+            None => Lookup::Unset,
+        }
+    }
+
+    /// Expands a word (quotes, escapes, variables) as buildkit would in this state.
+    pub fn expand(&self, word: &str) -> Expanded {
+        expand_word(word, self.escape, &|name| self.lookup(name))
+    }
+
+    fn expand_to_var(&self, word: &str) -> VarValue {
+        let e = self.expand(word);
+        match e.known() {
+            Some(v) => VarValue::Known(v.to_string()),
+            None => VarValue::Unknown,
+        }
+    }
+
+    fn apply_arg(
+        &mut self,
+        decl: &ArgDecl,
+        build_args: Option<&HashMap<String, String>>,
+        global: Option<&BuildState>,
+    ) {
+        let value = if let Some(v) = build_args.and_then(|b| b.get(&decl.name)) {
+            Some(VarValue::Known(v.clone()))
+        } else if let Some(default) = &decl.default {
+            Some(self.expand_to_var(&default.value))
+        } else {
+            global.and_then(|g| g.vars.get(&decl.name).cloned())
+        };
+        if let Some(value) = value {
+            self.vars.insert(decl.name.clone(), value);
+        }
+    }
+}
+
+/// What the walk found about each stage's base.
+pub(crate) struct StageBase {
+    pub expanded: Option<String>,
+    pub stage: Option<usize>,
+}
+
+/// Replays the Dockerfile, calling `visit` with the state in force before each instruction.
+pub(crate) fn walk(
+    df: &Dockerfile,
+    build_args: Option<&HashMap<String, String>>,
+    mut visit: impl FnMut(usize, &BuildState),
+) -> Vec<StageBase> {
+    let mut global = BuildState::new(df.escape, false);
+    global.workdir = Setting::default();
+    for name in PLATFORM_ARGS {
+        let value = match build_args.and_then(|b| b.get(name)) {
+            Some(v) => VarValue::Known(v.clone()),
+            None => VarValue::Unknown,
+        };
+        global.vars.insert(name.to_string(), value);
+    }
+    let mut finals: Vec<BuildState> = Vec::with_capacity(df.stages.len());
+    let mut bases = Vec::with_capacity(df.stages.len());
+    let mut current: Option<BuildState> = None;
+    for (index, ins) in df.instructions.iter().enumerate() {
+        let Some(stage) = ins.stage else {
+            visit(index, &global);
+            if let Args::Arg(decls) = &ins.args {
+                for d in decls {
+                    global.apply_arg(d, build_args, None);
+                }
+            }
+            continue;
+        };
+        if let Args::From { image, .. } = &ins.args {
+            if let Some(done) = current.take() {
+                finals.push(done);
+            }
+            let expanded = global.expand(&image.value).known().map(str::to_string);
+            // buildkit looks the expanded base up, as written, among earlier stage names
+            // (which are stored lowercased).
+            let base_stage = expanded.as_ref().and_then(|b| {
+                df.stages[..stage.min(df.stages.len())]
+                    .iter()
+                    .rposition(|s| s.name.as_ref().is_some_and(|n| &n.value == b))
+            });
+            let state = match base_stage.and_then(|s| finals.get(s)) {
+                Some(parent) => parent.clone(),
+                None => BuildState::new(df.escape, expanded.as_deref() != Some("scratch")),
+            };
+            let mut at_from = global.clone();
+            at_from.workdir = state.workdir.clone();
+            at_from.user = state.user.clone();
+            visit(index, &at_from);
+            bases.push(StageBase {
+                expanded,
+                stage: base_stage,
+            });
+            current = Some(state);
+            continue;
+        }
+        let Some(state) = current.as_mut() else {
+            continue;
+        };
+        visit(index, state);
+        match &ins.args {
+            Args::Env(pairs) => {
+                let values: Vec<VarValue> = pairs
+                    .iter()
+                    .map(|p| state.expand_to_var(&p.value.value))
+                    .collect();
+                for (p, v) in pairs.iter().zip(values) {
+                    state.vars.insert(p.key.clone(), v);
+                }
+            }
+            Args::Arg(decls) => {
+                for d in decls {
+                    state.apply_arg(d, build_args, Some(&global));
+                }
+            }
+            Args::Workdir { path } => {
+                let e = state.expand(&path.value);
+                let value = match (e.known(), state.workdir.value.as_deref()) {
+                    (Some(p), _) if p.starts_with('/') => Some(clean_path(p)),
+                    (Some(p), Some(current)) => Some(clean_path(&format!("{current}/{p}"))),
+                    _ => None,
+                };
+                state.workdir = Setting {
+                    value,
+                    set_by: Some(index),
+                };
+            }
+            Args::User { user, group } => {
+                let raw = match group {
+                    Some(g) => format!("{}:{}", user.value, g.value),
+                    None => user.value.clone(),
+                };
+                state.user = Setting {
+                    value: state.expand(&raw).known().map(str::to_string),
+                    set_by: Some(index),
+                };
+            }
+            _ => {}
+        }
+    }
+    bases
+}
+
+/// Fills the per-instruction WORKDIR/USER and the stages' base resolution with the
+/// Dockerfile's own defaults.
+pub(crate) fn fill_defaults(df: &mut Dockerfile) {
+    let mut settings = vec![(Setting::default(), Setting::default()); df.instructions.len()];
+    let bases = walk(df, None, |i, state| {
+        settings[i] = (state.workdir.clone(), state.user.clone());
+    });
+    for (ins, (workdir, user)) in df.instructions.iter_mut().zip(settings) {
+        if let Args::Onbuild(inner) = &mut ins.args {
+            inner.workdir = workdir.clone();
+            inner.user = user.clone();
+        }
+        ins.workdir = workdir;
+        ins.user = user;
+    }
+    for (stage, base) in df.stages.iter_mut().zip(bases) {
+        stage.base_expanded = base.expanded;
+        stage.base_stage = base.stage;
+    }
+}
+
+pub(crate) fn state_at(
+    df: &Dockerfile,
+    instruction: usize,
+    build_args: Option<&HashMap<String, String>>,
+) -> Option<BuildState> {
+    let mut found = None;
+    walk(df, build_args, |i, state| {
+        if i == instruction {
+            found = Some(state.clone());
+        }
+    });
+    found
+}

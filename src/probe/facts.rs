@@ -1,0 +1,308 @@
+//! Gathers the live facts of one container through exec: the process table (python3, then
+//! sh reading /proc, then ps), PID 1's caught signals, tool presence, the exec user and the
+//! writability of sync destinations, and content hashes of synced files.
+
+use super::cluster::Match;
+use super::hash;
+use super::procs::{self, ListMethod, Listing};
+use super::transport::{Exec, ExecError, ExecOutcome, ExecOutput};
+use super::ProbeTarget;
+use serde::Serialize;
+
+/// One process in the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcInfo {
+    pub pid: i32,
+    pub ppid: i32,
+    pub comm: String,
+    pub argv: Vec<String>,
+    /// False when argv came from `ps` (words joined by spaces, boundaries lost).
+    pub argv_exact: bool,
+    pub cwd: Option<String>,
+    /// Only the reload switches (see `procs::is_reload_env`); no other variable is kept.
+    pub env: Vec<(String, String)>,
+    /// The SigCgt mask: bit n-1 set means a handler for signal n.
+    pub sig_caught: Option<u64>,
+    pub uid: Option<u32>,
+}
+
+/// Whether a sync destination can be written by the container's user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DestAccess {
+    pub dest: String,
+    /// The absolute path it resolves to.
+    pub path: String,
+    pub exists: bool,
+    /// The nearest existing directory that was checked.
+    pub checked: String,
+    pub writable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolPresence {
+    pub name: String,
+    /// `None` when it could not be checked.
+    pub present: Option<bool>,
+}
+
+/// A synced file whose container copy differs from the local one or is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileDrift {
+    pub local: String,
+    pub container: String,
+    /// `None` when the file is missing in the container.
+    pub container_sha256: Option<String>,
+    pub local_sha256: String,
+}
+
+/// Everything learned about one container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerFacts {
+    pub pod: Match,
+    pub list_method: Option<ListMethod>,
+    /// Why no lister worked, when none did.
+    pub list_error: Option<String>,
+    /// The pod or container disappeared while probing.
+    pub gone: Option<String>,
+    pub processes: Vec<ProcInfo>,
+    pub tools: Vec<ToolPresence>,
+    pub uid: Option<u32>,
+    pub dests: Vec<DestAccess>,
+    /// How many synced files were compared, and with what (`sha256sum`, `python3`).
+    pub hashed: usize,
+    pub hash_method: Option<String>,
+    pub drift: Vec<FileDrift>,
+    /// Exec failures worth reporting (timeouts, RBAC), in order.
+    pub exec_errors: Vec<String>,
+}
+
+impl ContainerFacts {
+    pub fn processes_listed(&self) -> bool {
+        self.list_method.is_some()
+    }
+
+    pub fn tool(&self, name: &str) -> Option<bool> {
+        self.tools
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.present)
+    }
+
+    pub fn pid1(&self) -> Option<&ProcInfo> {
+        self.processes.iter().find(|p| p.pid == 1)
+    }
+
+    /// The container's working directory as Skaffold sees it for relative sync dests.
+    pub fn workdir(&self) -> Option<String> {
+        self.pod
+            .working_dir
+            .clone()
+            .or_else(|| self.pid1().and_then(|p| p.cwd.clone()))
+    }
+}
+
+fn all_dests(target: &ProbeTarget) -> Vec<String> {
+    let mut dests: Vec<String> = Vec::new();
+    for d in target
+        .sync_dests
+        .iter()
+        .chain(target.sync_rules.iter().map(|r| &r.dest))
+    {
+        if !dests.contains(d) {
+            dests.push(d.clone());
+        }
+    }
+    dests
+}
+
+enum Try {
+    Parsed(Listing),
+    Absent,
+    Unusable(String),
+    Gone(String),
+}
+
+async fn try_lister<E: Exec>(
+    exec: &E,
+    m: &Match,
+    argv: Vec<String>,
+    parse: fn(&[u8]) -> Option<Listing>,
+    errors: &mut Vec<String>,
+) -> Try {
+    match exec.exec(&m.pod, &m.container, &argv).await {
+        Ok(ExecOutput {
+            stdout,
+            outcome: ExecOutcome::Exited(0),
+            ..
+        }) => match parse(&stdout) {
+            Some(l) => Try::Parsed(l),
+            None => Try::Unusable(format!("`{}` printed nothing usable", argv[0])),
+        },
+        Ok(ExecOutput {
+            outcome: ExecOutcome::NotFound(_),
+            ..
+        }) => Try::Absent,
+        Ok(ExecOutput {
+            outcome, stderr, ..
+        }) => Try::Unusable(format!(
+            "`{}` failed ({outcome:?}): {}",
+            argv[0],
+            String::from_utf8_lossy(&stderr).trim()
+        )),
+        Err(ExecError::Gone(msg)) => Try::Gone(msg),
+        Err(e) => {
+            errors.push(e.to_string());
+            Try::Unusable(e.to_string())
+        }
+    }
+}
+
+pub async fn gather<E: Exec>(exec: &E, m: &Match, target: &ProbeTarget) -> ContainerFacts {
+    let mut facts = ContainerFacts {
+        pod: m.clone(),
+        list_method: None,
+        list_error: None,
+        gone: None,
+        processes: Vec::new(),
+        tools: Vec::new(),
+        uid: None,
+        dests: Vec::new(),
+        hashed: 0,
+        hash_method: None,
+        drift: Vec::new(),
+        exec_errors: Vec::new(),
+    };
+    let dests = all_dests(target);
+    let mut absent: Vec<&str> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    let attempts: [(ListMethod, Vec<String>, fn(&[u8]) -> Option<Listing>); 3] = [
+        (ListMethod::Python, procs::python_argv(&dests), procs::parse_python),
+        (ListMethod::Shell, procs::shell_argv(&dests), procs::parse_shell),
+        (ListMethod::Ps, procs::ps_argv(), procs::parse_ps),
+    ];
+    let mut listing = None;
+    for (method, argv, parse) in attempts {
+        let program = match method {
+            ListMethod::Python => "python3",
+            ListMethod::Shell => "sh",
+            ListMethod::Ps => "ps",
+        };
+        match try_lister(exec, m, argv, parse, &mut facts.exec_errors).await {
+            Try::Parsed(l) => {
+                facts.list_method = Some(method);
+                listing = Some(l);
+                break;
+            }
+            Try::Absent => {
+                absent.push(program);
+                reasons.push(format!("no `{program}`"));
+            }
+            Try::Unusable(why) => reasons.push(why),
+            Try::Gone(msg) => {
+                facts.gone = Some(msg);
+                return facts;
+            }
+        }
+    }
+    let Some(mut listing) = listing else {
+        facts.list_error = Some(reasons.join("; "));
+        facts.tools = absent
+            .iter()
+            .map(|t| ToolPresence {
+                name: t.to_string(),
+                present: Some(false),
+            })
+            .collect();
+        return facts;
+    };
+    if facts.list_method == Some(ListMethod::Ps) {
+        // ps gives no signal masks; PID 1's comes from its status file if `cat` exists.
+        let argv = vec!["cat".to_string(), "/proc/1/status".to_string()];
+        if let Ok(ExecOutput {
+            stdout,
+            outcome: ExecOutcome::Exited(0),
+            ..
+        }) = exec.exec(&m.pod, &m.container, &argv).await
+        {
+            let (mask, uid) = procs::parse_status(&stdout);
+            if let Some(p1) = listing.procs.iter_mut().find(|p| p.pid == 1) {
+                p1.sig_caught = mask;
+                p1.uid = uid;
+            }
+        }
+        listing.tools.insert("ps".into(), true);
+    }
+    for t in &absent {
+        listing.tools.insert(t.to_string(), false);
+    }
+    facts.tools = procs::TOOLS
+        .iter()
+        .map(|name| ToolPresence {
+            name: name.to_string(),
+            present: listing.tools.get(*name).copied(),
+        })
+        .collect();
+    facts.processes = listing.procs;
+    facts.uid = listing.uid;
+    facts.dests = listing.dests;
+    compare_hashes(exec, m, target, &mut facts).await;
+    facts
+}
+
+async fn compare_hashes<E: Exec>(
+    exec: &E,
+    m: &Match,
+    target: &ProbeTarget,
+    facts: &mut ContainerFacts,
+) {
+    if target.sync_rules.is_empty() {
+        return;
+    }
+    let workdir = facts.workdir();
+    let expected = hash::expected(&target.context_dir, &target.sync_rules, workdir.as_deref());
+    if expected.is_empty() {
+        return;
+    }
+    let paths: Vec<String> = expected.iter().map(|e| e.container.clone()).collect();
+    let (method, argv) = if facts.tool("sha256sum") == Some(true) {
+        let mut argv = vec!["sha256sum".to_string(), "--".to_string()];
+        argv.extend(paths.iter().cloned());
+        ("sha256sum", argv)
+    } else if facts.tool("python3") == Some(true) {
+        let mut argv = vec![
+            "python3".to_string(),
+            "-c".to_string(),
+            hash::PY_HASHER.to_string(),
+        ];
+        argv.extend(paths.iter().cloned());
+        ("python3", argv)
+    } else {
+        return;
+    };
+    let out = match exec.exec(&m.pod, &m.container, &argv).await {
+        // sha256sum exits 1 when some files are missing; its output is still complete.
+        Ok(out) if matches!(out.outcome, ExecOutcome::Exited(0 | 1)) => out,
+        Ok(_) => return,
+        Err(e) => {
+            facts.exec_errors.push(e.to_string());
+            return;
+        }
+    };
+    let remote = hash::parse_sha256sum(&out.stdout);
+    facts.hash_method = Some(method.to_string());
+    facts.hashed = expected.len();
+    for e in expected {
+        let found = remote
+            .iter()
+            .find(|(p, _)| *p == e.container)
+            .map(|(_, h)| h.clone());
+        if found.as_deref() != Some(e.sha256.as_str()) {
+            facts.drift.push(FileDrift {
+                local: e.local,
+                container: e.container,
+                container_sha256: found,
+                local_sha256: e.sha256,
+            });
+        }
+    }
+}

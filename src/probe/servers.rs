@@ -1,0 +1,486 @@
+//! What the live process table means: which processes are web servers, whether they reload
+//! on file changes, and what a signal does to a given process (from its real SigCgt mask and
+//! the server's documented handlers). Facts: research/kube-probe.md §5 and §6.
+//!
+//! This is the probe's single call site for server semantics; argv-level meaning lives in
+//! `crate::server` for the static rules, and this module only adds what needs the live tree
+//! (children, environment, signal masks).
+
+use super::facts::ProcInfo;
+use super::signals::{self, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM};
+use serde::Serialize;
+
+/// What a process is, from its argv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Shell,
+    Tini,
+    DumbInit,
+    Uvicorn,
+    Gunicorn,
+    GunicornWorker,
+    Hypercorn,
+    Flask,
+    Django,
+    FastApi,
+    /// A multiprocessing "spawn" child (uvicorn/hypercorn workers and reload children).
+    SpawnChild,
+    ResourceTracker,
+    Other,
+}
+
+fn base(arg: &str) -> &str {
+    arg.rsplit('/').next().unwrap_or(arg)
+}
+
+/// The word naming the program: `python -m uvicorn` and `python /venv/bin/uvicorn` both give
+/// `uvicorn`.
+fn program(argv: &[String]) -> (&str, usize) {
+    let Some(first) = argv.first() else {
+        return ("", 0);
+    };
+    let b = base(first);
+    if b.starts_with("python") {
+        let mut i = 1;
+        while i < argv.len() {
+            let a = &argv[i];
+            if a == "-m" {
+                return (argv.get(i + 1).map(String::as_str).unwrap_or(""), i + 1);
+            }
+            if a == "-c" {
+                return ("-c", i);
+            }
+            if a.starts_with('-') {
+                i += 1;
+                continue;
+            }
+            return (base(a), i);
+        }
+        return (b, 0);
+    }
+    (b, 0)
+}
+
+pub fn role(p: &ProcInfo) -> Role {
+    let argv = &p.argv;
+    if argv.len() == 1 && argv[0].starts_with("gunicorn: ") {
+        // setproctitle rewrote the command line.
+        return if argv[0].starts_with("gunicorn: master") {
+            Role::Gunicorn
+        } else {
+            Role::GunicornWorker
+        };
+    }
+    let joined = argv.join(" ");
+    if joined.contains("multiprocessing.spawn import spawn_main") {
+        return Role::SpawnChild;
+    }
+    if joined.contains("multiprocessing.resource_tracker") {
+        return Role::ResourceTracker;
+    }
+    let (prog, at) = program(argv);
+    let rest = &argv[(at + 1).min(argv.len())..];
+    match prog {
+        "sh" | "dash" | "bash" | "ash" | "zsh" if argv.iter().any(|a| a == "-c") => Role::Shell,
+        "busybox" if argv.get(1).map(String::as_str) == Some("sh") => Role::Shell,
+        "tini" | "tini-static" => Role::Tini,
+        "dumb-init" => Role::DumbInit,
+        "uvicorn" => Role::Uvicorn,
+        "gunicorn" => Role::Gunicorn,
+        "hypercorn" => Role::Hypercorn,
+        "flask" if rest.iter().any(|a| a == "run") => Role::Flask,
+        "fastapi" if rest.first().is_some_and(|a| a == "dev" || a == "run") => Role::FastApi,
+        "manage.py" | "django-admin" if rest.iter().any(|a| a == "runserver") => Role::Django,
+        _ => Role::Other,
+    }
+}
+
+fn has_flag(argv: &[String], flag: &str) -> bool {
+    argv.iter()
+        .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+}
+
+fn flag_value(argv: &[String], flag: &str) -> Option<String> {
+    let prefix = format!("{flag}=");
+    for (i, a) in argv.iter().enumerate() {
+        if a == flag {
+            return argv.get(i + 1).cloned();
+        }
+        if let Some(v) = a.strip_prefix(&prefix) {
+            return Some(v.to_string());
+        }
+    }
+    None
+}
+
+fn env<'a>(p: &'a ProcInfo, key: &str) -> Option<&'a str> {
+    p.env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(
+        v.to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "y" | "on" | "t"
+    )
+}
+
+/// A server found in the table, with its reload mode and the evidence for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerView {
+    pub kind: Role,
+    /// The server's top process (master or supervisor).
+    pub pid: i32,
+    /// `None` when the table cannot tell (setproctitle hid gunicorn's flags).
+    pub reload: Option<bool>,
+    pub evidence: String,
+    pub workers: usize,
+    pub preload: bool,
+}
+
+fn children(procs: &[ProcInfo], pid: i32) -> impl Iterator<Item = &ProcInfo> {
+    procs.iter().filter(move |p| p.ppid == pid && p.pid != pid)
+}
+
+/// The servers in a process table: one entry per top process (a server whose parent is not
+/// a server of the same kind).
+pub fn servers(procs: &[ProcInfo]) -> Vec<ServerView> {
+    let mut out = Vec::new();
+    for p in procs {
+        let kind = role(p);
+        if !matches!(
+            kind,
+            Role::Uvicorn
+                | Role::Gunicorn
+                | Role::Hypercorn
+                | Role::Flask
+                | Role::Django
+                | Role::FastApi
+        ) {
+            continue;
+        }
+        if let Some(parent) = procs.iter().find(|q| q.pid == p.ppid) {
+            if role(parent) == kind {
+                continue;
+            }
+        }
+        out.push(view(procs, p, kind));
+    }
+    out
+}
+
+fn view(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
+    let argv = &p.argv;
+    let spawn_children = children(procs, p.pid)
+        .filter(|c| role(c) == Role::SpawnChild)
+        .count();
+    let mut preload = false;
+    let mut workers = spawn_children;
+    let (reload, evidence) = match kind {
+        Role::Uvicorn | Role::FastApi => {
+            let workers_flag = flag_value(argv, "--workers")
+                .or_else(|| env(p, "UVICORN_WORKERS").map(str::to_string))
+                .or_else(|| env(p, "WEB_CONCURRENCY").map(str::to_string))
+                .and_then(|w| w.parse::<usize>().ok());
+            if let Some(w) = workers_flag {
+                workers = workers.max(w);
+            }
+            let is_fastapi_dev = kind == Role::FastApi && argv.iter().any(|a| a == "dev");
+            if has_flag(argv, "--reload") {
+                (Some(true), "the --reload flag".to_string())
+            } else if is_fastapi_dev && !has_flag(argv, "--no-reload") {
+                (Some(true), "`fastapi dev` (reload is on by default)".to_string())
+            } else if let Some(v) = env(p, "UVICORN_RELOAD").filter(|v| truthy(v)) {
+                (Some(true), format!("UVICORN_RELOAD={v} in its environment"))
+            } else if spawn_children == 1 && workers_flag.unwrap_or(1) <= 1 {
+                (
+                    Some(true),
+                    "one multiprocessing spawn child (a reload supervisor)".to_string(),
+                )
+            } else {
+                (
+                    Some(false),
+                    "no --reload flag, no UVICORN_RELOAD, no reload child".to_string(),
+                )
+            }
+        }
+        Role::Gunicorn => {
+            let cmd_args = env(p, "GUNICORN_CMD_ARGS").unwrap_or("");
+            let cmd_words: Vec<String> = cmd_args.split_whitespace().map(str::to_string).collect();
+            preload = has_flag(argv, "--preload") || has_flag(&cmd_words, "--preload");
+            workers = children(procs, p.pid)
+                .filter(|c| matches!(role(c), Role::Gunicorn | Role::GunicornWorker))
+                .count();
+            let hidden = argv.len() == 1 && argv[0].starts_with("gunicorn: ");
+            if has_flag(argv, "--reload") {
+                (Some(true), "the --reload flag".to_string())
+            } else if has_flag(&cmd_words, "--reload") {
+                (Some(true), "--reload in GUNICORN_CMD_ARGS".to_string())
+            } else if hidden {
+                (
+                    None,
+                    "setproctitle rewrote the command line, so its flags cannot be seen"
+                        .to_string(),
+                )
+            } else {
+                (
+                    Some(false),
+                    "no --reload flag and no --reload in GUNICORN_CMD_ARGS (a gunicorn.conf.py could still set reload = True)"
+                        .to_string(),
+                )
+            }
+        }
+        Role::Hypercorn => {
+            if has_flag(argv, "--reload") {
+                (Some(true), "the --reload flag".to_string())
+            } else {
+                (Some(false), "no --reload flag".to_string())
+            }
+        }
+        Role::Flask => {
+            let child_main = children(procs, p.pid).any(|c| env(c, "WERKZEUG_RUN_MAIN").is_some());
+            if has_flag(argv, "--no-reload") {
+                (Some(false), "the --no-reload flag".to_string())
+            } else if has_flag(argv, "--reload") || has_flag(argv, "--debug") {
+                let f = if has_flag(argv, "--reload") { "--reload" } else { "--debug" };
+                (Some(true), format!("the {f} flag"))
+            } else if let Some(v) = env(p, "FLASK_DEBUG").filter(|v| truthy(v)) {
+                (Some(true), format!("FLASK_DEBUG={v} in its environment"))
+            } else if child_main {
+                (Some(true), "a reloader child with WERKZEUG_RUN_MAIN".to_string())
+            } else {
+                (
+                    Some(false),
+                    "no --debug/--reload flag, no FLASK_DEBUG, no reloader child".to_string(),
+                )
+            }
+        }
+        Role::Django => {
+            if has_flag(argv, "--noreload") {
+                (Some(false), "the --noreload flag".to_string())
+            } else {
+                (Some(true), "runserver without --noreload".to_string())
+            }
+        }
+        _ => (None, String::new()),
+    };
+    ServerView {
+        kind,
+        pid: p.pid,
+        reload,
+        evidence,
+        workers,
+        preload,
+    }
+}
+
+/// What one signal does to one process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "effect")]
+pub enum Effect {
+    /// PID 1 has no handler: the kernel drops the signal.
+    Ignored,
+    /// The process ends (default action, or its handler exits).
+    Terminates,
+    /// New workers load the current code.
+    ReloadsCode,
+    /// Workers are replaced but keep the code loaded before (gunicorn --preload).
+    RestartsWorkersOldCode,
+    /// An init (tini, dumb-init) passes the signal to its child; the child's effect follows.
+    Forwarded { to: i32, then: Box<Effect> },
+    /// The process catches the signal but what it does is not known.
+    Unknown,
+    /// No signal mask could be read (the table came from `ps`).
+    NoMask,
+}
+
+/// Predicts what `sig` does to process `pid`, from its real SigCgt mask first.
+pub fn predict(procs: &[ProcInfo], pid: i32, sig: i32) -> Effect {
+    let Some(p) = procs.iter().find(|p| p.pid == pid) else {
+        return Effect::Unknown;
+    };
+    if sig == SIGKILL {
+        // Within its own namespace PID 1 cannot be killed; any other process always can.
+        return if pid == 1 { Effect::Ignored } else { Effect::Terminates };
+    }
+    let Some(mask) = p.sig_caught else {
+        return Effect::NoMask;
+    };
+    if !signals::caught(mask, sig) {
+        return if pid == 1 || !signals::default_terminates(sig) {
+            Effect::Ignored
+        } else {
+            Effect::Terminates
+        };
+    }
+    let exits = matches!(sig, SIGTERM | SIGINT | SIGQUIT);
+    match role(p) {
+        Role::Tini | Role::DumbInit => match children(procs, pid).next() {
+            Some(child) => Effect::Forwarded {
+                to: child.pid,
+                then: Box::new(predict(procs, child.pid, sig)),
+            },
+            None => Effect::Unknown,
+        },
+        Role::Gunicorn if sig == SIGHUP => {
+            let preload = servers(procs)
+                .iter()
+                .find(|s| s.pid == pid)
+                .map(|s| s.preload)
+                .unwrap_or(false);
+            if preload {
+                Effect::RestartsWorkersOldCode
+            } else {
+                Effect::ReloadsCode
+            }
+        }
+        Role::Hypercorn if sig == SIGHUP => Effect::ReloadsCode,
+        Role::Uvicorn | Role::FastApi if sig == SIGHUP => {
+            // Only the multiprocess supervisor (--workers N>1, uvicorn 0.30+) handles HUP.
+            Effect::ReloadsCode
+        }
+        Role::Uvicorn
+        | Role::FastApi
+        | Role::Gunicorn
+        | Role::GunicornWorker
+        | Role::Hypercorn
+        | Role::Flask
+        | Role::Django
+        | Role::SpawnChild
+            if exits =>
+        {
+            Effect::Terminates
+        }
+        _ => Effect::Unknown,
+    }
+}
+
+/// Whether the parent of `pid` replaces it when it dies (gunicorn's arbiter, uvicorn's
+/// multiprocess supervisor).
+pub fn respawned_by_parent(procs: &[ProcInfo], pid: i32) -> Option<&ProcInfo> {
+    let p = procs.iter().find(|p| p.pid == pid)?;
+    let parent = procs.iter().find(|q| q.pid == p.ppid)?;
+    let view = servers(procs).into_iter().find(|s| s.pid == parent.pid)?;
+    match view.kind {
+        Role::Gunicorn => Some(parent),
+        Role::Uvicorn | Role::FastApi | Role::Hypercorn
+            if view.reload != Some(true) && view.workers > 1 =>
+        {
+            Some(parent)
+        }
+        _ => None,
+    }
+}
+
+/// Whether `pid` is part of a server (its top process, a worker or a reload child).
+pub fn is_server_process(procs: &[ProcInfo], pid: i32) -> bool {
+    let Some(p) = procs.iter().find(|p| p.pid == pid) else {
+        return false;
+    };
+    match role(p) {
+        Role::Other | Role::Shell | Role::Tini | Role::DumbInit | Role::ResourceTracker => false,
+        Role::SpawnChild => procs
+            .iter()
+            .find(|q| q.pid == p.ppid)
+            .is_some_and(|q| is_server_process(procs, q.pid)),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proc_(pid: i32, ppid: i32, argv: &[&str], mask: u64) -> ProcInfo {
+        ProcInfo {
+            pid,
+            ppid,
+            comm: String::new(),
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            argv_exact: true,
+            cwd: Some("/app".into()),
+            env: Vec::new(),
+            sig_caught: Some(mask),
+            uid: Some(0),
+        }
+    }
+    const SPAWN: &str = "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5, pipe_handle=7)";
+    // uvicorn's master: INT and TERM.
+    const UV: u64 = (1 << 1) | (1 << 14);
+    // uvicorn's multiprocess master adds HUP, TTIN, TTOU.
+    const UVM: u64 = UV | 1 | (1 << 20) | (1 << 21);
+
+    #[test]
+    fn uvicorn_modes() {
+        let plain = vec![proc_(1, 0, &["/v/bin/python", "/v/bin/uvicorn", "app:app"], UV)];
+        let s = servers(&plain);
+        assert_eq!(s.len(), 1);
+        assert_eq!((s[0].kind, s[0].reload), (Role::Uvicorn, Some(false)));
+        assert_eq!(predict(&plain, 1, SIGHUP), Effect::Ignored);
+        assert_eq!(predict(&plain, 1, SIGTERM), Effect::Terminates);
+
+        let reload = vec![
+            proc_(1, 0, &["uvicorn", "app:app", "--reload"], UV),
+            proc_(8, 1, &["python", "-B", "-c", SPAWN, "--multiprocessing-fork"], UV),
+        ];
+        assert_eq!(servers(&reload)[0].reload, Some(true));
+        assert!(is_server_process(&reload, 8));
+        assert_eq!(respawned_by_parent(&reload, 8), None);
+
+        let workers = vec![
+            proc_(1, 0, &["uvicorn", "app:app", "--workers", "2"], UVM),
+            proc_(8, 1, &["python", "-c", SPAWN], UV),
+            proc_(9, 1, &["python", "-c", SPAWN], UV),
+        ];
+        let s = servers(&workers);
+        assert_eq!((s[0].reload, s[0].workers), (Some(false), 2));
+        assert_eq!(predict(&workers, 1, SIGHUP), Effect::ReloadsCode);
+        assert_eq!(respawned_by_parent(&workers, 9).map(|p| p.pid), Some(1));
+    }
+
+    #[test]
+    fn shells_and_inits() {
+        let dash = vec![
+            proc_(1, 0, &["/bin/sh", "-c", "uvicorn app:app"], 1 << 16),
+            proc_(7, 1, &["uvicorn", "app:app"], UV),
+        ];
+        assert_eq!(predict(&dash, 1, SIGTERM), Effect::Ignored);
+        assert_eq!(predict(&dash, 7, SIGHUP), Effect::Terminates);
+        let tini = vec![
+            proc_(1, 0, &["tini", "--", "uvicorn", "app:app"], 0x7ffbfeff),
+            proc_(7, 1, &["uvicorn", "app:app"], UV),
+        ];
+        assert_eq!(
+            predict(&tini, 1, SIGHUP),
+            Effect::Forwarded {
+                to: 7,
+                then: Box::new(Effect::Terminates)
+            }
+        );
+    }
+
+    #[test]
+    fn gunicorn_preload_and_env() {
+        let mut master = proc_(1, 0, &["gunicorn", "app:app", "-w", "2"], 0xffff);
+        master.env = vec![("GUNICORN_CMD_ARGS".into(), "--preload --reload".into())];
+        let t = vec![master, proc_(5, 1, &["gunicorn", "app:app", "-w", "2"], 0)];
+        let s = servers(&t);
+        assert_eq!(s.len(), 1);
+        assert_eq!((s[0].reload, s[0].preload, s[0].workers), (Some(true), true, 1));
+        assert_eq!(predict(&t, 1, SIGHUP), Effect::RestartsWorkersOldCode);
+        let hidden = vec![proc_(1, 0, &["gunicorn: master [app:app]"], 0xffff)];
+        assert_eq!(servers(&hidden)[0].reload, None);
+    }
+
+    #[test]
+    fn flask_and_django() {
+        let mut child = proc_(9, 1, &["python", "/v/bin/flask", "run"], 0);
+        child.env = vec![("WERKZEUG_RUN_MAIN".into(), "true".into())];
+        let t = vec![proc_(1, 0, &["python", "/v/bin/flask", "run"], 0), child];
+        let s = servers(&t);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].reload, Some(true));
+        let d = vec![proc_(1, 0, &["python", "manage.py", "runserver", "--noreload"], 0)];
+        assert_eq!(servers(&d)[0].reload, Some(false));
+    }
+}

@@ -1,0 +1,276 @@
+//! Reads config files (and the configs they `require`), parses them, and keeps every file's
+//! text in one table so diagnostics and fixes can point into any of them.
+
+use super::discover::io_reason;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::skaffold::tree::{FileId, Val, CONVERSION_BUDGET};
+use crate::source::{SourceFile, Span};
+use crate::yaml;
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// Files larger than this are not read: no real config, Dockerfile or manifest comes close.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// One skaffold config file with its raw YAML documents.
+#[derive(Debug)]
+pub struct ConfigFile {
+    pub id: FileId,
+    pub source: Arc<SourceFile>,
+    pub documents: Vec<yaml::Document>,
+}
+
+/// One config document (`---` separated) of a config file.
+#[derive(Debug)]
+pub struct ConfigDoc {
+    pub file: FileId,
+    /// Index of the document in its file.
+    pub index: usize,
+    pub tree: Val,
+    pub api_version: Option<String>,
+    pub name: Option<String>,
+    /// Directory paths in the config are resolved against.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Default)]
+pub struct Project {
+    files: RwLock<FileTable>,
+    pub config_files: Vec<ConfigFile>,
+    pub configs: Vec<ConfigDoc>,
+    /// Problems found while loading (unreadable files, YAML errors, duplicate keys, ...).
+    pub load_diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Default)]
+struct FileTable {
+    files: Vec<Arc<SourceFile>>,
+    by_path: HashMap<PathBuf, Result<FileId, String>>,
+}
+
+/// Why a file could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    pub message: String,
+    /// Where in the file the problem is (non-UTF-8 byte), if anywhere.
+    pub offset: Option<usize>,
+}
+
+impl Project {
+    pub fn file(&self, id: FileId) -> Arc<SourceFile> {
+        self.files.read().expect("file table").files[id.0 as usize].clone()
+    }
+
+    pub fn sources(&self) -> Vec<Arc<SourceFile>> {
+        self.files.read().expect("file table").files.clone()
+    }
+
+    /// Reads a file once and keeps it; the error is remembered too.
+    pub fn read(&self, path: &Path) -> Result<FileId, String> {
+        let path = normalize(path);
+        if let Some(known) = self.files.read().expect("file table").by_path.get(&path) {
+            return known.clone();
+        }
+        let result = read_text(&path)
+            .map(|text| {
+                let mut table = self.files.write().expect("file table");
+                let id = FileId(table.files.len() as u32);
+                table.files.push(Arc::new(SourceFile::new(report_path(&path), text)));
+                id
+            })
+            .map_err(|e| e.message);
+        self.files
+            .write()
+            .expect("file table")
+            .by_path
+            .insert(path, result.clone());
+        result
+    }
+}
+
+/// Reads a text file: refuses directories, binary files, huge files and non-UTF-8 text with a
+/// reason a user can act on. A UTF-8 BOM is kept in the text (offsets stay byte-exact).
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    let plain = |message: String| ReadError {
+        message,
+        offset: None,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| plain(io_reason(&e)))?;
+    if meta.is_dir() {
+        return Err(plain("is a directory".into()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(plain(format!(
+            "file is too large ({} MB; the limit is {} MB)",
+            meta.len() / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| plain(io_reason(&e)))?;
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        return Err(ReadError {
+            message: "file is binary (it contains NUL bytes), not text".into(),
+            offset: Some(nul),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| ReadError {
+        message: "file is not valid UTF-8".into(),
+        offset: Some(e.utf8_error().valid_up_to()),
+    })
+}
+
+/// Lexically cleans a path (`a/./b/../c` -> `a/c`) without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() || out.as_os_str().is_empty() && !path.is_absolute() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// The path shown to users: relative to the working directory when under it.
+pub fn report_path(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        if let Ok(cwd) = std::env::current_dir() {
+            if let Ok(rel) = path.strip_prefix(&cwd) {
+                return rel.to_path_buf();
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
+pub(crate) fn engine_diagnostic(
+    code: &'static str,
+    path: &Path,
+    span: Span,
+    message: impl Into<String>,
+) -> Diagnostic {
+    let rule = crate::rules::by_code(code);
+    Diagnostic::new(
+        code,
+        rule.map_or("", |r| r.name),
+        rule.map_or(Severity::Error, |r| r.severity),
+        path,
+        span,
+        message,
+    )
+}
+
+/// Loads the given config files and, transitively, the configs they require by path.
+pub fn load(paths: Vec<PathBuf>) -> Project {
+    let mut project = Project::default();
+    let mut queue: Vec<PathBuf> = paths;
+    let mut seen = std::collections::HashSet::new();
+    while let Some(path) = queue.pop() {
+        let path = normalize(&path);
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let id = match project.read(&path) {
+            Ok(id) => id,
+            Err(message) => {
+                let offset = read_text(&path).err().and_then(|e| e.offset);
+                project.load_diagnostics.push(engine_diagnostic(
+                    "SCHEMA001",
+                    &report_path(&path),
+                    Span::empty(offset.unwrap_or(0)),
+                    format!("cannot read {}: {message}", report_path(&path).display()),
+                ));
+                continue;
+            }
+        };
+        let source = project.file(id);
+        let documents = match yaml::parse(&source.text) {
+            Ok(docs) => docs,
+            Err(e) => {
+                project.load_diagnostics.push(engine_diagnostic(
+                    "SCHEMA001",
+                    &source.path,
+                    e.span,
+                    format!("invalid YAML: {}", e.message),
+                ));
+                continue;
+            }
+        };
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for (index, doc) in documents.iter().enumerate() {
+            for dup in &doc.duplicate_keys {
+                project.load_diagnostics.push(
+                    engine_diagnostic(
+                        "SCHEMA006",
+                        &source.path,
+                        dup.second,
+                        format!("duplicate key `{}`: Skaffold rejects the file", dup.key),
+                    )
+                    .with_related(&source.path, dup.first, "first defined here"),
+                );
+            }
+            let Some(root) = doc.root_ref() else { continue };
+            let mut budget = CONVERSION_BUDGET;
+            let Some(tree) = Val::from_yaml(root, id, &mut budget) else {
+                project.load_diagnostics.push(engine_diagnostic(
+                    "SCHEMA001",
+                    &source.path,
+                    doc.span,
+                    format!(
+                        "document expands to more than {CONVERSION_BUDGET} values through aliases; not checked"
+                    ),
+                ));
+                continue;
+            };
+            if !tree.is_map() {
+                project.load_diagnostics.push(engine_diagnostic(
+                    "SCHEMA001",
+                    &source.path,
+                    root.span(),
+                    format!("a Skaffold config must be a mapping, found {}", root.kind_name()),
+                ));
+                continue;
+            }
+            for required in tree.get("requires").map(Val::items).unwrap_or(&[]) {
+                if let Some(rel) = required.get("path").and_then(Val::as_str) {
+                    queue.push(required_config_path(&dir, rel));
+                }
+            }
+            project.configs.push(ConfigDoc {
+                file: id,
+                index,
+                api_version: tree.get("apiVersion").and_then(Val::as_str).map(str::to_string),
+                name: tree.path(&["metadata", "name"]).and_then(Val::as_str).map(str::to_string),
+                tree,
+                dir: dir.clone(),
+            });
+        }
+        project.config_files.push(ConfigFile {
+            id,
+            source,
+            documents,
+        });
+    }
+    project.config_files.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    project
+}
+
+/// `requires[].path`: relative to the requiring file; a directory means its skaffold.yaml
+/// (`pkg/skaffold/parser/config.go`).
+pub fn required_config_path(dir: &Path, rel: &str) -> PathBuf {
+    let joined = normalize(&dir.join(rel));
+    if joined.is_dir() {
+        joined.join("skaffold.yaml")
+    } else {
+        joined
+    }
+}

@@ -1,0 +1,459 @@
+//! Effective pipelines and the rule run. Each config document is evaluated as its base pipeline
+//! and once per profile (base + that profile, with its patches); with `-p` only the selected
+//! combination is evaluated. A finding that appears only under profiles says which.
+
+use super::load::{engine_diagnostic, normalize, ConfigDoc, Project};
+use super::CheckOptions;
+use crate::diagnostic::Diagnostic;
+use crate::dockerfile::{self, Dockerfile};
+use crate::k8s::{self, Workload};
+use crate::rules::{self, Check};
+use crate::skaffold::model::{self, Artifact, Builder, PipelineModel, Spanned};
+use crate::skaffold::profiles::{self, ActivationContext, ProfileSelection};
+use crate::skaffold::tree::{FileId, Origin, Val};
+use crate::skaffold::patch;
+use crate::source::{SourceFile, Span};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One effective pipeline: a config document with the profiles of one evaluation applied.
+pub struct Pipeline<'p> {
+    pub project: &'p Project,
+    pub config: &'p ConfigDoc,
+    /// None for the base pipeline, else the profile(s) evaluated.
+    pub profile: Option<String>,
+    pub tree: Val,
+    pub model: PipelineModel,
+    /// One view per `model.artifacts` entry, same order.
+    pub artifacts: Vec<ArtifactView>,
+    pub manifests: Vec<ManifestFile>,
+}
+
+/// An artifact with what it resolves to on disk and in the manifests.
+pub struct ArtifactView {
+    /// The artifact's build context directory.
+    pub context_dir: PathBuf,
+    pub dockerfile: Option<DockerfileView>,
+    /// The `.dockerignore` in force (`<Dockerfile>.dockerignore` first, then the context's).
+    pub dockerignore: Option<DockerIgnoreView>,
+    /// Manifest containers whose image is this artifact's image.
+    pub containers: Vec<ContainerRef>,
+}
+
+pub struct DockerIgnoreView {
+    pub file: FileId,
+    pub parsed: Arc<dockerfile::ignore::DockerIgnore>,
+}
+
+pub struct DockerfileView {
+    pub file: FileId,
+    pub path: PathBuf,
+    pub parsed: Arc<Dockerfile>,
+}
+
+pub struct ManifestFile {
+    pub file: FileId,
+    pub workloads: Vec<Workload>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContainerRef {
+    pub manifest: usize,
+    pub workload: usize,
+    pub container: usize,
+    pub init: bool,
+}
+
+impl<'p> Pipeline<'p> {
+    pub fn source(&self, file: FileId) -> Arc<SourceFile> {
+        self.project.file(file)
+    }
+
+    /// The reported path of a file.
+    pub fn path(&self, file: FileId) -> PathBuf {
+        self.project.file(file).path.clone()
+    }
+
+    /// A diagnostic of `rule` at a config value's bytes.
+    pub fn at(&self, rule: &rules::Rule, origin: Origin, message: impl Into<String>) -> Diagnostic {
+        rule.diagnostic(self.path(origin.file), origin.span, message)
+    }
+
+    /// A diagnostic at a config value's key (`sync:` rather than its whole block).
+    pub fn at_key(&self, rule: &rules::Rule, origin: Origin, message: impl Into<String>) -> Diagnostic {
+        rule.diagnostic(self.path(origin.file), origin.key_span.unwrap_or(origin.span), message)
+    }
+
+    /// Artifacts with their views.
+    pub fn artifacts(&self) -> impl Iterator<Item = (&Artifact, &ArtifactView)> {
+        self.model.artifacts.iter().zip(&self.artifacts)
+    }
+
+    pub fn container(&self, r: ContainerRef) -> (&ManifestFile, &Workload, &k8s::Container) {
+        let manifest = &self.manifests[r.manifest];
+        let workload = &manifest.workloads[r.workload];
+        let list = if r.init { &workload.init_containers } else { &workload.containers };
+        (manifest, workload, &list[r.container])
+    }
+}
+
+/// Parsed Dockerfiles and manifests, shared by all pipelines.
+#[derive(Default)]
+struct Cache {
+    dockerfiles: std::sync::Mutex<HashMap<FileId, Result<Arc<Dockerfile>, (Span, String)>>>,
+    manifests: std::sync::Mutex<HashMap<FileId, Result<Arc<Vec<Workload>>, (Span, String)>>>,
+}
+
+struct Evaluation {
+    config: usize,
+    profile: Option<String>,
+    tree: Val,
+    /// Problems building this evaluation (bad patch paths, unknown -p names).
+    problems: Vec<Diagnostic>,
+}
+
+pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
+    let selection = ProfileSelection::from_flags(&options.profiles);
+    let ctx = ActivationContext {
+        command: Some(options.command.clone().unwrap_or_else(|| "dev".to_string())),
+        kube_context: options.kube_context.clone(),
+        env: None,
+    };
+    let evaluations: Vec<Evaluation> = project
+        .configs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, config)| evaluations(project, i, config, &selection, &ctx))
+        .collect();
+    let cache = Cache::default();
+    let per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)> = evaluations
+        .into_par_iter()
+        .map(|evaluation| {
+            let config = &project.configs[evaluation.config];
+            let mut found = evaluation.problems;
+            let pipeline = build(project, config, evaluation.profile.clone(), evaluation.tree, &cache, &mut found);
+            for rule in rules::all() {
+                if let Check::Pipeline(check) = rule.check {
+                    check(&pipeline, &mut found);
+                }
+            }
+            (evaluation.profile, found)
+        })
+        .collect();
+
+    let mut diagnostics: Vec<Diagnostic> = project.load_diagnostics.clone();
+    for file in &project.config_files {
+        for rule in rules::all() {
+            if let Check::ConfigFile(check) = rule.check {
+                check(file, &mut diagnostics);
+            }
+        }
+    }
+    diagnostics.extend(merge_profiles(per_evaluation));
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.dedup();
+    diagnostics
+}
+
+fn evaluations(
+    project: &Project,
+    index: usize,
+    config: &ConfigDoc,
+    selection: &ProfileSelection,
+    ctx: &ActivationContext,
+) -> Vec<Evaluation> {
+    let profiles: Vec<Val> = config.tree.get("profiles").map(|p| p.items().to_vec()).unwrap_or_default();
+    let path = project.file(config.file).path.clone();
+    let apply = |chosen: &[usize], problems: &mut Vec<Diagnostic>| -> Val {
+        let mut tree = config.tree.clone();
+        for &i in chosen {
+            let profile = &profiles[i];
+            profiles::overlay(&mut tree, profile);
+            for p in profile.get("patches").map(Val::items).unwrap_or(&[]) {
+                if let Err(e) = patch::apply(&mut tree, p) {
+                    let span = p.get("path").map_or(p.origin.span, |v| v.origin.span);
+                    problems.push(engine_diagnostic(
+                        "SCHEMA008",
+                        &path,
+                        span,
+                        format!("profile patch fails: {}; Skaffold aborts when this profile is active", e.message),
+                    ));
+                }
+            }
+        }
+        tree
+    };
+    let name_of = |i: usize| profiles[i].get("name").and_then(Val::as_str).unwrap_or("").to_string();
+    if !selection.is_empty() {
+        let (chosen, _unknown) = profiles::active_profiles(&profiles, selection, ctx);
+        let mut problems = Vec::new();
+        let tree = apply(&chosen, &mut problems);
+        let label = chosen.iter().map(|&i| name_of(i)).collect::<Vec<_>>().join(",");
+        return vec![Evaluation {
+            config: index,
+            profile: (!label.is_empty()).then_some(label),
+            tree,
+            problems,
+        }];
+    }
+    let mut out = vec![Evaluation {
+        config: index,
+        profile: None,
+        tree: config.tree.clone(),
+        problems: Vec::new(),
+    }];
+    for i in 0..profiles.len() {
+        let mut problems = Vec::new();
+        let tree = apply(&[i], &mut problems);
+        out.push(Evaluation {
+            config: index,
+            profile: Some(name_of(i)),
+            tree,
+            problems,
+        });
+    }
+    out
+}
+
+/// Keeps one copy of each finding; one found only under profiles names them.
+fn merge_profiles(per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)>) -> Vec<Diagnostic> {
+    let mut merged: Vec<Diagnostic> = Vec::new();
+    let mut index: HashMap<(String, PathBuf, Span, String), usize> = HashMap::new();
+    for (profile, found) in per_evaluation {
+        for mut d in found {
+            let key = (d.code.to_string(), d.path.clone(), d.span, d.message.clone());
+            match index.get(&key) {
+                Some(&i) => {
+                    let existing = &mut merged[i];
+                    match (&mut existing.profile, &profile) {
+                        (_, None) => existing.profile = None,
+                        (Some(names), Some(p)) if !names.split(',').any(|n| n == p) => {
+                            names.push(',');
+                            names.push_str(p);
+                        }
+                        _ => {}
+                    }
+                }
+                None => {
+                    d.profile = profile.clone();
+                    index.insert(key, merged.len());
+                    merged.push(d);
+                }
+            }
+        }
+    }
+    merged
+}
+
+fn build<'p>(
+    project: &'p Project,
+    config: &'p ConfigDoc,
+    profile: Option<String>,
+    tree: Val,
+    cache: &Cache,
+    problems: &mut Vec<Diagnostic>,
+) -> Pipeline<'p> {
+    let model = model::extract(&tree);
+    let config_path = project.file(config.file).path.clone();
+    let mut manifests = Vec::new();
+    let mut manifest_paths = Vec::new();
+    for pattern in &model.raw_manifests {
+        if pattern.value.contains("://") {
+            continue;
+        }
+        let matched = glob_files(&config.dir, &pattern.value);
+        if matched.is_empty() {
+            problems.push(engine_diagnostic(
+                "SCHEMA007",
+                &config_path,
+                pattern.origin.span,
+                format!("no manifest file matches `{}`", pattern.value),
+            ));
+        }
+        for path in matched {
+            if !manifest_paths.contains(&path) {
+                manifest_paths.push(path);
+            }
+        }
+    }
+    for path in manifest_paths {
+        let Ok(file) = project.read(&path) else { continue };
+        let parsed = cache
+            .manifests
+            .lock()
+            .expect("cache")
+            .entry(file)
+            .or_insert_with(|| {
+                k8s::workloads(&project.file(file).text)
+                    .map(Arc::new)
+                    .map_err(|e| (e.span, e.message))
+            })
+            .clone();
+        match parsed {
+            Ok(workloads) => manifests.push(ManifestFile {
+                file,
+                workloads: workloads.as_ref().clone(),
+            }),
+            Err((span, message)) => problems.push(engine_diagnostic(
+                "SCHEMA001",
+                &project.file(file).path,
+                span,
+                format!("invalid YAML: {message}"),
+            )),
+        }
+    }
+    for unanalysed in &model.unanalysed {
+        problems.push(engine_diagnostic(
+            "SCHEMA009",
+            &project.file(unanalysed.origin.file).path,
+            unanalysed.origin.span,
+            format!(
+                "`{}` manifests are not analysed: skafix reads raw Kubernetes YAML only, so checks that need the deployed containers are skipped for them",
+                unanalysed.value
+            ),
+        ));
+    }
+    let artifacts = model
+        .artifacts
+        .iter()
+        .map(|artifact| artifact_view(project, config, artifact, &manifests, cache, problems))
+        .collect();
+    Pipeline {
+        project,
+        config,
+        profile,
+        tree,
+        model,
+        artifacts,
+        manifests,
+    }
+}
+
+fn artifact_view(
+    project: &Project,
+    config: &ConfigDoc,
+    artifact: &Artifact,
+    manifests: &[ManifestFile],
+    cache: &Cache,
+    problems: &mut Vec<Diagnostic>,
+) -> ArtifactView {
+    let context_dir = normalize(&config.dir.join(&artifact.context));
+    let mut view = ArtifactView {
+        context_dir: context_dir.clone(),
+        dockerfile: None,
+        dockerignore: None,
+        containers: Vec::new(),
+    };
+    for (m, manifest) in manifests.iter().enumerate() {
+        for (w, workload) in manifest.workloads.iter().enumerate() {
+            for (init, list) in [(false, &workload.containers), (true, &workload.init_containers)] {
+                for (c, container) in list.iter().enumerate() {
+                    let image = container.image.as_ref().map(|i| k8s::image_name(&i.value));
+                    if image == Some(artifact.image.value.as_str()) {
+                        view.containers.push(ContainerRef {
+                            manifest: m,
+                            workload: w,
+                            container: c,
+                            init,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let Builder::Dockerfile(docker) = &artifact.builder else {
+        return view;
+    };
+    let dockerfile_path = normalize(&context_dir.join(&docker.dockerfile.value));
+    match project.read(&dockerfile_path) {
+        Ok(file) => {
+            let parsed = cache
+                .dockerfiles
+                .lock()
+                .expect("cache")
+                .entry(file)
+                .or_insert_with(|| {
+                    dockerfile::parse(&project.file(file).text)
+                        .map(Arc::new)
+                        .map_err(|e| (e.span, e.message))
+                })
+                .clone();
+            match parsed {
+                Ok(parsed) => {
+                    view.dockerfile = Some(DockerfileView {
+                        file,
+                        path: dockerfile_path.clone(),
+                        parsed,
+                    })
+                }
+                Err((span, message)) => problems.push(engine_diagnostic(
+                    "SCHEMA001",
+                    &project.file(file).path,
+                    span,
+                    format!("invalid Dockerfile: {message}"),
+                )),
+            }
+        }
+        Err(reason) => {
+            let at = artifact_point(docker.dockerfile.origin, &docker.dockerfile);
+            problems.push(engine_diagnostic(
+                "SCHEMA007",
+                &project.file(at.file).path,
+                at.span,
+                format!(
+                    "Dockerfile {} of artifact `{}`: {reason}",
+                    super::load::report_path(&dockerfile_path).display(),
+                    artifact.image.value
+                ),
+            ));
+        }
+    }
+    view.dockerignore = dockerfile::ignore::find_ignore_file(&context_dir, &dockerfile_path)
+        .and_then(|path| project.read(&path).ok())
+        .map(|file| DockerIgnoreView {
+            file,
+            parsed: Arc::new(dockerfile::ignore::DockerIgnore::parse(&project.file(file).text)),
+        });
+    view
+}
+
+/// Where to point for a defaulted value: the value if written, else its parent's key.
+fn artifact_point(origin: Origin, value: &Spanned<String>) -> Origin {
+    let _ = value;
+    Origin {
+        span: origin.key_span.filter(|_| origin.span.is_empty()).unwrap_or(origin.span),
+        ..origin
+    }
+}
+
+/// Files under `dir` matching a manifest glob (`k8s/*.yaml`, `k8s/**`), or the file itself.
+fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
+    let full = normalize(&dir.join(pattern));
+    if !pattern.contains(['*', '?', '[', '{']) {
+        return if full.is_file() { vec![full] } else { Vec::new() };
+    }
+    let Ok(glob) = globset::GlobBuilder::new(&full.to_string_lossy())
+        .literal_separator(true)
+        .build()
+    else {
+        return Vec::new();
+    };
+    let matcher = glob.compile_matcher();
+    // Walk only below the pattern's literal prefix.
+    let literal: PathBuf = full
+        .components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[', '{']))
+        .collect();
+    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(&literal)
+        .standard_filters(false)
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| normalize(e.path()))
+        .filter(|p| matcher.is_match(p))
+        .collect();
+    found.sort();
+    found
+}

@@ -1,0 +1,213 @@
+//! The full format (the default): each finding rendered by miette with its code, message, the
+//! source snippet with the labelled span, help, and what fix is available; then a summary.
+//! miette only renders here: our Diagnostic stays the one type the engine deals in.
+
+use super::{display_path, fix_note, position, summary_line, RenderOptions, Report};
+use crate::diagnostic::{Diagnostic, Severity};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use std::fmt;
+use std::sync::Arc;
+
+/// Adapter that lets miette render one of our diagnostics.
+struct Rendered<'a> {
+    diagnostic: &'a Diagnostic,
+    source: Option<NamedSource<Arc<str>>>,
+    labels: Vec<LabeledSpan>,
+    help: Option<String>,
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rendered")
+            .field("code", &self.diagnostic.code)
+            .finish()
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl miette::Diagnostic for Rendered<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(format!(
+            "{} {}",
+            self.diagnostic.code, self.diagnostic.name
+        )))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.source.is_none() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+fn prepare<'a>(diagnostic: &'a Diagnostic, report: &Report<'_>) -> Rendered<'a> {
+    let source_file = report.sources.get(&diagnostic.path);
+    let clamp = |span: crate::source::Span, len: usize| {
+        let start = span.start.min(len);
+        let end = span.end.clamp(start, len);
+        SourceSpan::from(start..end)
+    };
+    let mut labels = Vec::new();
+    let mut notes = Vec::new();
+    if let Some(help) = &diagnostic.help {
+        notes.push(help.clone());
+    }
+    if let Some(fix) = &diagnostic.fix {
+        notes.push(fix_note(fix));
+    }
+    if let Some(profile) = &diagnostic.profile {
+        notes.push(format!("only under profile `{profile}`"));
+    }
+    if let Some(source) = source_file {
+        let len = source.text.len();
+        labels.push(LabeledSpan::new_primary_with_span(
+            None,
+            clamp(diagnostic.span, len),
+        ));
+        for related in &diagnostic.related {
+            if related.path == diagnostic.path {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(related.message.clone()),
+                    clamp(related.span, len),
+                ));
+            }
+        }
+    }
+    for related in &diagnostic.related {
+        if related.path != diagnostic.path || source_file.is_none() {
+            let pos = position(report.sources, &related.path, related.span);
+            notes.push(format!(
+                "see {}:{}:{}: {}",
+                display_path(&related.path),
+                pos.start.line,
+                pos.start.column,
+                related.message
+            ));
+        }
+    }
+    let source = source_file.map(|s| {
+        NamedSource::new(display_path(&diagnostic.path), Arc::clone(&s.text))
+    });
+    // Without a source, miette would show no location at all; put it in the notes.
+    if source_file.is_none() {
+        notes.insert(0, format!("in {}", display_path(&diagnostic.path)));
+    }
+    Rendered {
+        diagnostic,
+        source,
+        labels,
+        help: if notes.is_empty() {
+            None
+        } else {
+            Some(notes.join("\n"))
+        },
+    }
+}
+
+pub(super) fn render(report: &Report<'_>, options: &RenderOptions) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false)
+        .without_syntax_highlighting();
+    let mut text = String::new();
+    for diagnostic in report.diagnostics {
+        let rendered = prepare(diagnostic, report);
+        let mut one = String::new();
+        if handler.render_report(&mut one, &rendered).is_err() {
+            // miette failing on a span is no reason to lose the finding.
+            let pos = position(report.sources, &diagnostic.path, diagnostic.span);
+            one = format!(
+                "{}:{}:{}: {} {}\n",
+                display_path(&diagnostic.path),
+                pos.start.line,
+                pos.start.column,
+                diagnostic.code,
+                diagnostic.message
+            );
+        }
+        text.push_str(one.trim_end());
+        text.push_str("\n\n");
+    }
+    if options.summary {
+        text.push_str(&summary_line(report));
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn renders_snippet_help_fix_and_summary() {
+        let sources = sources();
+        let diags = diagnostics();
+        let report = Report {
+            diagnostics: &diags,
+            sources: &sources,
+            files_checked: 2,
+        };
+        let text = render(&report, &RenderOptions::default());
+        let expected = include_str!("testdata/full.txt");
+        assert_eq!(text, expected, "got:\n{text}");
+    }
+
+    #[test]
+    fn missing_source_still_names_the_file() {
+        let sources = std::collections::BTreeMap::new();
+        let diag = Diagnostic::new(
+            "SCHEMA001",
+            "parse-error",
+            Severity::Error,
+            "gone.yaml",
+            crate::source::Span::new(3, 4),
+            "cannot parse",
+        );
+        let report = Report {
+            diagnostics: std::slice::from_ref(&diag),
+            sources: &sources,
+            files_checked: 1,
+        };
+        let options = RenderOptions {
+            summary: false,
+            ..RenderOptions::default()
+        };
+        let text = render(&report, &options);
+        assert!(text.contains("SCHEMA001 parse-error"), "{text}");
+        assert!(text.contains("cannot parse"), "{text}");
+        assert!(text.contains("help: in gone.yaml"), "{text}");
+    }
+}

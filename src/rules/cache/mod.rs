@@ -1,0 +1,4 @@
+//! CACHE: stale images and build args that do not do what they seem to.
+
+pub mod template_no_value;
+pub mod try_import_stable_tag;

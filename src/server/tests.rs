@@ -1,0 +1,703 @@
+use super::*;
+use crate::image::ShellKind;
+
+fn argv(words: &[&str]) -> Vec<String> {
+    words.iter().map(|s| s.to_string()).collect()
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn rec(words: &[&str]) -> ServerCommand {
+    recognize(&argv(words), &no_env).expect("recognized")
+}
+
+fn rec_env(words: &[&str], vars: &[(&str, &str)]) -> Option<ServerCommand> {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let env = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    recognize(&argv(words), &env)
+}
+
+fn on_flag(f: &str) -> ReloadMode {
+    ReloadMode::On {
+        via: ReloadVia::Flag(f.into()),
+    }
+}
+
+fn on_env(v: &str) -> ReloadMode {
+    ReloadMode::On {
+        via: ReloadVia::Env(v.into()),
+    }
+}
+
+const ON_DEFAULT: ReloadMode = ReloadMode::On {
+    via: ReloadVia::Default,
+};
+
+fn script_pos(script: &str, word: &str) -> ArgPos {
+    let start = script.find(word).expect("word in script");
+    ArgPos::Script {
+        script_index: 2,
+        start,
+        end: start + word.len(),
+    }
+}
+
+#[test]
+fn uvicorn_plain_and_reload() {
+    let c = rec(&[
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+    ]);
+    assert_eq!(c.kind, ServerKind::Uvicorn);
+    assert_eq!(c.reload, ReloadMode::Off);
+    assert_eq!(c.app.as_deref(), Some("app.main:app"));
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 0 });
+    assert_eq!(c.workers, None);
+
+    let c = rec(&[
+        "/usr/local/bin/uvicorn",
+        "--reload",
+        "--reload-dir",
+        "src",
+        "--reload-dir=lib",
+        "--reload-include",
+        "*.html",
+        "--reload-exclude",
+        "*.tmp",
+        "--app-dir",
+        "/srv",
+        "m:app",
+    ]);
+    assert_eq!(c.reload, on_flag("--reload"));
+    assert_eq!(c.reload_dirs, ["src", "lib"]);
+    assert_eq!(c.reload_includes, ["*.html"]);
+    assert_eq!(c.reload_excludes, ["*.tmp"]);
+    assert_eq!(c.app_dir.as_deref(), Some("/srv"));
+    assert_eq!(c.app.as_deref(), Some("m:app"));
+}
+
+#[test]
+fn uvicorn_env_switches() {
+    let c = rec_env(
+        &["uvicorn", "m:app"],
+        &[("UVICORN_RELOAD", "true"), ("UVICORN_RELOAD_DIRS", "/a:/b")],
+    )
+    .unwrap();
+    assert_eq!(c.reload, on_env("UVICORN_RELOAD"));
+    assert_eq!(c.reload_dirs, ["/a", "/b"]);
+    let c = rec_env(&["uvicorn", "m:app"], &[("UVICORN_RELOAD", "0")]).unwrap();
+    assert_eq!(c.reload, ReloadMode::Off);
+    let c = rec_env(&["uvicorn", "m:app"], &[("WEB_CONCURRENCY", "4")]).unwrap();
+    assert_eq!(c.workers, Some(4));
+    let c = rec_env(
+        &["uvicorn", "m:app", "--workers", "2"],
+        &[("WEB_CONCURRENCY", "4")],
+    )
+    .unwrap();
+    assert_eq!(c.workers, Some(2));
+    let c = rec_env(
+        &["uvicorn"],
+        &[("UVICORN_APP", "x:y"), ("UVICORN_WORKERS", "3")],
+    )
+    .unwrap();
+    assert_eq!((c.app.as_deref(), c.workers), (Some("x:y"), Some(3)));
+}
+
+#[test]
+fn python_module_and_interpreter_options() {
+    let c = rec(&[
+        "python3",
+        "-u",
+        "-X",
+        "dev",
+        "-m",
+        "uvicorn",
+        "m:app",
+        "--workers",
+        "4",
+    ]);
+    assert_eq!(c.kind, ServerKind::Uvicorn);
+    assert_eq!(c.workers, Some(4));
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 5 });
+    assert_eq!(c.args[0].text, "uvicorn");
+
+    let c = rec(&[
+        "/usr/local/bin/python",
+        "/usr/local/bin/gunicorn",
+        "app:app",
+    ]);
+    assert_eq!(c.kind, ServerKind::Gunicorn { worker_class: None });
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 1 });
+
+    assert_eq!(recognize(&argv(&["python", "app.py"]), &no_env), None);
+    assert_eq!(
+        recognize(&argv(&["python", "-c", "import uvicorn"]), &no_env),
+        None
+    );
+    assert_eq!(
+        recognize(&argv(&["python", "-m", "http.server"]), &no_env),
+        None
+    );
+}
+
+#[test]
+fn gunicorn_flags_and_env_args() {
+    let c = rec(&[
+        "gunicorn",
+        "-w4",
+        "-k",
+        "uvicorn.workers.UvicornWorker",
+        "--reload",
+        "--preload",
+        "--reload-extra-file",
+        "t.html",
+        "--chdir",
+        "/app",
+        "-b",
+        ":8000",
+        "app:app",
+    ]);
+    assert_eq!(
+        c.kind,
+        ServerKind::Gunicorn {
+            worker_class: Some("uvicorn.workers.UvicornWorker".into())
+        }
+    );
+    assert_eq!(c.reload, on_flag("--reload"));
+    assert!(c.preload);
+    assert_eq!(c.workers, Some(4));
+    assert_eq!(c.extra_files, ["t.html"]);
+    assert_eq!(c.app_dir.as_deref(), Some("/app"));
+    assert_eq!(c.app.as_deref(), Some("app:app"));
+
+    let c = rec_env(
+        &["gunicorn", "app:app"],
+        &[(
+            "GUNICORN_CMD_ARGS",
+            "--reload --workers=3 --bind '0.0.0.0:80'",
+        )],
+    )
+    .unwrap();
+    assert_eq!(c.reload, on_env("GUNICORN_CMD_ARGS"));
+    assert_eq!(c.workers, Some(3));
+
+    let c = rec(&["gunicorn", "-c", "gunicorn.conf.py", "app:app"]);
+    assert_eq!(c.reload, ReloadMode::Unknown);
+    assert_eq!(c.config_file.as_deref(), Some("gunicorn.conf.py"));
+    let c = rec(&["gunicorn", "app:app"]);
+    assert_eq!(
+        (c.reload, c.preload, c.workers),
+        (ReloadMode::Off, false, None)
+    );
+}
+
+#[test]
+fn hypercorn() {
+    let c = rec(&["hypercorn", "--reload", "-w", "2", "app:app"]);
+    assert_eq!(c.kind, ServerKind::Hypercorn);
+    assert_eq!(c.reload, on_flag("--reload"));
+    assert_eq!(c.workers, Some(2));
+    assert_eq!(
+        rec(&["hypercorn", "--config", "h.toml", "a:b"]).reload,
+        ReloadMode::Unknown
+    );
+}
+
+#[test]
+fn flask_reload_sources() {
+    let c = rec(&["flask", "run", "--host=0.0.0.0"]);
+    assert_eq!(c.kind, ServerKind::Flask);
+    assert_eq!(c.reload, ReloadMode::Off);
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 1 });
+    assert_eq!(
+        rec(&["flask", "--app", "x", "--debug", "run"]).reload,
+        on_flag("--debug")
+    );
+    assert_eq!(rec(&["flask", "run", "--debug"]).reload, on_flag("--debug"));
+    assert_eq!(
+        rec(&["flask", "run", "--debug", "--no-reload"]).reload,
+        ReloadMode::Off
+    );
+    assert_eq!(
+        rec(&["flask", "run", "--reload"]).reload,
+        on_flag("--reload")
+    );
+    let env = |v: &[(&str, &str)]| {
+        rec_env(&["python", "-m", "flask", "run"], v)
+            .unwrap()
+            .reload
+    };
+    assert_eq!(env(&[("FLASK_DEBUG", "1")]), on_env("FLASK_DEBUG"));
+    assert_eq!(env(&[("FLASK_DEBUG", "False")]), ReloadMode::Off);
+    assert_eq!(env(&[("FLASK_DEBUG", "")]), ReloadMode::Off);
+    assert_eq!(
+        env(&[("FLASK_DEBUG", "1"), ("FLASK_RUN_RELOAD", "false")]),
+        ReloadMode::Off
+    );
+    assert_eq!(
+        env(&[("FLASK_RUN_RELOAD", "yes")]),
+        on_env("FLASK_RUN_RELOAD")
+    );
+    assert_eq!(
+        env(&[("WERKZEUG_RUN_MAIN", "true")]),
+        on_env("WERKZEUG_RUN_MAIN")
+    );
+    assert_eq!(env(&[("FLASK_ENV", "development")]), ReloadMode::Unknown);
+    assert_eq!(
+        rec_env(&["flask", "run", "--no-debug"], &[("FLASK_DEBUG", "1")])
+            .unwrap()
+            .reload,
+        ReloadMode::Off
+    );
+    assert_eq!(recognize(&argv(&["flask", "db", "upgrade"]), &no_env), None);
+    let c = rec_env(
+        &[
+            "flask",
+            "-A",
+            "a.py",
+            "run",
+            "--extra-files",
+            "a.html:b.txt",
+        ],
+        &[("FLASK_APP", "z")],
+    )
+    .unwrap();
+    assert_eq!(c.extra_files, ["a.html", "b.txt"]);
+    assert_eq!(c.app.as_deref(), Some("a.py"));
+}
+
+#[test]
+fn django_runserver() {
+    let c = rec(&["python", "manage.py", "runserver", "0.0.0.0:8000"]);
+    assert_eq!(c.kind, ServerKind::Django);
+    assert_eq!(c.reload, ON_DEFAULT);
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 2 });
+    let c = rec(&[
+        "python",
+        "manage.py",
+        "runserver",
+        "--noreload",
+        "0.0.0.0:8000",
+    ]);
+    assert_eq!(c.reload, ReloadMode::Off);
+    let flag: Vec<ArgPos> = c.find_args("--noreload").map(|a| a.pos).collect();
+    assert_eq!(flag, [ArgPos::Argv { index: 3 }]);
+    assert_eq!(
+        rec(&["django-admin", "--settings", "s", "runserver"]).reload,
+        ON_DEFAULT
+    );
+    assert_eq!(
+        rec_env(
+            &["python", "manage.py", "runserver", "--noreload"],
+            &[("RUN_MAIN", "true")]
+        )
+        .unwrap()
+        .reload,
+        on_env("RUN_MAIN")
+    );
+    assert_eq!(
+        recognize(&argv(&["python", "manage.py", "migrate"]), &no_env),
+        None
+    );
+}
+
+#[test]
+fn fastapi_cli() {
+    let c = rec(&["fastapi", "dev", "app/main.py", "--reload-dir", "app"]);
+    assert_eq!(c.kind, ServerKind::FastApiCli { dev: true });
+    assert_eq!(c.reload, ON_DEFAULT);
+    assert_eq!(c.reload_dirs, ["app"]);
+    assert_eq!(c.app.as_deref(), Some("app/main.py"));
+    assert_eq!(
+        rec(&["fastapi", "dev", "--no-reload"]).reload,
+        ReloadMode::Off
+    );
+    let c = rec(&["fastapi", "run", "--workers", "4", "main.py"]);
+    assert_eq!((c.reload, c.workers), (ReloadMode::Off, Some(4)));
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 1 });
+    assert_eq!(
+        rec(&["fastapi", "run", "--reload"]).reload,
+        on_flag("--reload")
+    );
+    assert_eq!(recognize(&argv(&["fastapi", "login"]), &no_env), None);
+}
+
+#[test]
+fn node_and_nodemon() {
+    let c = rec(&["node", "--watch", "server.js", "--watch"]);
+    assert_eq!(c.kind, ServerKind::Node);
+    assert_eq!(c.reload, on_flag("--watch"));
+    assert_eq!(c.app.as_deref(), Some("server.js"));
+    let c = rec(&["node", "-r", "dotenv/config", "server.js", "--watch"]);
+    assert_eq!(c.reload, ReloadMode::Off);
+    let c = rec(&["node", "--watch-path=./src", "index.js"]);
+    assert_eq!(
+        (c.reload, c.reload_dirs),
+        (on_flag("--watch-path"), vec!["./src".to_string()])
+    );
+    assert_eq!(recognize(&argv(&["node", "-e", "1"]), &no_env), None);
+    assert_eq!(recognize(&argv(&["node"]), &no_env), None);
+
+    let c = rec(&[
+        "npx", "nodemon", "-w", "src", "-e", "js,json", "--signal", "SIGTERM", "app.js",
+    ]);
+    assert_eq!(c.kind, ServerKind::Nodemon);
+    assert_eq!(c.reload, ON_DEFAULT);
+    assert_eq!(c.reload_dirs, ["src"]);
+    assert_eq!(c.reload_includes, ["*.js", "*.json"]);
+    assert_eq!(c.app.as_deref(), Some("app.js"));
+    assert_eq!(c.wrappers, [Wrapper::Spawn { name: "npx".into() }]);
+    assert_eq!(recognize(&argv(&["npm", "run", "dev"]), &no_env), None);
+    assert_eq!(recognize(&argv(&["npm", "start"]), &no_env), None);
+}
+
+#[test]
+fn sh_c_scripts() {
+    let script = "cd /app && exec uvicorn main:app --host 0.0.0.0";
+    let c = rec(&["/bin/sh", "-c", script]);
+    assert_eq!(c.kind, ServerKind::Uvicorn);
+    assert_eq!(c.insert_after, script_pos(script, "uvicorn"));
+    assert_eq!(
+        c.wrappers,
+        [Wrapper::Shell {
+            shell: "sh".into(),
+            exec: true,
+            tail_call: true
+        }]
+    );
+
+    let script = "pip install -r req.txt; UVICORN_RELOAD=1 'uvicorn' m:app";
+    let c = rec(&["bash", "-ec", script]);
+    assert_eq!(c.reload, on_env("UVICORN_RELOAD"));
+    assert_eq!(c.insert_after, script_pos(script, "'uvicorn'"));
+
+    let script = "export FLASK_DEBUG=1\nflask run --host 0.0.0.0 2>&1 | tee log";
+    let c = rec(&["sh", "-c", script]);
+    assert_eq!(c.reload, on_env("FLASK_DEBUG"));
+    assert_eq!(c.insert_after, script_pos(script, "run"));
+    assert_eq!(
+        c.wrappers,
+        [Wrapper::Shell {
+            shell: "sh".into(),
+            exec: false,
+            tail_call: false
+        }]
+    );
+
+    // The last server of the list wins; a later non-server command does not hide it.
+    let c = rec(&["sh", "-c", "gunicorn a:b & uvicorn c:d; echo done"]);
+    assert_eq!(c.kind, ServerKind::Uvicorn);
+
+    assert_eq!(recognize(&argv(&["sh", "script.sh"]), &no_env), None);
+    assert_eq!(
+        recognize(&argv(&["sh", "-c", "echo 'unterminated"]), &no_env),
+        None
+    );
+    assert_eq!(
+        recognize(&argv(&["sh", "-c", "npm run dev"]), &no_env),
+        None
+    );
+    // Nested scripts are not followed.
+    assert_eq!(
+        recognize(&argv(&["sh", "-c", "sh -c 'uvicorn a:b'"]), &no_env),
+        None
+    );
+}
+
+#[test]
+fn process_wrappers() {
+    let c = rec(&["/usr/bin/tini", "--", "gunicorn", "app:app"]);
+    assert_eq!(
+        c.wrappers,
+        [Wrapper::Init {
+            name: "tini".into()
+        }]
+    );
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 2 });
+    let c = rec(&[
+        "dumb-init",
+        "--single-child",
+        "poetry",
+        "run",
+        "uvicorn",
+        "a:b",
+    ]);
+    assert_eq!(
+        c.wrappers,
+        [
+            Wrapper::Init {
+                name: "dumb-init".into()
+            },
+            Wrapper::Exec {
+                name: "poetry".into()
+            }
+        ]
+    );
+    let c = rec(&["uv", "run", "--with", "x", "fastapi", "dev"]);
+    assert_eq!(c.wrappers, [Wrapper::Spawn { name: "uv".into() }]);
+    assert_eq!(c.kind, ServerKind::FastApiCli { dev: true });
+    let c = rec(&["pipenv", "run", "python", "manage.py", "runserver"]);
+    assert_eq!(c.kind, ServerKind::Django);
+    let c = rec_env(&["env", "-i", "UVICORN_RELOAD=true", "uvicorn", "a:b"], &[]).unwrap();
+    assert_eq!(c.reload, on_env("UVICORN_RELOAD"));
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 3 });
+}
+
+#[test]
+fn debugger_wrappers() {
+    let c = rec(&[
+        "python",
+        "-m",
+        "debugpy",
+        "--listen",
+        "0.0.0.0:5678",
+        "--wait-for-client",
+        "-m",
+        "flask",
+        "run",
+        "--debug",
+    ]);
+    assert_eq!(c.kind, ServerKind::Flask);
+    assert_eq!(c.reload, on_flag("--debug"));
+    assert_eq!(
+        c.wrappers,
+        [Wrapper::Exec {
+            name: "debugpy".into()
+        }]
+    );
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 8 });
+    let c = rec(&[
+        "python",
+        "-m",
+        "ptvsd",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "3000",
+        "/usr/local/bin/uvicorn",
+        "m:app",
+    ]);
+    assert_eq!(c.kind, ServerKind::Uvicorn);
+    assert_eq!(c.insert_after, ArgPos::Argv { index: 7 });
+    let c = rec(&[
+        "/dbg/python/launcher",
+        "--mode",
+        "debugpy",
+        "--",
+        "python",
+        "manage.py",
+        "runserver",
+    ]);
+    assert_eq!(c.kind, ServerKind::Django);
+}
+
+#[test]
+fn option_value_lookup() {
+    let c = rec(&["nodemon", "--signal=SIGHUP", "-s", "SIGINT", "app.js"]);
+    assert_eq!(
+        c.option_value(&["--signal", "-s"]).as_deref(),
+        Some("SIGINT")
+    );
+    let c = rec(&["gunicorn", "-w8", "a:b"]);
+    assert_eq!(c.option_value(&["-w", "--workers"]).as_deref(), Some("8"));
+    assert_eq!(c.option_value(&["--bind"]), None);
+}
+
+#[test]
+fn signal_names_and_versions() {
+    assert_eq!(Signal::parse("HUP"), Some(Signal::Hup));
+    assert_eq!(Signal::parse("-SIGHUP"), Some(Signal::Hup));
+    assert_eq!(Signal::parse("sigterm"), Some(Signal::Term));
+    assert_eq!(Signal::parse("9"), Some(Signal::Kill));
+    assert_eq!(Signal::parse("-34"), Some(Signal::Other(34)));
+    assert_eq!(Signal::parse("NOPE"), None);
+    assert_eq!(Signal::Usr2.number(), 12);
+    assert_eq!(Version::parse("0.30.1"), Some(Version::new(0, 30, 1)));
+    assert_eq!(Version::parse("v0.29"), Some(Version::new(0, 29, 0)));
+    assert_eq!(Version::parse("0.30.0rc1"), Some(Version::new(0, 30, 0)));
+    assert_eq!(Version::parse("x"), None);
+}
+
+#[test]
+fn uvicorn_signals() {
+    let v29 = Version::new(0, 29, 0);
+    let v30 = Version::new(0, 30, 0);
+    let single = rec(&["uvicorn", "a:b"]);
+    assert_eq!(
+        hup_behaviour(&single, false, Some(&v30)),
+        SignalOutcome::Terminates
+    );
+    assert_eq!(
+        hup_behaviour(&single, true, Some(&v30)),
+        SignalOutcome::Ignored
+    );
+    assert_eq!(
+        signal_behaviour(&single, Signal::Term, true, None),
+        SignalOutcome::Terminates
+    );
+    assert_eq!(
+        signal_behaviour(&single, Signal::Kill, true, None),
+        SignalOutcome::Ignored
+    );
+    let multi = rec(&["uvicorn", "a:b", "--workers", "2"]);
+    assert_eq!(
+        hup_behaviour(&multi, true, Some(&v30)),
+        SignalOutcome::Reload
+    );
+    assert_eq!(
+        hup_behaviour(&multi, false, Some(&v29)),
+        SignalOutcome::Terminates
+    );
+    assert_eq!(hup_behaviour(&multi, true, None), SignalOutcome::Unknown);
+    assert_eq!(
+        signal_behaviour(&multi, Signal::Usr1, false, Some(&v30)),
+        SignalOutcome::Ignored
+    );
+    assert_eq!(
+        signal_behaviour(&multi, Signal::Ttin, false, Some(&v30)),
+        SignalOutcome::Handled
+    );
+    let reload = rec(&["uvicorn", "a:b", "--reload", "--workers", "2"]);
+    assert_eq!(
+        hup_behaviour(&reload, false, Some(&v30)),
+        SignalOutcome::Terminates
+    );
+    assert_eq!(
+        hup_behaviour(&reload, true, Some(&v30)),
+        SignalOutcome::Ignored
+    );
+}
+
+#[test]
+fn other_server_signals() {
+    let g = rec(&["gunicorn", "a:b"]);
+    assert_eq!(hup_behaviour(&g, true, None), SignalOutcome::Reload);
+    assert_eq!(
+        signal_behaviour(&g, Signal::Usr1, true, None),
+        SignalOutcome::Handled
+    );
+    let gp = rec(&["gunicorn", "--preload", "a:b"]);
+    assert_eq!(
+        hup_behaviour(&gp, true, None),
+        SignalOutcome::RestartOldCode
+    );
+
+    let h = rec(&["hypercorn", "a:b"]);
+    assert_eq!(
+        hup_behaviour(&h, true, Some(&Version::new(0, 18, 0))),
+        SignalOutcome::Reload
+    );
+    assert_eq!(
+        hup_behaviour(&h, true, Some(&Version::new(0, 17, 3))),
+        SignalOutcome::Ignored
+    );
+    assert_eq!(hup_behaviour(&h, false, None), SignalOutcome::Unknown);
+    assert_eq!(
+        hup_behaviour(&rec(&["hypercorn", "-w", "0", "a:b"]), false, None),
+        SignalOutcome::Terminates
+    );
+
+    let f = rec(&["flask", "run", "--debug"]);
+    assert_eq!(
+        signal_behaviour(&f, Signal::Term, true, None),
+        SignalOutcome::Terminates
+    );
+    assert_eq!(hup_behaviour(&f, true, None), SignalOutcome::Ignored);
+    let f = rec(&["flask", "run"]);
+    assert_eq!(
+        signal_behaviour(&f, Signal::Term, true, None),
+        SignalOutcome::Ignored
+    );
+    assert_eq!(
+        signal_behaviour(&f, Signal::Int, true, None),
+        SignalOutcome::Terminates
+    );
+
+    let n = rec(&["node", "server.js"]);
+    assert_eq!(
+        signal_behaviour(&n, Signal::Term, true, None),
+        SignalOutcome::Ignored
+    );
+    assert_eq!(
+        signal_behaviour(&n, Signal::Term, false, None),
+        SignalOutcome::Terminates
+    );
+    assert_eq!(
+        hup_behaviour(&rec(&["nodemon", "app.js"]), true, None),
+        SignalOutcome::Reload
+    );
+    let custom = rec(&["nodemon", "--signal", "SIGTERM", "app.js"]);
+    assert_eq!(hup_behaviour(&custom, true, None), SignalOutcome::Unknown);
+    assert_eq!(
+        signal_behaviour(&custom, Signal::Usr2, true, None),
+        SignalOutcome::Reload
+    );
+}
+
+#[test]
+fn pid1_through_wrappers() {
+    let v = Version::new(0, 35, 0);
+    let sh = rec(&["/bin/sh", "-c", "cd /app && uvicorn a:b --workers 2"]);
+    // dash stays PID 1 without handlers.
+    assert_eq!(
+        pid1_signal_behaviour(&sh, Signal::Hup, Some(ShellKind::Dash), Some(&v)),
+        SignalOutcome::Ignored
+    );
+    // busybox ash execs the last command: uvicorn's multiprocess supervisor is PID 1.
+    assert_eq!(
+        pid1_signal_behaviour(&sh, Signal::Hup, Some(ShellKind::BusyboxAsh), Some(&v)),
+        SignalOutcome::Reload
+    );
+    assert_eq!(
+        pid1_signal_behaviour(&sh, Signal::Hup, None, Some(&v)),
+        SignalOutcome::Unknown
+    );
+    let exec = rec(&["sh", "-c", "exec uvicorn a:b"]);
+    assert_eq!(
+        pid1_signal_behaviour(&exec, Signal::Term, Some(ShellKind::Dash), None),
+        SignalOutcome::Terminates
+    );
+    assert_eq!(
+        pid1_signal_behaviour(&exec, Signal::Hup, Some(ShellKind::Dash), None),
+        SignalOutcome::Ignored
+    );
+
+    let tini = rec(&["tini", "--", "uvicorn", "a:b"]);
+    assert_eq!(
+        pid1_signal_behaviour(&tini, Signal::Hup, None, None),
+        SignalOutcome::Terminates
+    );
+    assert_eq!(
+        pid1_signal_behaviour(&tini, Signal::Kill, None, None),
+        SignalOutcome::Ignored
+    );
+    let tini_g = rec(&["tini", "gunicorn", "a:b"]);
+    assert_eq!(
+        pid1_signal_behaviour(&tini_g, Signal::Hup, None, None),
+        SignalOutcome::Reload
+    );
+    let uv = rec(&["uv", "run", "uvicorn", "a:b"]);
+    assert_eq!(
+        pid1_signal_behaviour(&uv, Signal::Hup, None, None),
+        SignalOutcome::Unknown
+    );
+    let direct = rec(&["uvicorn", "a:b"]);
+    assert_eq!(
+        pid1_signal_behaviour(&direct, Signal::Hup, None, None),
+        SignalOutcome::Ignored
+    );
+    let bash = rec(&["bash", "-c", "uvicorn a:b | tee log"]);
+    assert_eq!(
+        pid1_signal_behaviour(&bash, Signal::Term, None, None),
+        SignalOutcome::Ignored
+    );
+}
