@@ -1,7 +1,8 @@
 //! Conformance of the Dockerfile adapter with buildkit's parser (v0.12.5), using the shared
 //! corpus and its oracle (`oracle-buildkit-v0.12.5.jsonl`, one row per file). For every file
-//! the oracle accepts, the keyword sequence, each instruction's first and last line, its flags
-//! and its exec/shell form must match, except for the listed known exceptions. Files the
+//! the oracle accepts, the keyword sequence, each instruction's first and last line, its flags,
+//! its exec/shell form, the command text or argv of RUN/CMD/ENTRYPOINT and the heredoc bodies
+//! must match, except for the listed known exceptions. Files the
 //! oracle rejects must not make the parser panic; what it does with them is pinned too.
 
 use std::collections::HashMap;
@@ -106,6 +107,25 @@ struct Row {
     exec_form: Option<bool>,
     /// For RUN (without heredocs), CMD and ENTRYPOINT: the exec argv or the joined shell text.
     value: Option<Vec<String>>,
+    /// Heredoc bodies, with leading tabs removed from every line: the crate strips them for
+    /// `<<-` while buildkit's parser leaves that to a later stage.
+    heredocs: Vec<String>,
+}
+
+fn untabbed(body: &str) -> String {
+    body.split_inclusive('\n')
+        .map(|l| l.trim_start_matches('\t'))
+        .collect()
+}
+
+fn heredocs(ins: &Instruction) -> Vec<String> {
+    let bodies = match &ins.args {
+        Args::Onbuild(inner) => return heredocs(inner),
+        Args::Run { heredocs, .. } => heredocs,
+        Args::Copy(c) | Args::Add(c) => &c.heredocs,
+        _ => return Vec::new(),
+    };
+    bodies.iter().map(|h| untabbed(&h.body)).collect()
 }
 
 fn command_value(ins: &Instruction) -> Option<Vec<String>> {
@@ -140,7 +160,11 @@ fn ours(file: &SourceFile, df: &Dockerfile) -> Vec<Row> {
         .map(|ins| Row {
             keyword: ins.keyword.clone(),
             start_line: file.line_col(ins.span.start).line,
-            end_line: file.line_col(ins.span.end).line,
+            // The line of the last byte: a span that ended just after a newline would otherwise
+            // be counted on the next line.
+            end_line: file
+                .line_col(ins.span.end.saturating_sub(1).max(ins.span.start))
+                .line,
             flags: ins
                 .flags
                 .iter()
@@ -151,6 +175,7 @@ fn ours(file: &SourceFile, df: &Dockerfile) -> Vec<Row> {
                 .collect(),
             exec_form: exec_form(ins),
             value: command_value(ins),
+            heredocs: heredocs(ins),
         })
         .collect()
 }
@@ -189,6 +214,14 @@ fn theirs(instructions: &[Value], like: &[Row]) -> Vec<Row> {
                         })
                         .unwrap_or_default()
                 }),
+                heredocs: o["heredocs"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|h| untabbed(h["content"].as_str().unwrap_or_default()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             }
         })
         .collect()

@@ -37,6 +37,14 @@ UNTYPED_OVERRIDES = {
     ("HelmRelease", "overrides"): ("util.HelmOverrides", "T::AnyMap"),
 }
 
+# Keys yaml.v3 decodes that the JSON schemas omit: Go fields with only a `json` tag, which
+# yaml.v3 reads under the lower-cased field name. Same Go-type check as above.
+GO_ONLY_KEYS = {
+    ("VerifyContainer", "env"): ("[]VerifyEnvVar", "T::List(&T::Object(\"VerifyEnvVar\"))"),
+    ("VerifyEnvVar", "name"): ("string", "T::String"),
+    ("VerifyEnvVar", "value"): ("string", "T::String"),
+}
+
 STRUCT_RE = re.compile(r"^type (\w+) struct \{")
 FIELD_RE = re.compile(r"^\s+(\w+)(?:\s+([^\s`]+))?\s+`([^`]*)`")
 TAG_RE = re.compile(r'(\w+):"([^"]*)"')
@@ -49,8 +57,10 @@ def fail(message):
 
 
 def parse_go(path):
-    """Returns ({struct: [(go_field, go_type, yaml_key, inline, one_of_group)]}, lenient_types)."""
+    """Returns ({struct: [(go_field, go_type, yaml_key, inline, one_of_group)]},
+    {struct: [required yaml keys]}, lenient_types)."""
     structs = {}
+    required = {}
     lenient = set()
     current = None
     with open(path, encoding="utf-8") as f:
@@ -78,15 +88,18 @@ def parse_go(path):
             tag = dict(TAG_RE.findall(tags))
             yaml_parts = tag.get("yaml", "").split(",")
             inline = "inline" in yaml_parts[1:]
-            key = yaml_parts[0]
+            # yaml.v3 reads an untagged field under its lower-cased Go name.
+            key = yaml_parts[0] or (name.lower() if not inline else "")
             if key == "-":  # not decoded from YAML at all
                 continue
             group = None
             for part in tag.get("yamltags", "").split(","):
                 if part.startswith("oneOf="):
                     group = part[len("oneOf="):]
+                if part == "required":
+                    required.setdefault(current, []).append(key)
             structs[current].append((name, go_type, key, inline, group))
-    return structs, lenient
+    return structs, required, lenient
 
 
 def one_of_groups(structs, json_defs):
@@ -130,6 +143,26 @@ def go_field_type(structs, type_name, key):
         elif yaml_key == key:
             return go_type
     return None
+
+
+def go_keys(structs, name):
+    """Every YAML key of a Go struct, inlined structs flattened."""
+    keys = set()
+    for _, go_type, key, inline, _ in structs.get(name, []):
+        if inline:
+            keys |= go_keys(structs, go_type.lstrip("*"))
+        else:
+            keys.add(key)
+    return keys
+
+
+def go_required_keys(structs, go_required, name):
+    """Required YAML keys of a Go struct, inlined structs included."""
+    keys = list(go_required.get(name, []))
+    for _, go_type, _, inline, _ in structs.get(name, []):
+        if inline:
+            keys += go_required_keys(structs, go_required, go_type.lstrip("*"))
+    return keys
 
 
 def value_type(prop, defs, structs, type_name, key):
@@ -189,7 +222,7 @@ def object_types(version, checkout):
     with open(path, encoding="utf-8") as f:
         defs = json.load(f)["definitions"]
     go_dir = "latest" if version == LATEST else version
-    structs, lenient = parse_go(os.path.join(checkout, "pkg", "skaffold", "schema", go_dir, "config.go"))
+    structs, go_required, lenient = parse_go(os.path.join(checkout, "pkg", "skaffold", "schema", go_dir, "config.go"))
     groups = one_of_groups(structs, defs)
     types = {}
     for name, definition in defs.items():
@@ -200,10 +233,25 @@ def object_types(version, checkout):
         props = dict(definition.get("properties", {}))
         for alternative in definition.get("anyOf", []):
             props.update(alternative.get("properties", {}))
-        fields = tuple(sorted((key, value_type(prop, defs, structs, name, key)) for key, prop in props.items()))
+        fields = [(key, value_type(prop, defs, structs, name, key)) for key, prop in props.items()]
+        if name in structs:
+            keys = go_keys(structs, name)
+            for key in sorted(keys - set(props)):
+                extra = GO_ONLY_KEYS.get((name, key))
+                if extra is None or go_field_type(structs, name, key) != extra[0]:
+                    fail(f"{version} {name}.{key}: in Go but not in the JSON schema")
+                fields.append((key, extra[1]))
+            if set(props) - keys:
+                fail(f"{version} {name}: JSON schema keys {sorted(set(props) - keys)} not in Go")
+        fields = tuple(sorted(fields))
         required = tuple(definition.get("required", []))
+        wanted = go_required_keys(structs, go_required, name)
+        if name in structs and sorted(wanted) != sorted(required):
+            if required:
+                fail(f"{version} {name}: required {required} in JSON, {wanted} in Go")
+            required = tuple(wanted)  # a definition the JSON schema left empty
         for key in required:
-            if key not in props:
+            if key not in props and (name, key) not in GO_ONLY_KEYS:
                 fail(f"{version} {name}: required key {key} is not a property")
         one_of = tuple(sorted((g, tuple(keys)) for g, keys in groups.get(name, [])))
         for _, keys in one_of:

@@ -380,7 +380,9 @@ impl Resolver {
         cli: RuleSelection,
     ) -> Result<Resolver, ConfigError> {
         let explicit = match explicit {
-            Some(path) => Some(Arc::new(Config::load(&normalize(&cwd.join(path)))?)),
+            Some(path) => Some(Arc::new(
+                Config::load(&normalize(&cwd.join(path))).map_err(|e| relative_to(cwd, e))?,
+            )),
             None => None,
         };
         Ok(Resolver {
@@ -403,7 +405,8 @@ impl Resolver {
         } else {
             absolute.parent().map(Path::to_path_buf).unwrap_or(absolute)
         };
-        self.lookup(&start)
+        let cwd = self.cwd.clone();
+        self.lookup(&start).map_err(|e| relative_to(&cwd, e))
     }
 
     fn lookup(&mut self, directory: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
@@ -441,6 +444,14 @@ impl Resolver {
         }
         Ok(kept)
     }
+}
+
+/// Errors name config files as the user sees them: relative to the working directory.
+fn relative_to(cwd: &Path, mut err: ConfigError) -> ConfigError {
+    if let Some(relative) = err.path.as_ref().and_then(|p| p.strip_prefix(cwd).ok()) {
+        err.path = Some(relative.to_path_buf());
+    }
+    err
 }
 
 /// Removes `.` and folds `..` lexically, so configs are found the same way however a path

@@ -130,6 +130,67 @@ impl BuildState {
     }
 }
 
+/// Where an image-config value (ENTRYPOINT, CMD, SHELL) of a stage comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Set by this instruction (possibly in a parent stage).
+    Set(usize),
+    /// Inherited from a base image skafix cannot see.
+    BaseImage,
+    /// Known to be empty: `scratch`, or CMD cleared by a later ENTRYPOINT.
+    Unset,
+}
+
+/// The ENTRYPOINT, CMD and SHELL a stage's image ends up with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageCommand {
+    pub entrypoint: Origin,
+    pub cmd: Origin,
+    /// The SHELL that shell-form ENTRYPOINT/CMD were wrapped with (`Set` only when a SHELL
+    /// instruction came before them; otherwise the image default, `/bin/sh -c` on Linux).
+    pub shell: Origin,
+}
+
+/// buildkit's dispatch of CMD/ENTRYPOINT/SHELL (`dispatchCmd`, `dispatchEntrypoint`): a
+/// stage starts from its parent stage's image config, and an ENTRYPOINT clears the CMD
+/// unless a CMD was set earlier in the same stage.
+pub(crate) fn stage_command(df: &Dockerfile, stage: usize) -> Option<StageCommand> {
+    let s = df.stages.get(stage)?;
+    let mut result = match s.base_stage.filter(|&b| b < stage) {
+        Some(parent) => stage_command(df, parent)?,
+        None => {
+            let origin = if s.base_expanded.as_deref() == Some("scratch") {
+                Origin::Unset
+            } else {
+                Origin::BaseImage
+            };
+            StageCommand {
+                entrypoint: origin,
+                cmd: origin,
+                shell: origin,
+            }
+        }
+    };
+    let mut cmd_set = false;
+    for index in s.instructions.clone() {
+        match df.instructions.get(index).map(|i| &i.args) {
+            Some(Args::Cmd(_)) => {
+                result.cmd = Origin::Set(index);
+                cmd_set = true;
+            }
+            Some(Args::Entrypoint(_)) => {
+                result.entrypoint = Origin::Set(index);
+                if !cmd_set {
+                    result.cmd = Origin::Unset;
+                }
+            }
+            Some(Args::Shell(_)) => result.shell = Origin::Set(index),
+            _ => {}
+        }
+    }
+    Some(result)
+}
+
 /// What the walk found about each stage's base.
 pub(crate) struct StageBase {
     pub expanded: Option<String>,

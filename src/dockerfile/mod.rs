@@ -24,7 +24,7 @@ use std::ops::Range;
 use parse_dockerfile as pd;
 
 use crate::source::Span;
-pub use eval::{BuildState, Setting, VarValue};
+pub use eval::{BuildState, Origin, Setting, StageCommand, VarValue};
 pub use expand::Expanded;
 
 /// A Dockerfile the adapter could not parse, with the location of the problem.
@@ -183,8 +183,9 @@ pub struct Instruction {
     /// The stage the instruction belongs to; `None` for ARGs before the first FROM.
     pub stage: Option<usize>,
     pub args: Args,
-    /// WORKDIR in force when this instruction runs (for FROM: the stage's initial one),
-    /// evaluated with the Dockerfile's own defaults (no build-arg overrides).
+    /// WORKDIR in force when this instruction runs (for FROM: the stage's initial one; for
+    /// global ARGs: none), evaluated with the Dockerfile's own ARG defaults (no build-arg
+    /// overrides; use [`Dockerfile::state_at`] for those).
     pub workdir: Setting,
     /// USER in force when this instruction runs, evaluated like `workdir`.
     pub user: Setting,
@@ -322,6 +323,12 @@ impl Dockerfile {
         build_args: Option<&HashMap<String, String>>,
     ) -> Option<Expanded> {
         Some(self.state_at(instruction, build_args)?.expand(word))
+    }
+
+    /// The ENTRYPOINT, CMD and SHELL the image of `stage` ends up with, following parent
+    /// stages. `None` for a stage index out of range.
+    pub fn stage_command(&self, stage: usize) -> Option<StageCommand> {
+        eval::stage_command(self, stage)
     }
 
     /// The base image (or stage) of `stage` with `build_args` applied to the global ARGs.

@@ -541,3 +541,131 @@ fn arg_declarations_with_spans() {
     assert_eq!(slice(text, d.global_args[1].name_span), "B");
     assert_eq!(d.expand(1, "$B", None).unwrap().known(), Some("two words"));
 }
+
+#[test]
+fn stage_command_follows_parents_and_entrypoint_clears_cmd() {
+    let text = "\
+FROM python:3.12 AS base
+CMD [\"python\"]
+FROM base AS app
+SHELL [\"/bin/bash\", \"-c\"]
+ENTRYPOINT uvicorn app:app
+FROM base AS other
+CMD [\"serve\"]
+ENTRYPOINT [\"tini\", \"--\"]
+FROM scratch
+COPY x /x
+FROM node
+";
+    let d = df(text);
+    let sc = |s: usize| d.stage_command(s).unwrap();
+    assert_eq!(
+        sc(0),
+        StageCommand {
+            entrypoint: Origin::BaseImage,
+            cmd: Origin::Set(1),
+            shell: Origin::BaseImage
+        }
+    );
+    // ENTRYPOINT without a CMD in the same stage clears the inherited CMD.
+    assert_eq!(
+        sc(1),
+        StageCommand {
+            entrypoint: Origin::Set(4),
+            cmd: Origin::Unset,
+            shell: Origin::Set(3)
+        }
+    );
+    // A CMD set earlier in the same stage survives the ENTRYPOINT.
+    assert_eq!(
+        sc(2),
+        StageCommand {
+            entrypoint: Origin::Set(7),
+            cmd: Origin::Set(6),
+            shell: Origin::BaseImage
+        }
+    );
+    assert_eq!(
+        sc(3),
+        StageCommand {
+            entrypoint: Origin::Unset,
+            cmd: Origin::Unset,
+            shell: Origin::Unset
+        }
+    );
+    assert_eq!(
+        sc(4),
+        StageCommand {
+            entrypoint: Origin::BaseImage,
+            cmd: Origin::BaseImage,
+            shell: Origin::BaseImage
+        }
+    );
+    assert_eq!(d.stage_command(5), None);
+}
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn piece() -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(vec![
+            "FROM a\n",
+            "FROM b AS x\n",
+            "\u{feff}",
+            "RUN ",
+            "COPY ",
+            "ENV ",
+            "ARG ",
+            "USER ",
+            "WORKDIR ",
+            "CMD ",
+            "ONBUILD ",
+            "<<EOF\n",
+            "EOF\n",
+            "<<-X\n",
+            "\tX\n",
+            "[\"a\", \"b\"]",
+            "\\\n",
+            "`\n",
+            "# escape=`\n",
+            "# c\n",
+            "\n",
+            "\r\n",
+            " ",
+            "$A",
+            "${A:-x}",
+            "=",
+            "\"",
+            "'",
+            "é",
+            "--from=x ",
+            "--link ",
+            "a",
+            "/dst",
+            ":",
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn spans_stay_inside_the_text(pieces in proptest::collection::vec(piece(), 0..40)) {
+            let tail: String = pieces.concat();
+            for text in [tail.clone(), format!("FROM a\n{tail}")] {
+                let Ok(d) = parse(&text) else { continue };
+                for ins in &d.instructions {
+                    prop_assert!(ins.span.end <= text.len());
+                    prop_assert!(text.is_char_boundary(ins.span.start));
+                    prop_assert!(text.is_char_boundary(ins.span.end));
+                    prop_assert!(ins.span.contains(ins.keyword_span));
+                    let first = text[ins.span.start..].chars().next().map(|c| c.to_ascii_uppercase());
+                    prop_assert_eq!(first, ins.keyword.chars().next());
+                    for f in &ins.flags {
+                        prop_assert!(ins.span.contains(f.span));
+                    }
+                    let _ = d.expand(ins.index, "$A ${A:-x} 'q' \"$B\"", None);
+                }
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@
 mod discover;
 mod load;
 mod pipeline;
+pub mod runtime;
 
 pub use load::{ConfigDoc, ConfigFile, Project};
 pub use pipeline::{ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile, Pipeline};

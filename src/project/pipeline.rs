@@ -304,13 +304,15 @@ fn build<'p>(
             )),
         }
     }
-    for unanalysed in &model.unanalysed {
+    // Only where it matters: without sync no check needs the deployed containers.
+    let any_sync = model.artifacts.iter().any(|a| a.sync.is_some());
+    for unanalysed in model.unanalysed.iter().filter(|_| any_sync) {
         problems.push(engine_diagnostic(
             "SCHEMA009",
             &project.file(unanalysed.origin.file).path,
             unanalysed.origin.span,
             format!(
-                "`{}` manifests are not analysed: skafix reads raw Kubernetes YAML only, so checks that need the deployed containers are skipped for them",
+                "`{}` manifests are not analysed: skafix reads raw Kubernetes YAML only, so sync checks that need the deployed containers are skipped for them",
                 unanalysed.value
             ),
         ));
@@ -403,8 +405,8 @@ fn artifact_view(
                 &project.file(at.file).path,
                 at.span,
                 format!(
-                    "Dockerfile {} of artifact `{}`: {reason}",
-                    super::load::report_path(&dockerfile_path).display(),
+                    "Dockerfile `{}` of artifact `{}` cannot be read: {reason}",
+                    relative_to(&dockerfile_path, &config.dir).display(),
                     artifact.image.value
                 ),
             ));
@@ -456,4 +458,9 @@ fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
         .collect();
     found.sort();
     found
+}
+
+/// `path` relative to `base` when under it (paths are already normalized), else as is.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    path.strip_prefix(base).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
 }

@@ -179,6 +179,7 @@ pub(super) fn walk(args: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
             )
         }
         n if is_python(n) => python(args, ctx),
+        _ if first.text.starts_with("gunicorn: ") => Some(gunicorn_title(args, ctx)),
         "manage.py" => django(args, 1, ctx),
         _ => server(name, args, ctx),
     }
@@ -279,7 +280,7 @@ fn shell(shell_name: &str, rest: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand>
                 }
                 let cmd = commands.last_mut()?;
                 let raw = &script[w.start..w.end];
-                if cmd.words.is_empty() && !w.quoted {
+                if cmd.words.is_empty() {
                     if let Some(kv) = w.assignment(raw) {
                         if !w.expands {
                             cmd.assignments.push(kv);
@@ -401,7 +402,7 @@ fn debugger(name: &str, args: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
             _ => {
                 let script = basename(t);
                 return match script {
-                    "manage.py" => django(&args[i..], 1, &mut child),
+                    "manage.py" => django(&args[i..], 1, &child),
                     _ => server(script, &args[i..], &mut child),
                 };
             }
@@ -757,6 +758,23 @@ fn gunicorn(args: &[Arg], ctx: &Ctx) -> ServerCommand {
         .extend(parsed.values(&["--reload-extra-file"]));
     cmd.app = parsed.positionals.last().map(|&i| args[i].text.clone());
     cmd.app_dir = pick(&["--chdir"]);
+    cmd
+}
+
+/// A gunicorn process whose title was set by setproctitle (`gunicorn: master [APP]`,
+/// `gunicorn: worker [APP]`, gunicorn `util._setproctitle`): the real argv is overwritten, so
+/// only `GUNICORN_CMD_ARGS` can show `--reload`; otherwise the mode is unknown (research
+/// `kube-probe.md` §5.1).
+fn gunicorn_title(args: &[Arg], ctx: &Ctx) -> ServerCommand {
+    let title = &args[0].text;
+    let mut cmd = gunicorn(&args[..1], ctx);
+    if cmd.reload == ReloadMode::Off {
+        cmd.reload = ReloadMode::Unknown;
+    }
+    cmd.app = title
+        .split_once('[')
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(app, _)| app.to_string());
     cmd
 }
 

@@ -449,7 +449,7 @@ pub fn shell_features(script: &str) -> Option<Vec<ShellFeature>> {
                 }
                 if command_start {
                     let raw = &script[w.start..w.end];
-                    if !w.quoted && w.assignment(raw).is_some() {
+                    if w.assignment(raw).is_some() {
                         add(ShellFeature::Assignment);
                         continue;
                     }
@@ -625,6 +625,31 @@ mod tests {
         );
         assert_eq!(shlex_split("'x"), None);
         assert_eq!(shlex_split("   "), Some(vec![]));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lexing_never_panics(s in "\\PC{0,40}") {
+            let _ = shell_words(&s);
+            let _ = shell_features(&s);
+            let _ = exec_form(&s);
+            let _ = shlex_split(&s);
+        }
+
+        #[test]
+        fn shell_meta_soup_never_panics(s in "[a-z$`'\"\\\\(){}|&;<>#~*= \n0-9é]{0,40}") {
+            let _ = shell_words(&s);
+            let _ = shell_features(&s);
+        }
+    }
+
+    #[test]
+    fn quoted_assignment_values() {
+        assert_eq!(
+            shell_features("A=\"x y\" cmd"),
+            Some(vec![ShellFeature::Assignment])
+        );
+        assert_eq!(shell_features("\"A=x\" cmd"), Some(vec![]));
     }
 
     #[test]

@@ -278,8 +278,10 @@ fn reloader_python(cmd: &ServerCommand, sig: Signal, is_pid1: bool) -> SignalOut
 
 /// node installs no handlers for HUP or TERM by default (as PID 1 `kill 1` is ignored,
 /// research `kube-probe.md` §5.3, §6), ignores SIGPIPE and uses SIGUSR1 to start the inspector
-/// (nodejs.org/api/process.html "Signal events"). `node --watch` stops on TERM/INT and dies on
-/// HUP (verified in the research). App code may add handlers: these are the defaults.
+/// (nodejs.org/api/process.html "Signal events"). `node --watch`'s parent installs TERM and INT
+/// handlers that stop the child and exit (nodejs/node@09a4e30
+/// `lib/internal/main/watch_mode.js`, last lines) and dies on HUP (verified in the research).
+/// App code may add handlers: these are the defaults.
 fn node(cmd: &ServerCommand, sig: Signal, is_pid1: bool) -> SignalOutcome {
     match sig {
         Signal::Pipe => SignalOutcome::Ignored,

@@ -201,6 +201,20 @@ fn gunicorn_flags_and_env_args() {
 }
 
 #[test]
+fn gunicorn_process_title() {
+    let c = rec(&["gunicorn: master [app.wsgi:application]"]);
+    assert_eq!(c.kind, ServerKind::Gunicorn { worker_class: None });
+    assert_eq!(c.reload, ReloadMode::Unknown);
+    assert_eq!(c.app.as_deref(), Some("app.wsgi:application"));
+    let c = rec_env(
+        &["gunicorn: worker [a:b]", ""],
+        &[("GUNICORN_CMD_ARGS", "--reload")],
+    )
+    .unwrap();
+    assert_eq!(c.reload, on_env("GUNICORN_CMD_ARGS"));
+}
+
+#[test]
 fn hypercorn() {
     let c = rec(&["hypercorn", "--reload", "-w", "2", "app:app"]);
     assert_eq!(c.kind, ServerKind::Hypercorn);
@@ -379,6 +393,9 @@ fn sh_c_scripts() {
     let c = rec(&["bash", "-ec", script]);
     assert_eq!(c.reload, on_env("UVICORN_RELOAD"));
     assert_eq!(c.insert_after, script_pos(script, "'uvicorn'"));
+
+    let c = rec(&["sh", "-c", "UVICORN_RELOAD=\"true\" uvicorn a:b"]);
+    assert_eq!(c.reload, on_env("UVICORN_RELOAD"));
 
     let script = "export FLASK_DEBUG=1\nflask run --host 0.0.0.0 2>&1 | tee log";
     let c = rec(&["sh", "-c", script]);
@@ -622,6 +639,12 @@ fn other_server_signals() {
         SignalOutcome::Terminates
     );
 
+    let w = rec(&["node", "--watch", "server.js"]);
+    assert_eq!(
+        signal_behaviour(&w, Signal::Term, true, None),
+        SignalOutcome::Terminates
+    );
+    assert_eq!(hup_behaviour(&w, false, None), SignalOutcome::Terminates);
     let n = rec(&["node", "server.js"]);
     assert_eq!(
         signal_behaviour(&n, Signal::Term, true, None),
@@ -700,4 +723,26 @@ fn pid1_through_wrappers() {
         pid1_signal_behaviour(&bash, Signal::Term, None, None),
         SignalOutcome::Ignored
     );
+}
+
+proptest::proptest! {
+    #[test]
+    fn recognize_never_panics(words in proptest::collection::vec(
+        proptest::sample::select(vec![
+            "sh", "-c", "-ec", "uvicorn", "gunicorn", "flask", "run", "--debug", "-m", "python3",
+            "fastapi", "dev", "node", "--watch", "--watch-path", "nodemon", "-w", "--workers",
+            "--reload", "tini", "--", "env", "A=b", "poetry", "uv", "manage.py", "runserver",
+            "debugpy", "--listen", "exec uvicorn a:b && x", "'", "-k", "-c", "gunicorn: master [",
+            "hypercorn", "-A", "--app", "npx", "gosu", "",
+        ]),
+        0..8,
+    )) {
+        let argv: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        if let Some(cmd) = recognize(&argv, &no_env) {
+            for sig in [Signal::Hup, Signal::Term, Signal::Kill, Signal::Other(40)] {
+                let _ = pid1_signal_behaviour(&cmd, sig, Some(ShellKind::Dash), None);
+                let _ = signal_behaviour(&cmd, sig, false, Some(&Version::new(0, 30, 0)));
+            }
+        }
+    }
 }

@@ -281,10 +281,10 @@ fn supervise(pods: Arc<Mutex<Vec<PodState>>>, index: usize, shutdown: Arc<std::s
                 let p = &pods.lock().unwrap()[index];
                 (p.spec.clone(), p.bin_dir.clone())
             };
-            let mut cmd = tokio::process::Command::new("unshare");
+            let mut cmd = tokio::process::Command::new("/usr/bin/unshare");
             cmd.args(["--pid", "--fork", "--mount-proc", "--"]);
             if let Some(uid) = spec.user {
-                cmd.args(["setpriv", &format!("--reuid={uid}"), &format!("--regid={uid}"), "--clear-groups", "--"]);
+                cmd.args(["/usr/bin/setpriv", &format!("--reuid={uid}"), &format!("--regid={uid}"), "--clear-groups", "--"]);
             }
             cmd.args(&spec.argv)
                 .env_clear()
@@ -638,7 +638,7 @@ async fn run_exec<S>(
         let _ = sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() }))).await;
         return;
     };
-    let mut cmd = tokio::process::Command::new("nsenter");
+    let mut cmd = tokio::process::Command::new("/usr/bin/nsenter");
     cmd.arg("-t").arg(init_pid.to_string()).args(["-p", "-m"]).arg(format!("--wd={}", cwd.display()));
     if let Some(uid) = user {
         cmd.arg(format!("--setuid={uid}")).arg(format!("--setgid={uid}"));

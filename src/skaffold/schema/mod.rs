@@ -277,6 +277,9 @@ pub struct Schema {
 /// The object type of a whole skaffold.yaml document.
 pub const ROOT_TYPE: &str = "SkaffoldConfig";
 
+/// The object type of a `profiles[]` item.
+pub const PROFILE_TYPE: &str = "Profile";
+
 impl Schema {
     pub fn object(&self, name: &str) -> Option<&'static ObjectType> {
         let types: &'static [&'static ObjectType] = self.types;
@@ -419,7 +422,7 @@ pub fn validate(doc: &Document, text: &str, schema: &Schema) -> Vec<SchemaIssue>
         visited: HashSet::new(),
         path: String::new(),
     };
-    walker.check_value(root, ValueType::Object(ROOT_TYPE), false, 0);
+    walker.check_value(root, ValueType::Object(ROOT_TYPE), Ctx::default(), 0);
     walker.issues
 }
 
@@ -427,9 +430,18 @@ struct Walker<'t> {
     text: &'t str,
     schema: &'t Schema,
     issues: Vec<SchemaIssue>,
-    /// (node, expected type) pairs already checked through an alias or merge.
-    visited: HashSet<(NodeId, ValueType)>,
+    /// Nodes already checked (as a type, in a context) through an alias or merge.
+    visited: HashSet<(NodeId, ValueType, Ctx)>,
     path: String,
+}
+
+/// What surrounds the value being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+struct Ctx {
+    /// Inside a type Skaffold decodes without strict key checking.
+    lenient: bool,
+    /// Inside a profile, outside any list: merged into the base config field by field.
+    overlay: bool,
 }
 
 impl std::hash::Hash for ValueType {
@@ -444,12 +456,12 @@ impl std::hash::Hash for ValueType {
 }
 
 impl Walker<'_> {
-    fn check_value(&mut self, node: NodeRef<'_>, expected: ValueType, lenient: bool, depth: usize) {
+    fn check_value(&mut self, node: NodeRef<'_>, expected: ValueType, ctx: Ctx, depth: usize) {
         if depth > MAX_DEPTH || expected == ValueType::Any {
             return;
         }
         let resolved = node.resolved();
-        if resolved.id != node.id && !self.visited.insert((resolved.id, expected)) {
+        if resolved.id != node.id && !self.visited.insert((resolved.id, expected, ctx)) {
             return;
         }
         if resolved.is_null() {
@@ -473,9 +485,9 @@ impl Walker<'_> {
                     self.wrong_type(resolved, expected);
                     return;
                 }
-                for (key, value) in self.entries_to_check(resolved, expected) {
+                for (key, value) in self.entries_to_check(resolved, expected, ctx) {
                     let mark = self.push_key(key);
-                    self.check_value(value, ValueType::String, lenient, depth + 1);
+                    self.check_value(value, ValueType::String, ctx, depth + 1);
                     self.path.truncate(mark);
                 }
             }
@@ -490,7 +502,11 @@ impl Walker<'_> {
                     return;
                 }
                 if let Some(object) = self.schema.object(name) {
-                    self.check_object(resolved, object, lenient || object.lenient, depth);
+                    let ctx = Ctx {
+                        lenient: ctx.lenient || object.lenient,
+                        ..ctx
+                    };
+                    self.check_object(resolved, object, ctx, depth);
                 }
             }
             ValueType::List(item) => {
@@ -501,7 +517,12 @@ impl Walker<'_> {
                 for (index, value) in resolved.items().enumerate() {
                     let mark = self.path.len();
                     self.path.push_str(&format!("[{index}]"));
-                    self.check_value(value, *item, lenient, depth + 1);
+                    // A profile's list replaces the base list whole: its items stand alone.
+                    let ctx = Ctx {
+                        overlay: false,
+                        ..ctx
+                    };
+                    self.check_value(value, *item, ctx, depth + 1);
                     self.path.truncate(mark);
                 }
             }
@@ -546,20 +567,30 @@ impl Walker<'_> {
         &mut self,
         node: NodeRef<'_>,
         object: &'static ObjectType,
-        lenient: bool,
+        ctx: Ctx,
         depth: usize,
     ) {
         let is_root = depth == 0;
+        // A profile's objects are merged field by field into the base config's
+        // (`overlayProfileField`), so their required keys may come from the base.
+        let child_ctx = if object.name == PROFILE_TYPE {
+            Ctx {
+                overlay: true,
+                ..ctx
+            }
+        } else {
+            ctx
+        };
         let mut present: Vec<(NodeRef<'_>, NodeRef<'_>)> = Vec::new();
         let entries = merged_entries(node);
-        let fresh = self.fresh_sources(node, &entries, ValueType::Object(object.name));
+        let fresh = self.fresh_sources(node, &entries, ValueType::Object(object.name), ctx);
         for (key, value, source) in entries {
             if !fresh.contains(&source) {
                 present.push((key, value));
                 continue;
             }
             let Some(name) = key.as_str() else {
-                self.unknown_key(key, key.kind_name(), object, lenient);
+                self.unknown_key(key, key.kind_name(), object, ctx.lenient);
                 continue;
             };
             if is_root && name.starts_with('.') {
@@ -568,14 +599,19 @@ impl Walker<'_> {
             let mark = self.push_key(key);
             match object.field(name) {
                 Some(field) => {
-                    self.check_value(value, field.ty, lenient, depth + 1);
+                    self.check_value(value, field.ty, child_ctx, depth + 1);
                     present.push((key, value));
                 }
-                None => self.unknown_key(key, name, object, lenient),
+                None => self.unknown_key(key, name, object, ctx.lenient),
             }
             self.path.truncate(mark);
         }
-        for required in object.required {
+        let required_keys = if ctx.overlay {
+            &[][..]
+        } else {
+            object.required
+        };
+        for required in required_keys {
             let found = present
                 .iter()
                 .rev()
@@ -656,10 +692,11 @@ impl Walker<'_> {
         node: NodeRef<'_>,
         entries: &[MergedEntry<'_>],
         expected: ValueType,
+        ctx: Ctx,
     ) -> Vec<NodeId> {
         let mut fresh = vec![node.id];
         for (_, _, source) in entries {
-            if !fresh.contains(source) && self.visited.insert((*source, expected)) {
+            if !fresh.contains(source) && self.visited.insert((*source, expected, ctx)) {
                 fresh.push(*source);
             }
         }
@@ -670,9 +707,10 @@ impl Walker<'_> {
         &mut self,
         node: NodeRef<'a>,
         expected: ValueType,
+        ctx: Ctx,
     ) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
         let entries = merged_entries(node);
-        let fresh = self.fresh_sources(node, &entries, expected);
+        let fresh = self.fresh_sources(node, &entries, expected, ctx);
         entries
             .into_iter()
             .filter(|(_, _, source)| fresh.contains(source))

@@ -2016,6 +2016,7 @@ static O132: ObjectType = ObjectType {
     fields: &[
         Field { key: "args", ty: T::List(&T::String) },
         Field { key: "command", ty: T::List(&T::String) },
+        Field { key: "env", ty: T::List(&T::Object("VerifyEnvVar")) },
         Field { key: "image", ty: T::String },
         Field { key: "name", ty: T::String },
     ],
@@ -2027,8 +2028,10 @@ static O132: ObjectType = ObjectType {
 static O133: ObjectType = ObjectType {
     name: "VerifyEnvVar",
     fields: &[
+        Field { key: "name", ty: T::String },
+        Field { key: "value", ty: T::String },
     ],
-    required: &[],
+    required: &["name"],
     one_of: &[],
     lenient: false,
 };
@@ -2597,31 +2600,6 @@ static O161: ObjectType = ObjectType {
 };
 
 static O162: ObjectType = ObjectType {
-    name: "VerifyContainer",
-    fields: &[
-        Field { key: "args", ty: T::List(&T::String) },
-        Field { key: "command", ty: T::List(&T::String) },
-        Field { key: "env", ty: T::List(&T::Object("VerifyEnvVar")) },
-        Field { key: "image", ty: T::String },
-        Field { key: "name", ty: T::String },
-    ],
-    required: &["name", "image"],
-    one_of: &[],
-    lenient: false,
-};
-
-static O163: ObjectType = ObjectType {
-    name: "VerifyEnvVar",
-    fields: &[
-        Field { key: "name", ty: T::String },
-        Field { key: "value", ty: T::String },
-    ],
-    required: &["name"],
-    one_of: &[],
-    lenient: false,
-};
-
-static O164: ObjectType = ObjectType {
     name: "HelmDeployFlags",
     fields: &[
         Field { key: "depBuild", ty: T::List(&T::String) },
@@ -2635,7 +2613,7 @@ static O164: ObjectType = ObjectType {
     lenient: false,
 };
 
-static O165: ObjectType = ObjectType {
+static O163: ObjectType = ObjectType {
     name: "BuildpackArtifact",
     fields: &[
         Field { key: "buildArgs", ty: T::List(&T::String) },
@@ -2754,14 +2732,14 @@ pub(super) static SCHEMAS: &[Schema] = &[
     },
     Schema {
         version: "skaffold/v4beta12",
-        types: &[&O136, &O137, &O0, &O125, &O2, &O150, &O151, &O142, &O5, &O98, &O7, &O8, &O126, &O127, &O156, &O152, &O11, &O12, &O13, &O14, &O15, &O16, &O17, &O121, &O19, &O20, &O85, &O22, &O69, &O80, &O24, &O25, &O26, &O27, &O157, &O153, &O144, &O102, &O31, &O34, &O158, &O89, &O37, &O90, &O38, &O39, &O159, &O160, &O92, &O82, &O145, &O107, &O48, &O130, &O108, &O161, &O50, &O146, &O91, &O110, &O53, &O111, &O54, &O147, &O148, &O139, &O56, &O123, &O124, &O114, &O149, &O116, &O57, &O58, &O95, &O59, &O140, &O71, &O62, &O63, &O64, &O65, &O66, &O67, &O118, &O119, &O162, &O163, &O134, &O141],
+        types: &[&O136, &O137, &O0, &O125, &O2, &O150, &O151, &O142, &O5, &O98, &O7, &O8, &O126, &O127, &O156, &O152, &O11, &O12, &O13, &O14, &O15, &O16, &O17, &O121, &O19, &O20, &O85, &O22, &O69, &O80, &O24, &O25, &O26, &O27, &O157, &O153, &O144, &O102, &O31, &O34, &O158, &O89, &O37, &O90, &O38, &O39, &O159, &O160, &O92, &O82, &O145, &O107, &O48, &O130, &O108, &O161, &O50, &O146, &O91, &O110, &O53, &O111, &O54, &O147, &O148, &O139, &O56, &O123, &O124, &O114, &O149, &O116, &O57, &O58, &O95, &O59, &O140, &O71, &O62, &O63, &O64, &O65, &O66, &O67, &O118, &O119, &O132, &O133, &O134, &O141],
     },
     Schema {
         version: "skaffold/v4beta13",
-        types: &[&O136, &O137, &O0, &O125, &O2, &O150, &O151, &O142, &O5, &O98, &O7, &O8, &O126, &O127, &O156, &O152, &O11, &O12, &O13, &O14, &O15, &O16, &O17, &O121, &O19, &O20, &O85, &O22, &O69, &O80, &O24, &O25, &O26, &O27, &O157, &O153, &O144, &O102, &O164, &O34, &O158, &O89, &O37, &O90, &O38, &O39, &O159, &O160, &O92, &O82, &O145, &O107, &O48, &O130, &O108, &O161, &O50, &O146, &O91, &O110, &O53, &O111, &O54, &O147, &O148, &O139, &O56, &O123, &O124, &O114, &O149, &O116, &O57, &O58, &O95, &O59, &O140, &O71, &O62, &O63, &O64, &O65, &O66, &O67, &O118, &O119, &O162, &O163, &O134, &O141],
+        types: &[&O136, &O137, &O0, &O125, &O2, &O150, &O151, &O142, &O5, &O98, &O7, &O8, &O126, &O127, &O156, &O152, &O11, &O12, &O13, &O14, &O15, &O16, &O17, &O121, &O19, &O20, &O85, &O22, &O69, &O80, &O24, &O25, &O26, &O27, &O157, &O153, &O144, &O102, &O162, &O34, &O158, &O89, &O37, &O90, &O38, &O39, &O159, &O160, &O92, &O82, &O145, &O107, &O48, &O130, &O108, &O161, &O50, &O146, &O91, &O110, &O53, &O111, &O54, &O147, &O148, &O139, &O56, &O123, &O124, &O114, &O149, &O116, &O57, &O58, &O95, &O59, &O140, &O71, &O62, &O63, &O64, &O65, &O66, &O67, &O118, &O119, &O132, &O133, &O134, &O141],
     },
     Schema {
         version: "skaffold/v4beta14",
-        types: &[&O136, &O137, &O0, &O125, &O2, &O150, &O151, &O142, &O5, &O165, &O7, &O8, &O126, &O127, &O156, &O152, &O11, &O12, &O13, &O14, &O15, &O16, &O17, &O121, &O19, &O20, &O85, &O22, &O69, &O80, &O24, &O25, &O26, &O27, &O157, &O153, &O144, &O102, &O164, &O34, &O158, &O89, &O37, &O90, &O38, &O39, &O159, &O160, &O92, &O82, &O145, &O107, &O48, &O130, &O108, &O161, &O50, &O146, &O91, &O110, &O53, &O111, &O54, &O147, &O148, &O139, &O56, &O123, &O124, &O114, &O149, &O116, &O57, &O58, &O95, &O59, &O140, &O71, &O62, &O63, &O64, &O65, &O66, &O67, &O118, &O119, &O162, &O163, &O134, &O141],
+        types: &[&O136, &O137, &O0, &O125, &O2, &O150, &O151, &O142, &O5, &O163, &O7, &O8, &O126, &O127, &O156, &O152, &O11, &O12, &O13, &O14, &O15, &O16, &O17, &O121, &O19, &O20, &O85, &O22, &O69, &O80, &O24, &O25, &O26, &O27, &O157, &O153, &O144, &O102, &O162, &O34, &O158, &O89, &O37, &O90, &O38, &O39, &O159, &O160, &O92, &O82, &O145, &O107, &O48, &O130, &O108, &O161, &O50, &O146, &O91, &O110, &O53, &O111, &O54, &O147, &O148, &O139, &O56, &O123, &O124, &O114, &O149, &O116, &O57, &O58, &O95, &O59, &O140, &O71, &O62, &O63, &O64, &O65, &O66, &O67, &O118, &O119, &O132, &O133, &O134, &O141],
     },
 ];

@@ -194,6 +194,14 @@ fn key_tables_match_skaffold() {
         key_versions("KubectlDeploy", "manifests"),
         Some(("skaffold/v2beta19", "skaffold/v2beta29"))
     );
+    // yaml.v3 reads json-only-tagged Go fields under their lower-cased names, which the JSON
+    // schemas of v4beta4..v4beta11 leave out.
+    let v4beta4 = schema_for(known_version("skaffold/v4beta4").unwrap()).unwrap();
+    assert_eq!(
+        v4beta4.type_at(&["verify", "container", "env", "value"]),
+        Some(ValueType::String)
+    );
+    assert_eq!(v4beta4.object("VerifyEnvVar").unwrap().required, &["name"]);
     let artifact = latest.object("Artifact").unwrap();
     assert_eq!(artifact.required, &["image"]);
     assert_eq!(
@@ -669,6 +677,52 @@ fn corpus_findings() {
             "GoogleContainerTools__skaffold/integration/testdata/build/secret/skaffold.yaml: \
              build.artifacts[0].docker.secret: unknown key, did you mean [\"secrets\"], known in \
              Some((\"skaffold/v2beta19\", \"skaffold/v2beta22\"))",
+        ]
+    );
+}
+
+#[test]
+fn profile_objects_may_take_required_keys_from_the_base() {
+    let text = "apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  helm:
+    releases:
+      - name: app
+profiles:
+  - name: ci
+    deploy:
+      helm:
+        flags:
+          upgrade: [--atomic]
+    build:
+      artifacts:
+        - context: app
+  - activation: [{command: dev}]
+";
+    let profile1 = {
+        let start = text.find("- activation").unwrap() + 2;
+        Span::new(start, text.len() - 1)
+    };
+    let artifact = {
+        let start = text.find("context: app").unwrap();
+        Span::new(start, start + "context: app".len())
+    };
+    assert_eq!(
+        check(text, "skaffold/v2beta29"),
+        vec![
+            SchemaIssue::MissingRequired {
+                span: artifact,
+                path: "profiles[0].build.artifacts[0]".into(),
+                key: "image",
+                object: "Artifact",
+            },
+            SchemaIssue::MissingRequired {
+                span: profile1,
+                path: "profiles[1]".into(),
+                key: "name",
+                object: "Profile",
+            },
         ]
     );
 }
