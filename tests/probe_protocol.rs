@@ -54,7 +54,7 @@ async fn real_kubectl_gets_pods_and_execs() {
     cluster.wait_ready("other", 1).await;
 
     let (code, out, err) = kubectl(&cluster, &["get", "pods", "-l", "app=web-1"], None).await;
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 0, "{err} {:?}", cluster.log.lock().unwrap());
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert!(lines[0].starts_with("NAME"), "{out}");
@@ -85,7 +85,7 @@ async fn real_kubectl_gets_pods_and_execs() {
 
     let (code, _, err) = kubectl(&cluster, &["exec", "gone", "--", "true"], None).await;
     assert_eq!(code, 1);
-    assert!(err.contains("pods \"gone\" not found"), "{err}");
+    assert!(err.contains("pods \"gone\" not found"), "{err} {:?}", cluster.log.lock().unwrap());
 
     let log = cluster.log.lock().unwrap().clone();
     assert!(log.iter().any(|l| l.starts_with("GET /version")), "{log:?}");

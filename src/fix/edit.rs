@@ -13,18 +13,28 @@ const BOM: &str = "\u{feff}";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EditError {
     /// The range is past the end of the text or reversed.
-    OutOfBounds { start: usize, end: usize, len: usize },
+    OutOfBounds {
+        start: usize,
+        end: usize,
+        len: usize,
+    },
     /// The range cuts a UTF-8 character in two.
     NotCharBoundary { offset: usize },
     /// Two edits of the same file overlap (or touch at one point).
-    Overlap { first: (usize, usize), second: (usize, usize) },
+    Overlap {
+        first: (usize, usize),
+        second: (usize, usize),
+    },
 }
 
 impl std::fmt::Display for EditError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EditError::OutOfBounds { start, end, len } => {
-                write!(f, "edit range {start}..{end} is outside the file ({len} bytes)")
+                write!(
+                    f,
+                    "edit range {start}..{end} is outside the file ({len} bytes)"
+                )
             }
             EditError::NotCharBoundary { offset } => {
                 write!(f, "edit offset {offset} is inside a UTF-8 character")
@@ -160,7 +170,10 @@ pub(crate) fn select(fixes: &[&Fix], isolated: &BTreeSet<PathBuf>) -> Vec<usize>
             }
         }
         for edit in &fix.edits {
-            taken_edits.entry(edit.path.as_path()).or_default().push(edit);
+            taken_edits
+                .entry(edit.path.as_path())
+                .or_default()
+                .push(edit);
         }
         taken.push(i);
     }
@@ -230,11 +243,17 @@ mod tests {
     fn overlapping_or_touching_edits_are_refused() {
         assert_eq!(
             apply_edits("abcdef", &[edit(0, 3, "x"), edit(2, 4, "y")]),
-            Err(EditError::Overlap { first: (0, 3), second: (2, 4) })
+            Err(EditError::Overlap {
+                first: (0, 3),
+                second: (2, 4)
+            })
         );
         assert_eq!(
             apply_edits("abcdef", &[edit(2, 2, "x"), edit(2, 2, "y")]),
-            Err(EditError::Overlap { first: (2, 2), second: (2, 2) })
+            Err(EditError::Overlap {
+                first: (2, 2),
+                second: (2, 2)
+            })
         );
     }
 
@@ -242,11 +261,19 @@ mod tests {
     fn bad_ranges_are_errors_not_panics() {
         assert_eq!(
             apply_edits("abc", &[edit(2, 9, "")]),
-            Err(EditError::OutOfBounds { start: 2, end: 9, len: 3 })
+            Err(EditError::OutOfBounds {
+                start: 2,
+                end: 9,
+                len: 3
+            })
         );
         assert_eq!(
             apply_edits("abc", &[edit(3, 2, "")]),
-            Err(EditError::OutOfBounds { start: 3, end: 2, len: 3 })
+            Err(EditError::OutOfBounds {
+                start: 3,
+                end: 2,
+                len: 3
+            })
         );
         assert_eq!(
             apply_edits("é", &[edit(1, 2, "")]),
@@ -310,7 +337,10 @@ mod tests {
         assert_eq!(select_non_overlapping(&[&first, &both, &other]), vec![1]);
         let blocker = fix("blocker", vec![edit_in("a.yaml", 0, 0, "q")]);
         let later = fix("later", vec![edit_in("c.yaml", 0, 1, "z")]);
-        assert_eq!(select_non_overlapping(&[&both, &blocker, &later]), vec![1, 2]);
+        assert_eq!(
+            select_non_overlapping(&[&both, &blocker, &later]),
+            vec![1, 2]
+        );
     }
 
     #[test]

@@ -205,6 +205,9 @@ pub fn load(paths: Vec<PathBuf>) -> Project {
                 continue;
             }
         };
+        if is_other_kind_of_yaml(&documents) {
+            continue;
+        }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         for (index, doc) in documents.iter().enumerate() {
             for dup in &doc.duplicate_keys {
@@ -273,4 +276,18 @@ pub fn required_config_path(dir: &Path, rel: &str) -> PathBuf {
     } else {
         joined
     }
+}
+
+/// A file named like a Skaffold config that holds other YAML, such as a Kubernetes manifest
+/// `skaffold-rbac.yaml`: every document declares an apiVersion and none is `skaffold/...`.
+fn is_other_kind_of_yaml(documents: &[yaml::Document]) -> bool {
+    let versions: Vec<Option<&str>> = documents
+        .iter()
+        .filter_map(|d| d.root_ref())
+        .map(|root| root.get("apiVersion").and_then(|v| v.as_str()))
+        .collect();
+    !versions.is_empty()
+        && versions
+            .iter()
+            .all(|v| v.is_some_and(|v| !v.starts_with("skaffold/")))
 }

@@ -38,7 +38,8 @@ pub struct CheckOutcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Every file read, keyed by its reported path.
     pub sources: BTreeMap<PathBuf, Arc<SourceFile>>,
-    /// Number of skaffold config files checked.
+    /// Number of skaffold config files that could be read and parsed. Zero means nothing could
+    /// be checked: the diagnostics then say why (exit code 2).
     pub files_checked: usize,
 }
 
@@ -64,24 +65,18 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
         options.paths.clone()
     };
     let found = discover::config_files(&roots)?;
-    let project = load::load(found);
-    if project.configs.is_empty() {
-        let reasons: Vec<String> = project
-            .load_diagnostics
-            .iter()
-            .map(|d| format!("{}: {}", d.path.display(), d.message))
-            .collect();
+    if found.is_empty() {
         return Err(EngineError {
-            message: if reasons.is_empty() {
-                "no skaffold configuration could be read".to_string()
-            } else {
-                format!("nothing could be checked:\n  {}", reasons.join("\n  "))
-            },
+            message: format!(
+                "no Skaffold config (skaffold*.yaml) found under {}",
+                roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
         });
     }
+    let project = load::load(found);
     let diagnostics = pipeline::run_rules(&project, options);
     Ok(CheckOutcome {
-        files_checked: project.configs.len(),
+        files_checked: project.config_files.len(),
         sources: project
             .sources()
             .iter()

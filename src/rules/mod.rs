@@ -65,10 +65,15 @@ pub mod sync;
 
 static ALL: &[&Rule] = &[
     &schema::parse_error::RULE,
+    &schema::unknown_key::RULE,
+    &schema::wrong_type::RULE,
+    &schema::unquoted_template::RULE,
+    &schema::api_version::RULE,
     &schema::duplicate_key::RULE,
     &schema::missing_file::RULE,
     &schema::invalid_profile::RULE,
     &schema::not_analysed::RULE,
+    &schema::unknown_api_version::RULE,
     &cache::template_no_value::RULE,
     &cache::try_import_stable_tag::RULE,
     &hook::command_is_string::RULE,

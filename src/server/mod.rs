@@ -95,12 +95,15 @@ pub enum ReloadMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Wrapper {
     /// `sh -c SCRIPT` (also bash, dash, ash, zsh). `shell` is argv0's basename; `exec` when the
-    /// script says `exec` before the server; `tail_call` when the server is the last command of
-    /// a plain `;`/`&&`/newline list, which bash and busybox ash exec (dash does not).
+    /// script says `exec` before the server. `tail_call` says whether the server is the last
+    /// command of a list that bash and busybox ash run by exec (dash never does): `Some(true)`
+    /// for a single command or an `&&` list (verified in the research), `Some(false)` when the
+    /// server is not last or the script pipes, backgrounds, branches or uses a subshell, `None`
+    /// for the last command of a `;`/newline list (not verified).
     Shell {
         shell: String,
         exec: bool,
-        tail_call: bool,
+        tail_call: Option<bool>,
     },
     /// An init that forwards signals to its child and exits with it (`tini`, `dumb-init`).
     Init { name: String },

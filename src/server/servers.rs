@@ -217,6 +217,20 @@ fn env_cmd(rest: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
     walk(&rest[i..], &mut ctx.child(wrap("env", exec_wrapper), &vars))
 }
 
+/// The less exec-friendly of two list levels: `Some(false)` < `None` < `Some(true)`.
+fn worse(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    let rank = |x: Option<bool>| match x {
+        Some(false) => 0,
+        None => 1,
+        Some(true) => 2,
+    };
+    if rank(a) <= rank(b) {
+        a
+    } else {
+        b
+    }
+}
+
 /// `sh [-opts] -c SCRIPT [name args...]`.
 fn shell(shell_name: &str, rest: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
     let mut c_mode = false;
@@ -260,17 +274,31 @@ fn shell(shell_name: &str, rest: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand>
         words: Vec::new(),
         assignments: Vec::new(),
     }];
-    let mut plain_list = true;
+    // Some(true): only `&&` between commands; None: also `;`/newline; Some(false): anything
+    // else. A separator counts once a command follows it (a trailing newline is harmless).
+    let mut plain_list = Some(true);
+    let mut pending: Option<Option<bool>> = None;
     let mut skip_next_word = false;
+    let mut commands_started = false;
     for tok in &lexed.tokens {
         match tok {
             Token::Op { op, .. } => match op.as_str() {
                 ";" | "&&" | "\n" | "||" | "|" | "&" | "(" | ")" | ";;" => {
-                    plain_list &= matches!(op.as_str(), ";" | "&&" | "\n");
-                    commands.push(Cmd {
-                        words: Vec::new(),
-                        assignments: Vec::new(),
-                    });
+                    let level = match op.as_str() {
+                        "&&" => Some(true),
+                        ";" | "\n" => None,
+                        _ => Some(false),
+                    };
+                    pending = Some(worse(pending.unwrap_or(Some(true)), level));
+                    if commands
+                        .last()
+                        .is_some_and(|c| !c.words.is_empty() || !c.assignments.is_empty())
+                    {
+                        commands.push(Cmd {
+                            words: Vec::new(),
+                            assignments: Vec::new(),
+                        });
+                    }
                 }
                 _ => skip_next_word = true,
             },
@@ -279,6 +307,13 @@ fn shell(shell_name: &str, rest: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand>
                     continue;
                 }
                 let cmd = commands.last_mut()?;
+                if cmd.words.is_empty() && cmd.assignments.is_empty() {
+                    // Separators before the first command join nothing.
+                    if let Some(level) = pending.take().filter(|_| commands_started) {
+                        plain_list = worse(plain_list, level);
+                    }
+                }
+                commands_started = true;
                 let raw = &script[w.start..w.end];
                 if cmd.words.is_empty() {
                     if let Some(kv) = w.assignment(raw) {
@@ -299,6 +334,9 @@ fn shell(shell_name: &str, rest: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand>
             }
         }
     }
+    if pending.is_some_and(|level| level == Some(false)) {
+        plain_list = Some(false);
+    }
     commands.retain(|c| !c.words.is_empty());
     if commands.iter().any(|c| {
         matches!(
@@ -306,7 +344,7 @@ fn shell(shell_name: &str, rest: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand>
             "trap" | "if" | "for" | "while" | "case"
         )
     }) {
-        plain_list = false;
+        plain_list = Some(false);
     }
     // `export A=b` earlier in the list sets the environment of later commands.
     let mut exported: Vec<Vec<(String, String)>> = Vec::with_capacity(commands.len());
@@ -336,7 +374,7 @@ fn shell(shell_name: &str, rest: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand>
         let wrapper = Wrapper::Shell {
             shell: shell_name.to_string(),
             exec,
-            tail_call: plain_list && n == last,
+            tail_call: if n == last { plain_list } else { Some(false) },
         };
         if let Some(found) = walk(words, &mut ctx.child(Some(wrapper), &vars)) {
             return Some(found);

@@ -386,7 +386,10 @@ pub fn pid1_signal_behaviour(
                 };
                 let execs_tail = match kind {
                     Some(ShellKind::Dash) => false,
-                    Some(ShellKind::Bash | ShellKind::BusyboxAsh) => *tail_call,
+                    Some(ShellKind::Bash | ShellKind::BusyboxAsh) => match tail_call {
+                        Some(t) => *t,
+                        None => return SignalOutcome::Unknown,
+                    },
                     None => return SignalOutcome::Unknown,
                 };
                 if execs_tail {

@@ -385,7 +385,7 @@ fn sh_c_scripts() {
         [Wrapper::Shell {
             shell: "sh".into(),
             exec: true,
-            tail_call: true
+            tail_call: Some(true)
         }]
     );
 
@@ -406,7 +406,7 @@ fn sh_c_scripts() {
         [Wrapper::Shell {
             shell: "sh".into(),
             exec: false,
-            tail_call: false
+            tail_call: Some(false)
         }]
     );
 
@@ -683,6 +683,47 @@ fn pid1_through_wrappers() {
     assert_eq!(
         pid1_signal_behaviour(&sh, Signal::Hup, None, Some(&v)),
         SignalOutcome::Unknown
+    );
+    let semi = rec(&["sh", "-c", "cd /app; uvicorn a:b"]);
+    assert_eq!(
+        semi.wrappers,
+        [Wrapper::Shell {
+            shell: "sh".into(),
+            exec: false,
+            tail_call: None
+        }]
+    );
+    assert_eq!(
+        pid1_signal_behaviour(&semi, Signal::Hup, Some(ShellKind::BusyboxAsh), None),
+        SignalOutcome::Unknown
+    );
+    assert_eq!(
+        pid1_signal_behaviour(&semi, Signal::Hup, Some(ShellKind::Dash), None),
+        SignalOutcome::Ignored
+    );
+    let trailing = rec(&["sh", "-c", "\n cd /app &&\n  uvicorn a:b\n"]);
+    assert_eq!(
+        trailing.wrappers,
+        [Wrapper::Shell {
+            shell: "sh".into(),
+            exec: false,
+            tail_call: None
+        }]
+    );
+    let and_list = rec(&["sh", "-c", "; cd /app && uvicorn a:b\n"]);
+    assert_eq!(
+        pid1_signal_behaviour(&and_list, Signal::Hup, Some(ShellKind::Bash), None),
+        SignalOutcome::Ignored
+    );
+    let bg = rec(&["sh", "-c", "uvicorn a:b &"]);
+    assert_eq!(
+        pid1_signal_behaviour(&bg, Signal::Hup, Some(ShellKind::Bash), None),
+        SignalOutcome::Ignored
+    );
+    let not_last = rec(&["sh", "-c", "uvicorn a:b && echo bye"]);
+    assert_eq!(
+        pid1_signal_behaviour(&not_last, Signal::Term, Some(ShellKind::BusyboxAsh), None),
+        SignalOutcome::Ignored
     );
     let exec = rec(&["sh", "-c", "exec uvicorn a:b"]);
     assert_eq!(

@@ -43,7 +43,7 @@ pub fn venv() -> PathBuf {
 /// Tool sets emulating images: names resolved on the host and linked into the pod's PATH dir.
 pub mod profiles {
     pub const DEBIAN_FULL: &[&str] = &[
-        "sh", "cat", "tar", "ps", "pkill", "pgrep", "kill", "sha256sum", "python3", "readlink",
+        "sh", "cat", "tar", "ps", "pkill", "pgrep", "kill", "sha256sum", "python3", "readlink", "head",
         "sleep", "ls", "id", "true",
     ];
     /// python:*-slim: no procps (ps, pkill, pgrep, kill).

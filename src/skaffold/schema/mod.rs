@@ -175,7 +175,7 @@ pub fn schema_for(version: Version) -> Option<&'static Schema> {
 }
 
 /// The expected shape of a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValueType {
     /// Any scalar (yaml.v3 decodes numbers and booleans into string fields as written).
     String,
@@ -442,17 +442,6 @@ struct Ctx {
     lenient: bool,
     /// Inside a profile, outside any list: merged into the base config field by field.
     overlay: bool,
-}
-
-impl std::hash::Hash for ValueType {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        std::mem::discriminant(self).hash(state);
-        match self {
-            ValueType::Object(name) => name.hash(state),
-            ValueType::List(item) => item.hash(state),
-            _ => {}
-        }
-    }
 }
 
 impl Walker<'_> {
