@@ -40,19 +40,27 @@ enum Command {
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Apply the fixes of findings (safe ones; unsafe ones with --unsafe-fixes).
-    #[command(after_help = "Examples:\n  skafix fix --diff            show what would change, write nothing\n  skafix fix --unsafe-fixes    also apply fixes that may change behaviour")]
+    #[command(
+        after_help = "Examples:\n  skafix fix --diff            show what would change, write nothing\n  skafix fix --unsafe-fixes    also apply fixes that may change behaviour"
+    )]
     Fix(FixArgs),
     /// Inspect the pods of a running `skaffold dev` session (read-only).
-    #[command(after_help = "Examples:\n  skafix probe --context kind-dev -n shop\n  skafix probe --selector app=api -p dev")]
+    #[command(
+        after_help = "Examples:\n  skafix probe --context kind-dev -n shop\n  skafix probe --selector app=api -p dev"
+    )]
     Probe(ProbeArgs),
     /// Explain one rule: what it finds, why, examples, fix safety.
-    #[command(after_help = "Examples:\n  skafix rule SCHEMA001\n  skafix rule SCHEMA001 --format json")]
+    #[command(
+        after_help = "Examples:\n  skafix rule SCHEMA001\n  skafix rule SCHEMA001 --format json"
+    )]
     Rule(RuleArgs),
     /// List every rule: code, name, severity, fix.
     #[command(after_help = "Examples:\n  skafix rules\n  skafix rules --format json")]
     Rules(RulesArgs),
     /// Print a shell completion script.
-    #[command(after_help = "Examples:\n  skafix completions bash > /etc/bash_completion.d/skafix\n  skafix completions zsh > \"${fpath[1]}/_skafix\"\n  skafix completions fish > ~/.config/fish/completions/skafix.fish")]
+    #[command(
+        after_help = "Examples:\n  skafix completions bash > /etc/bash_completion.d/skafix\n  skafix completions zsh > \"${fpath[1]}/_skafix\"\n  skafix completions fish > ~/.config/fish/completions/skafix.fish"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: CompletionShell,
@@ -62,7 +70,12 @@ enum Command {
 #[derive(Args, Debug, Clone)]
 struct CommonArgs {
     /// Activate profiles like Skaffold's -p (repeatable, or comma-separated; `-NAME` deactivates).
-    #[arg(short = 'p', long = "profile", value_name = "NAME", allow_hyphen_values = true)]
+    #[arg(
+        short = 'p',
+        long = "profile",
+        value_name = "NAME",
+        allow_hyphen_values = true
+    )]
     profiles: Vec<String>,
     /// Output format (default: full; github when GITHUB_ACTIONS=true).
     #[arg(long, value_enum)]
@@ -445,7 +458,10 @@ fn rules(args: &RulesArgs) -> Result<u8, CliError> {
     let text = match args.format {
         DocFormat::Json => {
             let list: Vec<serde_json::Value> = rules.iter().map(|r| rule_json(r)).collect();
-            format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&list).unwrap_or_default()
+            )
         }
         DocFormat::Text => {
             let name_width = rules.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);

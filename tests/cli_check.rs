@@ -43,18 +43,35 @@ fn clean_project_exits_zero() {
 fn findings_exit_one_and_exit_zero_overrides() {
     let out = stdout_of(check_in("duplicate").args(["--format", "concise"]), 1);
     assert_eq!(out, format!("{DUPLICATE_LINE}Found 1 error in 1 file.\n"));
-    let out = stdout_of(check_in("duplicate").args(["--format", "concise", "--quiet", "--exit-zero"]), 0);
+    let out = stdout_of(
+        check_in("duplicate").args(["--format", "concise", "--quiet", "--exit-zero"]),
+        0,
+    );
     assert_eq!(out, DUPLICATE_LINE);
 }
 
 #[test]
 fn selection_flags_filter_findings() {
-    let out = stdout_of(check_in("duplicate").args(["--format", "concise", "--ignore", "SCHEMA006"]), 0);
-    assert_eq!(out, "No problems found in 1 file.\n");
-    let out = stdout_of(check_in("duplicate").args(["--format", "concise", "--select", "SUP"]), 0);
+    let out = stdout_of(
+        check_in("duplicate").args(["--format", "concise", "--ignore", "SCHEMA006"]),
+        0,
+    );
     assert_eq!(out, "No problems found in 1 file.\n");
     let out = stdout_of(
-        check_in("duplicate").args(["--format", "concise", "-q", "--select", "SUP", "--extend-select", "SCHEMA"]),
+        check_in("duplicate").args(["--format", "concise", "--select", "SUP"]),
+        0,
+    );
+    assert_eq!(out, "No problems found in 1 file.\n");
+    let out = stdout_of(
+        check_in("duplicate").args([
+            "--format",
+            "concise",
+            "-q",
+            "--select",
+            "SUP",
+            "--extend-select",
+            "SCHEMA",
+        ]),
         1,
     );
     assert_eq!(out, DUPLICATE_LINE);
@@ -104,7 +121,10 @@ fn paths_are_relative_to_the_working_directory() {
     cmd.current_dir(fixture(""))
         .env_remove("GITHUB_ACTIONS")
         .args(["check", "duplicate", "--format", "concise", "-q"]);
-    assert_eq!(stdout_of(&mut cmd, 1), format!("duplicate/{DUPLICATE_LINE}"));
+    assert_eq!(
+        stdout_of(&mut cmd, 1),
+        format!("duplicate/{DUPLICATE_LINE}")
+    );
 }
 
 #[test]
@@ -118,7 +138,10 @@ fn sarif_validates_against_the_schema() {
     .unwrap();
     let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let run = &sarif["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
@@ -159,7 +182,10 @@ fn junit_is_well_formed_xml() {
         }
     }
     assert_eq!(testcases, 1);
-    assert_eq!(failures, ["duplicate key `image`: Skaffold rejects the file"]);
+    assert_eq!(
+        failures,
+        ["duplicate key `image`: Skaffold rejects the file"]
+    );
 }
 
 #[test]
@@ -172,8 +198,11 @@ fn gitlab_code_quality_report() {
     assert_eq!(issue["location"]["path"], "skaffold.yaml");
     assert_eq!(issue["location"]["lines"]["begin"], 6);
     assert_eq!(issue["fingerprint"].as_str().unwrap().len(), 16);
-    let again: serde_json::Value =
-        serde_json::from_str(&stdout_of(check_in("duplicate").args(["--format", "gitlab"]), 1)).unwrap();
+    let again: serde_json::Value = serde_json::from_str(&stdout_of(
+        check_in("duplicate").args(["--format", "gitlab"]),
+        1,
+    ))
+    .unwrap();
     assert_eq!(again[0]["fingerprint"], issue["fingerprint"]);
 }
 
@@ -198,7 +227,9 @@ fn output_file_receives_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("report.json");
     let out = stdout_of(
-        check_in("duplicate").args(["--format", "json", "--output-file"]).arg(&target),
+        check_in("duplicate")
+            .args(["--format", "json", "--output-file"])
+            .arg(&target),
         1,
     );
     assert_eq!(out, "");
@@ -209,9 +240,17 @@ fn output_file_receives_the_report() {
 
 #[test]
 fn colour_follows_the_flag() {
-    let out = stdout_of(check_in("duplicate").args(["--format", "concise", "-q", "--color", "always"]), 1);
+    let out = stdout_of(
+        check_in("duplicate").args(["--format", "concise", "-q", "--color", "always"]),
+        1,
+    );
     assert!(out.contains("\x1b[1;31mSCHEMA006\x1b[0m"), "{out:?}");
-    let out = stdout_of(check_in("duplicate").args(["--format", "concise", "-q"]).env("NO_COLOR", "1"), 1);
+    let out = stdout_of(
+        check_in("duplicate")
+            .args(["--format", "concise", "-q"])
+            .env("NO_COLOR", "1"),
+        1,
+    );
     assert!(!out.contains('\x1b'));
 }
 

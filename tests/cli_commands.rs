@@ -36,16 +36,25 @@ fn usage_errors_exit_two() {
         "{stderr}"
     );
     skafix().args(["check", "--format", "xml"]).assert().code(2);
-    skafix().args(["check", "--exit-zero", "--exit-non-zero-on-fix"]).assert().code(2);
+    skafix()
+        .args(["check", "--exit-zero", "--exit-non-zero-on-fix"])
+        .assert()
+        .code(2);
     skafix().assert().code(2);
 }
 
 #[test]
 fn nothing_to_check_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let output = skafix().current_dir(dir.path()).arg("check").output().unwrap();
+    let output = skafix()
+        .current_dir(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8(output.stderr).unwrap().starts_with("skafix: error: "));
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .starts_with("skafix: error: "));
 }
 
 #[test]
@@ -58,7 +67,10 @@ fn rules_lists_codes_names_severities_and_fixes() {
     let sup = text.lines().find(|l| l.starts_with("SUP001 ")).unwrap();
     let columns: Vec<&str> = sup.split_whitespace().take(4).collect();
     assert_eq!(columns, ["SUP001", "unused-suppression", "warning", "safe"]);
-    let json = skafix().args(["rules", "--format", "json"]).output().unwrap();
+    let json = skafix()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
     let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let codes: Vec<&str> = list
         .as_array()
@@ -80,8 +92,14 @@ fn rule_prints_its_doc() {
     let output = skafix().args(["rule", "sup002"]).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(text, format!("{}\n", include_str!("../rules/SUP002.md").trim_end()));
-    let output = skafix().args(["rule", "SUP001", "--format", "json"]).output().unwrap();
+    assert_eq!(
+        text,
+        format!("{}\n", include_str!("../rules/SUP002.md").trim_end())
+    );
+    let output = skafix()
+        .args(["rule", "SUP001", "--format", "json"])
+        .output()
+        .unwrap();
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["code"], "SUP001");
     assert_eq!(value["name"], "unused-suppression");
@@ -97,11 +115,18 @@ fn rule_prints_its_doc() {
 
 #[test]
 fn completions_for_each_shell() {
-    for (shell, marker) in [("bash", "_skafix()"), ("zsh", "#compdef skafix"), ("fish", "complete -c skafix")] {
+    for (shell, marker) in [
+        ("bash", "_skafix()"),
+        ("zsh", "#compdef skafix"),
+        ("fish", "complete -c skafix"),
+    ] {
         let output = skafix().args(["completions", shell]).output().unwrap();
         assert_eq!(output.status.code(), Some(0));
         let text = String::from_utf8(output.stdout).unwrap();
         assert!(text.contains(marker), "{shell}");
     }
-    skafix().args(["completions", "powershell"]).assert().code(2);
+    skafix()
+        .args(["completions", "powershell"])
+        .assert()
+        .code(2);
 }

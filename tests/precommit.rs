@@ -87,9 +87,14 @@ fn sandbox() -> Sandbox {
     for d in [&home, &hooks, &repo] {
         std::fs::create_dir_all(d).unwrap();
     }
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_skafix")).parent().unwrap().to_path_buf();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_skafix"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let mut paths = vec![bin_dir];
-    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     let sandbox = Sandbox {
         path_env: std::env::join_paths(paths).unwrap(),
         _dir: dir,
@@ -126,7 +131,11 @@ const BROKEN: &str = "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  art
 fn broken_config_is_refused_and_a_good_one_passes() {
     let sandbox = sandbox();
     let repo = &sandbox.repo;
-    std::fs::write(repo.join("Dockerfile"), "FROM alpine:3.20\nCMD [\"sleep\", \"1\"]\n").unwrap();
+    std::fs::write(
+        repo.join("Dockerfile"),
+        "FROM alpine:3.20\nCMD [\"sleep\", \"1\"]\n",
+    )
+    .unwrap();
     std::fs::write(repo.join("skaffold.yaml"), BROKEN).unwrap();
     ok(&sandbox.git(&["add", "."], repo));
     let refused = sandbox.git(&["commit", "-q", "-m", "broken"], repo);
@@ -161,7 +170,11 @@ fn unrelated_files_do_not_run_the_hook() {
 
 #[test]
 fn rust_and_system_hooks_differ_only_in_language() {
-    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.pre-commit-hooks.yaml")).unwrap();
+    let manifest = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.pre-commit-hooks.yaml"
+    ))
+    .unwrap();
     let hooks: Vec<Vec<String>> = manifest
         .split("\n- ")
         .skip(1)

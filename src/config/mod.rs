@@ -238,14 +238,12 @@ impl Config {
             list.unwrap_or_default()
                 .into_iter()
                 .map(|item| {
-                    Selector::parse(item.get_ref()).map_err(|m| error_at(Some(item.span().start), m))
+                    Selector::parse(item.get_ref())
+                        .map_err(|m| error_at(Some(item.span().start), m))
                 })
                 .collect()
         };
-        let root = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut per_file_ignores = Vec::new();
         for (pattern, codes) in raw.per_file_ignores.unwrap_or_default() {
             let at = codes.span().start;

@@ -172,7 +172,8 @@ pub fn yaml_comments(text: &str) -> Vec<Comment> {
 /// `key: |`, `- >-`, `key: |2+` ...: the line's value is a block scalar.
 fn opens_block_scalar(code: &str) -> bool {
     let trimmed = code.trim_end();
-    let indicator_start = trimmed.trim_end_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
+    let indicator_start =
+        trimmed.trim_end_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
     let Some(before) = indicator_start
         .strip_suffix('|')
         .or_else(|| indicator_start.strip_suffix('>'))
@@ -270,7 +271,11 @@ fn dockerfile_lines(text: &str) -> DockerfileLines {
         for (marker, strip_tabs) in heredocs {
             while index < lines.len() {
                 let body = lines[index].1;
-                let body = if strip_tabs { body.trim_start_matches('\t') } else { body };
+                let body = if strip_tabs {
+                    body.trim_start_matches('\t')
+                } else {
+                    body
+                };
                 index += 1;
                 if body == marker {
                     break;
@@ -303,7 +308,12 @@ fn heredoc_markers(line: &str) -> Vec<(String, bool)> {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
-        if !word.is_empty() && word.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+        if !word.is_empty()
+            && word
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        {
             markers.push((word, strip));
         }
     }
@@ -491,12 +501,10 @@ fn code_list(
 
 fn malformed(source: &SourceFile, span: Span) -> Diagnostic {
     UNKNOWN_CODE
-        .diagnostic(
-            source.path.clone(),
-            span,
-            "malformed suppression comment",
+        .diagnostic(source.path.clone(), span, "malformed suppression comment")
+        .with_help(
+            "write `# skafix: ignore[CODE, ...] reason` or `# skafix: ignore-file[CODE, ...]`",
         )
-        .with_help("write `# skafix: ignore[CODE, ...] reason` or `# skafix: ignore-file[CODE, ...]`")
 }
 
 /// Removes suppressed findings and adds SUP001/SUP002 findings for suppressions that
@@ -529,7 +537,10 @@ pub fn apply_suppressions(
     }
     let mut kept = Vec::with_capacity(diagnostics.len());
     for diagnostic in diagnostics {
-        let suppressed = match (by_file.get_mut(diagnostic.path.as_path()), sources.get(&diagnostic.path)) {
+        let suppressed = match (
+            by_file.get_mut(diagnostic.path.as_path()),
+            sources.get(&diagnostic.path),
+        ) {
             (Some(directives), Some(source)) if rule_by_code(diagnostic.code).is_none() => {
                 let line = source.line_col(diagnostic.span.start).line;
                 let mut hit = false;
@@ -542,7 +553,11 @@ pub fn apply_suppressions(
                         continue;
                     }
                     for code in &mut directive.codes {
-                        if code.selector.as_ref().is_some_and(|s| s.matches(diagnostic.code)) {
+                        if code
+                            .selector
+                            .as_ref()
+                            .is_some_and(|s| s.matches(diagnostic.code))
+                        {
                             code.used = true;
                             hit = true;
                         }
@@ -633,7 +648,9 @@ fn report_directive(source: &SourceFile, directive: &Directive, problems: &mut V
 fn comment_removal(source: &SourceFile, comment: Comment) -> Span {
     let text: &str = &source.text;
     if comment.own_line {
-        let start = source.line_start(comment.line).unwrap_or(comment.span.start);
+        let start = source
+            .line_start(comment.line)
+            .unwrap_or(comment.span.start);
         let end = source.line_start(comment.line + 1).unwrap_or(text.len());
         Span::new(start, end)
     } else {

@@ -12,13 +12,25 @@ fn sources(files: &[(&str, &str)]) -> BTreeMap<PathBuf, Arc<SourceFile>> {
 /// A finding of `code` at the first occurrence of `needle` in `text`.
 fn at(code: &'static str, path: &str, text: &str, needle: &str) -> Diagnostic {
     let start = text.find(needle).unwrap();
-    Diagnostic::new(code, "rule", Severity::Error, path, Span::new(start, start + needle.len()), "found")
+    Diagnostic::new(
+        code,
+        "rule",
+        Severity::Error,
+        path,
+        Span::new(start, start + needle.len()),
+        "found",
+    )
 }
 
 fn summary(diagnostics: &[Diagnostic], text: &str) -> Vec<(String, String)> {
     diagnostics
         .iter()
-        .map(|d| (d.code.to_string(), text[d.span.start..d.span.end].to_string()))
+        .map(|d| {
+            (
+                d.code.to_string(),
+                text[d.span.start..d.span.end].to_string(),
+            )
+        })
         .collect()
 }
 
@@ -58,10 +70,16 @@ fn yaml_line_before_and_end_of_line() {
     );
     let unused = &out[1];
     assert_eq!(unused.severity, Severity::Warning);
-    assert_eq!(unused.message, "unused suppression: no `SUP` finding on the line it applies to");
+    assert_eq!(
+        unused.message,
+        "unused suppression: no `SUP` finding on the line it applies to"
+    );
     let fix = unused.fix.as_ref().unwrap();
     assert_eq!(fix.applicability, Applicability::Safe);
-    assert_eq!(&text[fix.edits[0].start..fix.edits[0].end], "SCHEMA001, SUP");
+    assert_eq!(
+        &text[fix.edits[0].start..fix.edits[0].end],
+        "SCHEMA001, SUP"
+    );
     assert_eq!(fix.edits[0].content, "SCHEMA001");
 }
 
@@ -79,7 +97,10 @@ fn unused_comment_fix_removes_the_whole_comment() {
             &text[edit.start..edit.end]
         })
         .collect();
-    assert_eq!(removed, [" # skafix: ignore[SUP002]", "# skafix: ignore[SCHEMA]\n"]);
+    assert_eq!(
+        removed,
+        [" # skafix: ignore[SUP002]", "# skafix: ignore[SCHEMA]\n"]
+    );
 }
 
 #[test]
@@ -96,12 +117,18 @@ fn file_level_and_unknown_codes() {
     assert_eq!(
         summary(&out, text),
         [
-            ("SUP002".to_string(), "# skafix: ignroe[SCHEMA001]".to_string()),
+            (
+                "SUP002".to_string(),
+                "# skafix: ignroe[SCHEMA001]".to_string()
+            ),
             ("SUP002".to_string(), "SNYC001".to_string()),
         ]
     );
     assert_eq!(out[0].message, "malformed suppression comment");
-    assert_eq!(out[1].message, "unknown rule code `SNYC001` in a suppression comment");
+    assert_eq!(
+        out[1].message,
+        "unknown rule code `SNYC001` in a suppression comment"
+    );
 }
 
 #[test]

@@ -5,7 +5,14 @@ use crate::diagnostic::{Applicability, Edit, Fix};
 use crate::source::Span;
 
 fn diag(code: &'static str, path: &str) -> Diagnostic {
-    Diagnostic::new(code, "name", Severity::Warning, path, Span::new(0, 1), "message")
+    Diagnostic::new(
+        code,
+        "name",
+        Severity::Warning,
+        path,
+        Span::new(0, 1),
+        "message",
+    )
 }
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -18,8 +25,14 @@ fn unknown_key_is_an_error_with_its_line() {
     assert_eq!(err.path.as_deref(), Some(Path::new("/project/skafix.toml")));
     assert_eq!(err.line, Some(2));
     assert_eq!(err.column, Some(1));
-    assert!(err.message.starts_with("unknown field `slect`"), "{}", err.message);
-    assert!(err.to_string().starts_with("/project/skafix.toml:2:1: unknown field `slect`"));
+    assert!(
+        err.message.starts_with("unknown field `slect`"),
+        "{}",
+        err.message
+    );
+    assert!(err
+        .to_string()
+        .starts_with("/project/skafix.toml:2:1: unknown field `slect`"));
 }
 
 #[test]
@@ -28,7 +41,10 @@ fn unknown_code_is_an_error_at_the_code() {
     assert_eq!((err.line, err.column), (Some(2), Some(3)));
     assert_eq!(err.message, "unknown rule code or prefix `SNYC001`");
     let err = parse("[severity]\nZZZ123 = \"error\"\n").unwrap_err();
-    assert_eq!((err.line, err.message.as_str()), (Some(2), "unknown rule code or prefix `ZZZ123`"));
+    assert_eq!(
+        (err.line, err.message.as_str()),
+        (Some(2), "unknown rule code or prefix `ZZZ123`")
+    );
     let err = parse("[per-file-ignores]\n\"a/**\" = [\"SUP\", \"NOPE\"]\n").unwrap_err();
     assert_eq!(err.line, Some(2));
     assert_eq!(err.message, "unknown rule code or prefix `NOPE`");
@@ -44,7 +60,11 @@ fn bad_severity_and_glob_are_errors() {
     );
     let err = parse("[per-file-ignores]\n\"a/[\" = [\"SUP\"]\n").unwrap_err();
     assert_eq!(err.line, Some(2));
-    assert!(err.message.starts_with("invalid glob `a/[`"), "{}", err.message);
+    assert!(
+        err.message.starts_with("invalid glob `a/[`"),
+        "{}",
+        err.message
+    );
     let err = parse("select = \"SUP\"\n").unwrap_err();
     assert_eq!(err.line, Some(1));
 }
@@ -52,7 +72,10 @@ fn bad_severity_and_glob_are_errors() {
 #[test]
 fn selectors_accept_codes_families_prefixes_and_all() {
     assert_eq!(Selector::parse("sup001").unwrap().as_str(), "SUP001");
-    assert!(Selector::parse("SYNC").is_ok(), "families are valid before their rules exist");
+    assert!(
+        Selector::parse("SYNC").is_ok(),
+        "families are valid before their rules exist"
+    );
     assert!(Selector::parse("SUP00").is_ok());
     assert!(Selector::parse("ALL").unwrap().matches("SYNC001"));
     assert!(Selector::parse("SU").is_ok(), "a prefix of a known code");
@@ -66,10 +89,16 @@ fn more_specific_selector_wins_and_ties_disable() {
     let cli = RuleSelection::default();
     assert!(is_enabled(Some(&config), &cli, "SUP001"));
     assert!(!is_enabled(Some(&config), &cli, "SUP002"));
-    assert!(!is_enabled(Some(&config), &cli, "SCHEMA001"), "select narrows");
+    assert!(
+        !is_enabled(Some(&config), &cli, "SCHEMA001"),
+        "select narrows"
+    );
     let config = parse("ignore = [\"SUP001\"]\nextend-select = [\"SUP001\"]\n").unwrap();
     assert!(!is_enabled(Some(&config), &cli, "SUP001"));
-    assert!(is_enabled(Some(&config), &cli, "SCHEMA001"), "default is every rule");
+    assert!(
+        is_enabled(Some(&config), &cli, "SCHEMA001"),
+        "default is every rule"
+    );
 }
 
 #[test]
@@ -77,11 +106,17 @@ fn command_line_layer_overrides_the_config() {
     let config = parse("ignore = [\"SUP001\"]\n").unwrap();
     let select = vec!["SUP".to_string()];
     let cli = RuleSelection::from_flags(Some(&select), &[], &[]).unwrap();
-    assert!(is_enabled(Some(&config), &cli, "SUP001"), "--select resets the config's layer");
+    assert!(
+        is_enabled(Some(&config), &cli, "SUP001"),
+        "--select resets the config's layer"
+    );
     assert!(!is_enabled(Some(&config), &cli, "SCHEMA001"));
     let ignore = vec!["SCHEMA,SUP002".to_string()];
     let cli = RuleSelection::from_flags(None, &[], &ignore).unwrap();
-    assert!(!is_enabled(Some(&config), &cli, "SUP001"), "config ignore kept");
+    assert!(
+        !is_enabled(Some(&config), &cli, "SUP001"),
+        "config ignore kept"
+    );
     assert!(!is_enabled(Some(&config), &cli, "SUP002"));
     assert!(!is_enabled(None, &cli, "SCHEMA001"));
     let extend = vec!["SUP001".to_string()];
@@ -89,7 +124,10 @@ fn command_line_layer_overrides_the_config() {
     assert!(is_enabled(Some(&config), &cli, "SUP001"));
     let bad = vec!["NOPE1".to_string()];
     let err = RuleSelection::from_flags(Some(&bad), &[], &[]).unwrap_err();
-    assert_eq!(err.to_string(), "--select: unknown rule code or prefix `NOPE1`");
+    assert_eq!(
+        err.to_string(),
+        "--select: unknown rule code or prefix `NOPE1`"
+    );
 }
 
 #[test]
@@ -106,7 +144,10 @@ fn per_file_ignores_match_relative_to_the_config_and_by_name() {
     assert!(keep("SUP001", "/project/new/skaffold.yaml"));
     assert!(!keep("SUP002", "/project/svc/Dockerfile.dev"));
     assert!(keep("SUP002", "/project/svc/Dockerfile"));
-    assert!(keep("SCHEMA001", "/project/keep/skaffold.yaml"), "negated glob matches");
+    assert!(
+        keep("SCHEMA001", "/project/keep/skaffold.yaml"),
+        "negated glob matches"
+    );
     assert!(!keep("SCHEMA001", "/project/other/skaffold.yaml"));
 }
 
@@ -128,11 +169,17 @@ fn severity_overrides_and_unfixable_codes() {
             content: String::new(),
         }],
     });
-    let adjusted = apply_config(d.clone(), Path::new("/project/a.yaml"), Some(&config), &cli).unwrap();
-    assert_eq!(adjusted.severity, Severity::Error, "most specific entry wins");
+    let adjusted =
+        apply_config(d.clone(), Path::new("/project/a.yaml"), Some(&config), &cli).unwrap();
+    assert_eq!(
+        adjusted.severity,
+        Severity::Error,
+        "most specific entry wins"
+    );
     assert_eq!(adjusted.fix, None);
     d.code = "SUP002";
-    let adjusted = apply_config(d.clone(), Path::new("/project/a.yaml"), Some(&config), &cli).unwrap();
+    let adjusted =
+        apply_config(d.clone(), Path::new("/project/a.yaml"), Some(&config), &cli).unwrap();
     assert_eq!(adjusted.severity, Severity::Info);
     let config = parse("fixable = [\"SUP001\"]\n").unwrap();
     assert!(config.is_fixable("SUP001"));
@@ -169,7 +216,10 @@ fn nearest_config_wins_without_merging() {
             ("SUP001", "sub/deeper/b.yaml".to_string())
         ]
     );
-    let found = resolver.config_for(Path::new("sub/./deeper/../deeper")).unwrap().unwrap();
+    let found = resolver
+        .config_for(Path::new("sub/./deeper/../deeper"))
+        .unwrap()
+        .unwrap();
     assert_eq!(found.path, root.join("sub/skafix.toml"));
 }
 
@@ -183,17 +233,30 @@ fn explicit_config_applies_everywhere_and_errors_carry_the_path() {
     let mut resolver =
         Resolver::new(root, Some(Path::new("ci.toml")), RuleSelection::default()).unwrap();
     let kept = resolver
-        .apply(vec![diag("SUP001", "sub/a.yaml"), diag("SUP002", "sub/a.yaml")])
+        .apply(vec![
+            diag("SUP001", "sub/a.yaml"),
+            diag("SUP002", "sub/a.yaml"),
+        ])
         .unwrap();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].code, "SUP002");
 
     std::fs::write(root.join("sub/skafix.toml"), "\n\nbogus = 1\n").unwrap();
     let mut resolver = Resolver::new(root, None, RuleSelection::default()).unwrap();
-    let err = resolver.apply(vec![diag("SUP001", "sub/a.yaml")]).unwrap_err();
+    let err = resolver
+        .apply(vec![diag("SUP001", "sub/a.yaml")])
+        .unwrap_err();
     assert_eq!(err.path, Some(PathBuf::from("sub/skafix.toml")));
     assert_eq!(err.line, Some(3));
-    let err = Resolver::new(root, Some(Path::new("missing.toml")), RuleSelection::default())
-        .unwrap_err();
-    assert!(err.message.starts_with("cannot read config:"), "{}", err.message);
+    let err = Resolver::new(
+        root,
+        Some(Path::new("missing.toml")),
+        RuleSelection::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.message.starts_with("cannot read config:"),
+        "{}",
+        err.message
+    );
 }

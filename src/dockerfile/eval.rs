@@ -121,8 +121,14 @@ impl BuildState {
             Some(VarValue::Known(v.clone()))
         } else if let Some(default) = &decl.default {
             Some(self.expand_to_var(&default.value))
+        } else if let Some(value) = global.and_then(|g| g.vars.get(&decl.name)) {
+            Some(value.clone())
+        } else if build_args.is_none() {
+            // Without a known set of build args, an ARG without default is whatever the
+            // build passes in.
+            Some(VarValue::Unknown)
         } else {
-            global.and_then(|g| g.vars.get(&decl.name).cloned())
+            None
         };
         if let Some(value) = value {
             self.vars.insert(decl.name.clone(), value);

@@ -227,7 +227,8 @@ pub struct Stage {
     /// The base image (or earlier stage) as written.
     pub base: Word,
     /// `base` with global ARG defaults expanded; `None` when it depends on something skafix
-    /// cannot know (a platform ARG, an ARG without default) or would fail to expand.
+    /// cannot know (a platform ARG, an ARG without default) or would fail to expand. See
+    /// [`Dockerfile::base_with_build_args`] to evaluate it with build args.
     pub base_expanded: Option<String>,
     /// The earlier stage this one is built on, when `base_expanded` names one.
     pub base_stage: Option<usize>,
@@ -303,9 +304,12 @@ impl Dockerfile {
             .and_then(|s| self.stages.get(s))
     }
 
-    /// The variables, WORKDIR and USER in force when `instruction` runs, with `build_args`
-    /// overriding ARG defaults as `--build-arg` (and Skaffold's `buildArgs`) do. For a FROM or
-    /// a global ARG, the variables are the global ARGs. `None` for an index out of range.
+    /// The variables, WORKDIR and USER in force when `instruction` runs. `Some(build_args)`
+    /// is the exact set of build args passed (`--build-arg`, Skaffold's `buildArgs`): they
+    /// override ARG defaults, and an ARG without default that is not passed is unset. With
+    /// `None` the build args are not known: defaults are used and an ARG without default is
+    /// unknown. For a FROM or a global ARG, the variables are the global ARGs. `None` for an
+    /// index out of range.
     pub fn state_at(
         &self,
         instruction: usize,
@@ -315,7 +319,7 @@ impl Dockerfile {
     }
 
     /// Expands `word` as buildkit would when running `instruction` (quotes removed, escapes
-    /// and variables processed), with optional build-arg overrides.
+    /// and variables processed); `build_args` as in [`Dockerfile::state_at`].
     pub fn expand(
         &self,
         instruction: usize,

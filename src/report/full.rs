@@ -111,9 +111,8 @@ fn prepare<'a>(diagnostic: &'a Diagnostic, report: &Report<'_>) -> Rendered<'a> 
             ));
         }
     }
-    let source = source_file.map(|s| {
-        NamedSource::new(display_path(&diagnostic.path), Arc::clone(&s.text))
-    });
+    let source =
+        source_file.map(|s| NamedSource::new(display_path(&diagnostic.path), Arc::clone(&s.text)));
     // Without a source, miette would show no location at all; put it in the notes.
     if source_file.is_none() {
         notes.insert(0, format!("in {}", display_path(&diagnostic.path)));

@@ -124,7 +124,11 @@ mod tests {
             )
         );
         assert_eq!(fingerprint(0), expected_first);
-        assert_ne!(fingerprint(0), fingerprint(2), "a repeat gets its own fingerprint");
+        assert_ne!(
+            fingerprint(0),
+            fingerprint(2),
+            "a repeat gets its own fingerprint"
+        );
         assert_ne!(fingerprint(0), fingerprint(1));
         let mut first = issues[0].clone();
         first.as_object_mut().unwrap().remove("fingerprint");

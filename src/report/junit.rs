@@ -103,7 +103,10 @@ mod tests {
         let mut sources = sources();
         sources.insert(
             "clean/skaffold.yaml".into(),
-            std::sync::Arc::new(crate::source::SourceFile::new("clean/skaffold.yaml", "a: 1\n")),
+            std::sync::Arc::new(crate::source::SourceFile::new(
+                "clean/skaffold.yaml",
+                "a: 1\n",
+            )),
         );
         let diags = diagnostics();
         let report = Report {

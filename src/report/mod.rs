@@ -217,18 +217,22 @@ pub(crate) fn summary_line(report: &Report<'_>) -> String {
         .diagnostics
         .iter()
         .filter(|d| {
-            d.fix.as_ref().is_some_and(|f| {
-                f.applicability != crate::diagnostic::Applicability::DisplayOnly
-            })
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability != crate::diagnostic::Applicability::DisplayOnly)
         })
         .count();
     let mut line = format!("Found {} in {files}.", parts.join(", "));
     if fixable > 0 {
         line.push_str(&format!(
             " {fixable} fixable with `skafix fix`{}.",
-            if report.diagnostics.iter().any(|d| d.fix.as_ref().is_some_and(|f| {
-                f.applicability == crate::diagnostic::Applicability::Unsafe
-            })) {
+            if report
+                .diagnostics
+                .iter()
+                .any(|d| d.fix.as_ref().is_some_and(|f| {
+                    f.applicability == crate::diagnostic::Applicability::Unsafe
+                }))
+            {
                 " (some need `--unsafe-fixes`)"
             } else {
                 ""
@@ -315,16 +319,32 @@ mod tests {
         let diags = diagnostics();
         let docker = position(&sources, &diags[0].path, diags[0].span);
         assert_eq!(docker.start, LineCol { line: 2, column: 1 });
-        assert_eq!(docker.end, LineCol { line: 3, column: 19 });
+        assert_eq!(
+            docker.end,
+            LineCol {
+                line: 3,
+                column: 19
+            }
+        );
         let yaml = position(&sources, &diags[1].path, diags[1].span);
         assert_eq!(yaml.start, LineCol { line: 6, column: 9 });
-        assert_eq!(yaml.end, LineCol { line: 6, column: 14 });
+        assert_eq!(
+            yaml.end,
+            LineCol {
+                line: 6,
+                column: 14
+            }
+        );
     }
 
     #[test]
     fn unknown_source_positions_fall_back_to_the_first_character() {
         let sources = BTreeMap::new();
-        let pos = position(&sources, Path::new("x.yaml"), crate::source::Span::new(10, 20));
+        let pos = position(
+            &sources,
+            Path::new("x.yaml"),
+            crate::source::Span::new(10, 20),
+        );
         assert_eq!(pos.start, LineCol { line: 1, column: 1 });
         assert_eq!(pos.end, LineCol { line: 1, column: 1 });
     }

@@ -64,8 +64,8 @@ fn level(severity: Severity) -> &'static str {
 /// The rule's metadata from the registry (or the suppression rules); a code the registry does
 /// not know still gets a descriptor built from its diagnostics, so `ruleIndex` stays valid.
 fn rule_descriptor(code: &str, example: Option<(&'static str, Severity)>) -> Value {
-    let registered = crate::rules::by_code(code)
-        .or_else(|| crate::config::suppression::rule_by_code(code));
+    let registered =
+        crate::rules::by_code(code).or_else(|| crate::config::suppression::rule_by_code(code));
     let (name, severity, summary, doc) = match registered {
         Some(rule) => (rule.name, rule.severity, rule.summary, rule.doc),
         None => {
@@ -291,7 +291,10 @@ mod tests {
 
     #[test]
     fn paths_become_uri_references() {
-        assert_eq!(path_uri(Path::new("a b/skaffold.yaml")), "a%20b/skaffold.yaml");
+        assert_eq!(
+            path_uri(Path::new("a b/skaffold.yaml")),
+            "a%20b/skaffold.yaml"
+        );
         assert_eq!(path_uri(Path::new("ü#.yaml")), "%C3%BC%23.yaml");
         assert_eq!(path_uri(Path::new("/srv/x.yaml")), "file:///srv/x.yaml");
     }

@@ -128,8 +128,10 @@ pub(super) fn walk(args: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
                 &mut ctx.child(wrap(name, exec_wrapper), &[]),
             )
         }
-        // poetry and pipenv exec the command on POSIX (os.execvpe / os.execve); uv, pdm and
-        // hatch keep a parent process.
+        // poetry and pipenv exec the command on POSIX: poetry's `Env.execute` calls
+        // `os.execvpe` unless on Windows (python-poetry/poetry `utils/env`), pipenv's
+        // `do_run_posix` calls `os.execve` (pypa/pipenv `routines/shell.py`; it spawns instead
+        // when PIPENV_IS_CI is set). uv, pdm and hatch keep a parent process.
         "poetry" | "pipenv" | "uv" | "pdm" | "hatch" => {
             let run = rest.iter().position(|a| a.text == "run")?;
             let after = &rest[run + 1..];

@@ -17,6 +17,17 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(file: &ConfigFile, out: &mut Vec<Diagnostic>) {
+    if file.documents.iter().all(|d| d.root.is_none()) {
+        out.push(
+            RULE.diagnostic(
+                &file.source.path,
+                crate::source::Span::empty(0),
+                "config file has no documents: Skaffold refuses a config without `apiVersion`",
+            )
+            .with_help(format!("add `apiVersion: {}` and `kind: Config`, or delete the file", schema::LATEST)),
+        );
+        return;
+    }
     for doc in &file.documents {
         let Some(root) = doc.root_ref() else { continue };
         if !root.is_mapping() {

@@ -1,0 +1,79 @@
+//! SYNC002 infer-copy-from: an infer pattern whose files reach the final image only through
+//! another stage (`COPY --from`, or a COPY in a parent stage). Infer maps only the COPY/ADD of
+//! the last stage of the file, so those files are never synced: every change rebuilds.
+
+use super::Watched;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::project::runtime::BuiltImage;
+use crate::project::Pipeline;
+use crate::rules::{Check, FixAvailability, Rule};
+use crate::skaffold::model::{Spanned, SyncMode};
+
+pub static RULE: Rule = Rule {
+    code: "SYNC002",
+    name: "infer-copy-from",
+    severity: Severity::Warning,
+    fix: FixAvailability::None,
+    summary: "An infer pattern matches only files the last stage does not COPY itself (they come via COPY --from): they are never synced.",
+    check: Check::Pipeline(check),
+    doc: include_str!("../../../rules/SYNC002.md"),
+};
+
+fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
+    for (artifact, view) in pipeline.artifacts() {
+        let Some(sync) = &artifact.sync else { continue };
+        let patterns: Vec<Spanned<String>> = match &sync.mode {
+            SyncMode::Infer(patterns) => patterns.clone(),
+            // `sync: {}` (or only hooks) means `infer: ["**/*"]`.
+            SyncMode::DefaultInfer => vec![Spanned {
+                value: "**/*".into(),
+                origin: crate::skaffold::tree::Origin {
+                    span: sync.origin.key_span.unwrap_or(sync.origin.span),
+                    ..sync.origin
+                },
+            }],
+            _ => continue,
+        };
+        let Some(built) = BuiltImage::of(artifact, view) else { continue };
+        let Some(last) = built.dockerfile.stages.last() else { continue };
+        // A non-last target is SYNC001's finding.
+        if built.stage.index != last.index {
+            continue;
+        }
+        let Some(watched) = Watched::of(view, built.dockerfile, &built.build_args) else {
+            continue;
+        };
+        for pattern in &patterns {
+            let Some(matched) = watched.matching(&pattern.value) else { continue };
+            let in_context: Vec<usize> = matched.into_iter().filter(|&i| watched.is_watched(i)).collect();
+            let Some(&first) = in_context.first() else { continue };
+            let in_last = in_context.iter().any(|&i| {
+                watched
+                    .copies
+                    .iter()
+                    .any(|c| c.stage == last.index && c.covers(&watched.files[i]).is_some())
+            });
+            if in_last {
+                continue;
+            }
+            let file = &watched.files[first];
+            let via = watched
+                .copies
+                .iter()
+                .find(|c| c.covers(file).is_some())
+                .and_then(|c| built.dockerfile.stages.get(c.stage))
+                .map(|s| s.reference())
+                .unwrap_or_default();
+            out.push(
+                pipeline
+                    .at(&RULE, pattern.origin, format!(
+                        "no file matching `{}` is copied by the last stage `{}` itself (e.g. `{file}` is copied in stage `{via}`); infer maps only the last stage's own COPY/ADD, so these changes are rebuilt, never synced",
+                        pattern.value,
+                        last.reference()
+                    ))
+                    .with_artifact(&artifact.image.value)
+                    .with_help("use `sync.manual` rules whose `dest` is where the final image has these files, or copy them in the last stage"),
+            );
+        }
+    }
+}
