@@ -260,7 +260,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
     let color = use_color(cli.color);
     match cli.command {
         Command::Check(args) => check(&args, color, cli.quiet),
-        Command::Fix(args) => fix(&args),
+        Command::Fix(args) => fix(&args, color, cli.quiet),
         Command::Probe(args) => probe(&args),
         Command::Rule(args) => rule(&args),
         Command::Rules(args) => rules(&args),
@@ -313,29 +313,7 @@ fn split_profiles(values: &[String]) -> Vec<String> {
 
 fn check(args: &CheckArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     let common = &args.common;
-    let cwd = std::env::current_dir()
-        .map_err(|err| CliError(format!("cannot read the working directory: {err}")))?;
-    let selection = RuleSelection::from_flags(
-        common.select.as_deref(),
-        &common.extend_select,
-        &common.ignore,
-    )?;
-    let mut resolver = Resolver::new(&cwd, common.config.as_deref(), selection)?;
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
-    // Load the configs of the checked paths first, so a broken config is an error even when
-    // there are no findings to filter.
-    for path in &paths {
-        resolver.config_for(path)?;
-    }
-    let options = skafix::project::CheckOptions {
-        paths: args.paths.clone(),
-        profiles: split_profiles(&common.profiles),
-        ..Default::default()
-    };
+    let (mut resolver, options) = prepare(&args.paths, common)?;
     let outcome = skafix::project::check(&options).map_err(|err| CliError(err.to_string()))?;
     let diagnostics = apply_suppressions(outcome.diagnostics, &outcome.sources);
     let mut diagnostics = resolver.apply(diagnostics)?;
@@ -367,12 +345,122 @@ fn check(args: &CheckArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     })
 }
 
-/// `skafix fix` goes through here once the fix engine lands.
-fn fix(args: &FixArgs) -> Result<u8, CliError> {
-    let _ = (args.diff, args.unsafe_fixes, &args.paths, &args.common);
-    Err(CliError(
-        "`skafix fix` is not available in this build yet".to_string(),
-    ))
+/// The config resolver (configs of the checked paths loaded up front, so a broken config is
+/// an error even when there are no findings to filter) and the engine's options.
+fn prepare(
+    paths: &[PathBuf],
+    common: &CommonArgs,
+) -> Result<(Resolver, skafix::project::CheckOptions), CliError> {
+    let cwd = std::env::current_dir()
+        .map_err(|err| CliError(format!("cannot read the working directory: {err}")))?;
+    let selection = RuleSelection::from_flags(
+        common.select.as_deref(),
+        &common.extend_select,
+        &common.ignore,
+    )?;
+    let mut resolver = Resolver::new(&cwd, common.config.as_deref(), selection)?;
+    let roots = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
+    for path in &roots {
+        resolver.config_for(path)?;
+    }
+    let options = skafix::project::CheckOptions {
+        paths: paths.to_vec(),
+        profiles: split_profiles(&common.profiles),
+        ..Default::default()
+    };
+    Ok((resolver, options))
+}
+
+/// `skafix fix`: the fix loop sees findings after suppressions and the config, so a
+/// suppressed or unfixable finding is never fixed. Prints the diff (`--diff`) or the findings
+/// left, in the chosen format.
+fn fix(args: &FixArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
+    let common = &args.common;
+    let (mut resolver, check_options) = prepare(&args.paths, common)?;
+    let options = skafix::fix::FixOptions {
+        check: check_options,
+        unsafe_fixes: args.unsafe_fixes,
+        diff_only: args.diff,
+    };
+    let mut filter = |outcome: &mut skafix::project::CheckOutcome| {
+        let found = std::mem::take(&mut outcome.diagnostics);
+        let found = apply_suppressions(found, &outcome.sources);
+        outcome.diagnostics =
+            resolver
+                .apply(found)
+                .map_err(|err| skafix::project::EngineError {
+                    message: err.to_string(),
+                })?;
+        Ok(())
+    };
+    let outcome = skafix::fix::run_with(&options, &mut skafix::project::check, &mut filter)
+        .map_err(|err| CliError(err.to_string()))?;
+    let mut stderr = std::io::stderr().lock();
+    for (path, message, why) in &outcome.failed {
+        let _ = writeln!(
+            stderr,
+            "skafix: warning: {}: fix not applied ({message}): {why}",
+            path.display()
+        );
+    }
+    if let Some(diff) = &outcome.diff {
+        emit(diff, common.output_file.as_deref())?;
+        if !quiet {
+            let _ = writeln!(
+                stderr,
+                "Would fix {} in {}.",
+                count(outcome.applied.len(), "finding", "findings"),
+                count(outcome.files_changed, "file", "files")
+            );
+        }
+        return Ok(if outcome.files_changed > 0 && !common.exit_zero {
+            EXIT_FINDINGS
+        } else {
+            EXIT_CLEAN
+        });
+    }
+    let mut remaining = outcome.remaining.diagnostics.clone();
+    report::sort_diagnostics(&mut remaining);
+    let format = output_format(common);
+    let text = report::render(
+        format,
+        &Report {
+            diagnostics: &remaining,
+            sources: &outcome.remaining.sources,
+            files_checked: outcome.remaining.files_checked,
+        },
+        &RenderOptions {
+            color: color && common.output_file.is_none(),
+            summary: !quiet,
+            width: terminal_width(),
+        },
+    );
+    emit(&text, common.output_file.as_deref())?;
+    if !quiet {
+        let _ = writeln!(
+            stderr,
+            "Fixed {} in {}.",
+            count(outcome.applied.len(), "finding", "findings"),
+            count(outcome.files_changed, "file", "files")
+        );
+    }
+    let failing = remaining
+        .iter()
+        .any(|d| matches!(d.severity, Severity::Warning | Severity::Error));
+    let fixed = outcome.files_changed > 0 && common.exit_non_zero_on_fix;
+    Ok(if (failing || fixed) && !common.exit_zero {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `skafix probe` goes through here once the probe lands.

@@ -112,7 +112,7 @@ fn json_fields_match_the_file() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(objects, [diagnostic.clone()]);
+    assert_eq!(objects, std::slice::from_ref(diagnostic));
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn junit_is_well_formed_xml() {
                     .try_get_attribute("message")
                     .unwrap()
                     .unwrap()
-                    .unescape_value()
+                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                     .unwrap()
                     .into_owned();
                 failures.push(message);
@@ -299,4 +299,59 @@ fn broken_config_exits_two_with_its_line() {
         1,
     );
     assert_eq!(out, DUPLICATE_LINE);
+}
+
+#[test]
+fn dockerfile_suppressions_skafix_and_hadolint_forms() {
+    let paths = |out: &str| -> Vec<String> {
+        let value: serde_json::Value = serde_json::from_str(out).unwrap();
+        value["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}:{}",
+                    d["code"].as_str().unwrap(),
+                    d["path"].as_str().unwrap(),
+                    d["line"]
+                )
+            })
+            .collect()
+    };
+    let out = stdout_of(
+        check_in("dockerfile-suppressed").args(["--format", "json"]),
+        1,
+    );
+    assert_eq!(paths(&out), ["PROC001 Dockerfile.cron:2"]);
+
+    // The same project without its comments: every shell-form CMD is reported.
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "skaffold.yaml",
+        "Dockerfile",
+        "Dockerfile.worker",
+        "Dockerfile.cron",
+    ] {
+        let text = std::fs::read_to_string(fixture("dockerfile-suppressed").join(name)).unwrap();
+        let kept: String = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(dir.path().join(name), kept).unwrap();
+    }
+    let mut cmd = Command::cargo_bin("skafix").unwrap();
+    cmd.current_dir(dir.path())
+        .env_remove("GITHUB_ACTIONS")
+        .args(["check", "--format", "json"]);
+    let out = stdout_of(&mut cmd, 1);
+    assert_eq!(
+        paths(&out),
+        [
+            "PROC001 Dockerfile:2",
+            "PROC001 Dockerfile.cron:2",
+            "PROC001 Dockerfile.worker:2"
+        ]
+    );
 }

@@ -13,7 +13,11 @@ fn sleeper(name: &str, dir: &Path) -> PodSpec {
     PodSpec::new(name, "app:1", &["sleep", "600"], dir, profiles::DEBIAN_FULL)
 }
 
-async fn kubectl(cluster: &FakeCluster, args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
+async fn kubectl(
+    cluster: &FakeCluster,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> (i32, String, String) {
     use tokio::io::AsyncWriteExt;
     let home = cluster.dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
@@ -25,7 +29,11 @@ async fn kubectl(cluster: &FakeCluster, args: &[&str], stdin: Option<&[u8]>) -> 
         .args(args)
         .env("HOME", &home)
         .env_remove("KUBECONFIG")
-        .stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+        .stdin(if stdin.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        })
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("kubectl runs");
@@ -47,9 +55,16 @@ async fn kubectl(cluster: &FakeCluster, args: &[&str], stdin: Option<&[u8]>) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_kubectl_gets_pods_and_execs() {
-    assert!(Path::new(KUBECTL).exists(), "kubectl is required at {KUBECTL}");
+    assert!(
+        Path::new(KUBECTL).exists(),
+        "kubectl is required at {KUBECTL}"
+    );
     let dir = tempfile::tempdir().unwrap();
-    let cluster = FakeCluster::start(vec![sleeper("web-1", dir.path()), sleeper("other", dir.path())]).await;
+    let cluster = FakeCluster::start(vec![
+        sleeper("web-1", dir.path()),
+        sleeper("other", dir.path()),
+    ])
+    .await;
     cluster.wait_ready("web-1", 1).await;
     cluster.wait_ready("other", 1).await;
 
@@ -58,42 +73,78 @@ async fn real_kubectl_gets_pods_and_execs() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert!(lines[0].starts_with("NAME"), "{out}");
-    assert!(lines[0].contains("READY") && lines[0].contains("RESTARTS"), "{out}");
+    assert!(
+        lines[0].contains("READY") && lines[0].contains("RESTARTS"),
+        "{out}"
+    );
     assert!(lines[1].starts_with("web-1 "), "{out}");
     assert!(lines[1].contains("1/1"), "{out}");
 
-    let (code, out, err) = kubectl(&cluster, &["exec", "web-1", "--", "cat", "/proc/1/cmdline"], None).await;
-    assert_eq!((code, out.as_str()), (0, "sleep\0600\0"), "{err}");
+    let (code, out, err) = kubectl(
+        &cluster,
+        &["exec", "web-1", "--", "cat", "/proc/1/cmdline"],
+        None,
+    )
+    .await;
+    assert_eq!((code, out.as_str()), (0, "sleep\u{0}600\u{0}"), "{err}");
 
     // The process runs in the pod's own PID namespace.
-    let (code, out, _) = kubectl(&cluster, &["exec", "web-1", "--", "sh", "-c", "echo $$; echo err >&2"], None).await;
+    let (code, out, _) = kubectl(
+        &cluster,
+        &["exec", "web-1", "--", "sh", "-c", "echo $$; echo err >&2"],
+        None,
+    )
+    .await;
     assert_eq!(code, 0);
     let pid: i32 = out.trim().parse().unwrap();
     assert!(pid > 1 && pid < 100, "namespaced pid, got {pid}");
 
-    let (code, _, err) = kubectl(&cluster, &["exec", "web-1", "--", "sh", "-c", "exit 3"], None).await;
+    let (code, _, err) = kubectl(
+        &cluster,
+        &["exec", "web-1", "--", "sh", "-c", "exit 3"],
+        None,
+    )
+    .await;
     assert_eq!(code, 3);
     assert!(err.contains("command terminated with exit code 3"), "{err}");
 
     let (code, _, err) = kubectl(&cluster, &["exec", "web-1", "--", "pkill-nope"], None).await;
     assert_eq!(code, 1);
-    assert!(err.contains("exec: \"pkill-nope\": executable file not found in $PATH"), "{err}");
+    assert!(
+        err.contains("exec: \"pkill-nope\": executable file not found in $PATH"),
+        "{err}"
+    );
 
     // stdin ends with the v5 CLOSE signal; cat sees EOF and exits.
-    let (code, out, err) = kubectl(&cluster, &["exec", "-i", "web-1", "--", "cat"], Some(b"hello\n")).await;
+    let (code, out, err) = kubectl(
+        &cluster,
+        &["exec", "-i", "web-1", "--", "cat"],
+        Some(b"hello\n"),
+    )
+    .await;
     assert_eq!((code, out.as_str()), (0, "hello\n"), "{err}");
 
     let (code, _, err) = kubectl(&cluster, &["exec", "gone", "--", "true"], None).await;
     assert_eq!(code, 1);
-    assert!(err.contains("pods \"gone\" not found"), "{err} {:?}", cluster.log.lock().unwrap());
+    assert!(
+        err.contains("pods \"gone\" not found"),
+        "{err} {:?}",
+        cluster.log.lock().unwrap()
+    );
 
     let log = cluster.log.lock().unwrap().clone();
     assert!(log.iter().any(|l| l.starts_with("GET /version")), "{log:?}");
     assert!(
-        log.iter().any(|l| l.starts_with("GET /api/v1/namespaces/dev/pods/web-1/exec?") && l.contains("command=cat")),
+        log.iter().any(
+            |l| l.starts_with("GET /api/v1/namespaces/dev/pods/web-1/exec?")
+                && l.contains("command=cat")
+        ),
         "{log:?}"
     );
-    assert!(!log.iter().any(|l| l.starts_with("POST")), "kubectl fell back to SPDY: {log:?}");
+    assert!(
+        !log.iter().any(|l| l.starts_with("POST")),
+        "kubectl fell back to SPDY: {log:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,8 +154,12 @@ async fn kube_rs_execs_over_v5_and_v4() {
     cluster.wait_ready("web-1", 1).await;
     for prefer_v4 in [false, true] {
         cluster.options.lock().unwrap().prefer_v4 = prefer_v4;
-        let (out, err, status) =
-            support::kube_exec(&cluster, "web-1", &["sh", "-c", "head -c 300000 /dev/zero; echo e >&2; exit 4"]).await;
+        let (out, err, status) = support::kube_exec(
+            &cluster,
+            "web-1",
+            &["sh", "-c", "head -c 300000 /dev/zero; echo e >&2; exit 4"],
+        )
+        .await;
         assert_eq!(out.len(), 300000, "v4={prefer_v4}");
         assert_eq!(err, b"e\n");
         let status = status.expect("status frame");

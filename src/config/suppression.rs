@@ -169,6 +169,28 @@ pub fn yaml_comments(text: &str) -> Vec<Comment> {
     comments
 }
 
+/// The comments of a YAML file: from the YAML module's span tree when the file parses (exact
+/// about every scalar), else from the line scanner (a broken file can still carry
+/// suppressions, e.g. for its parse error).
+fn yaml_comment_list(source: &SourceFile) -> Vec<Comment> {
+    let text: &str = &source.text;
+    match crate::yaml::parse(text) {
+        Ok(documents) => crate::yaml::comment_spans(text, &documents)
+            .into_iter()
+            .map(|span| {
+                let line = source.line_col(span.start).line;
+                let line_start = source.line_start(line).unwrap_or(span.start);
+                Comment {
+                    span,
+                    line,
+                    own_line: text[line_start..span.start].trim().is_empty(),
+                }
+            })
+            .collect(),
+        Err(_) => yaml_comments(text),
+    }
+}
+
 /// `key: |`, `- >-`, `key: |2+` ...: the line's value is a block scalar.
 fn opens_block_scalar(code: &str) -> bool {
     let trimmed = code.trim_end();
@@ -349,7 +371,7 @@ fn directives(
 ) -> Vec<Directive> {
     let text: &str = &source.text;
     let (comments, instruction) = match kind {
-        FileKind::Yaml => (yaml_comments(text), None),
+        FileKind::Yaml => (yaml_comment_list(source), None),
         FileKind::Dockerfile => {
             let lines = dockerfile_lines(text);
             (lines.comments, Some(lines.instruction))
@@ -414,7 +436,7 @@ fn directives(
                     seen_codes
                         .iter()
                         .any(|seen| seen.starts_with(&upper))
-                        .then(|| Selector(upper))
+                        .then_some(Selector(upper))
                 })
             });
             if codes.is_empty() {

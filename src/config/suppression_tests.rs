@@ -49,6 +49,19 @@ fn yaml_comments_skip_quoted_and_block_scalars() {
 }
 
 #[test]
+fn line_scanner_agrees_with_the_yaml_tree() {
+    let text = "a: 'x # not' # one\nb: \"y # no\" # two\nrun: |\n  echo # not\nlist: [1, 2] # three\n# four\nc: >-\n  # not\nd: 1\n";
+    let source = SourceFile::new("skaffold.yaml", text);
+    let from_tree = yaml_comment_list(&source);
+    assert_eq!(from_tree, yaml_comments(text));
+    let bodies: Vec<&str> = from_tree
+        .iter()
+        .map(|c| &text[c.span.start..c.span.end])
+        .collect();
+    assert_eq!(bodies, ["# one", "# two", "# three", "# four"]);
+}
+
+#[test]
 fn yaml_line_before_and_end_of_line() {
     let text = "build:\n  # skafix: ignore[SCHEMA001] known legacy\n  a: 1\n  b: 2 # skafix: ignore[SCHEMA001, SUP] reason\n  c: 3\n";
     let sources = sources(&[("skaffold.yaml", text)]);

@@ -294,6 +294,14 @@ fn stages_names_bases_and_global_args() {
     assert_eq!(d.stages[2].base_expanded.as_deref(), Some("scratch"));
     assert_eq!(d.stages[2].instructions, 9..11);
     assert_eq!(d.instructions[0].stage, None);
+    // A global ARG without default makes a base that uses it unresolvable.
+    let d2 = df("ARG IMAGE\nFROM $IMAGE\n");
+    assert_eq!(d2.stages[0].base_expanded, None);
+    let args = HashMap::from([("IMAGE".to_string(), "alpine".to_string())]);
+    assert_eq!(
+        d2.base_with_build_args(0, Some(&args)).unwrap().known(),
+        Some("alpine")
+    );
     assert_eq!(d.instructions[4].stage, Some(0));
     assert_eq!(d.stage_of(10).map(|s| s.index), Some(2));
 
@@ -466,14 +474,29 @@ RUN three
 ";
     let d = df(text);
     assert_eq!(d.expand(3, "$V", None).unwrap().known(), Some("from-env"));
-    // `ARG V` without default and no build arg or global value leaves V as it was.
-    assert_eq!(d.expand(5, "$V", None).unwrap().known(), Some("from-env"));
+    // With the exact build args known, `ARG V` without default, build arg or global value
+    // leaves V as it was.
+    let none = HashMap::new();
     assert_eq!(
-        d.expand(7, "$W|$X", None).unwrap().known(),
+        d.expand(5, "$V", Some(&none)).unwrap().known(),
+        Some("from-env")
+    );
+    assert_eq!(
+        d.expand(7, "$W|$X", Some(&none)).unwrap().known(),
         Some("from-env-w|from-env-w")
     );
     let args = HashMap::from([("V".to_string(), "cli".to_string())]);
     assert_eq!(d.expand(5, "$V", Some(&args)).unwrap().known(), Some("cli"));
+    assert_eq!(
+        d.expand(7, "$W", Some(&args)).unwrap().known(),
+        Some("cli-w")
+    );
+    // Without them, V may be passed in: unknown, and so is everything derived from it.
+    assert_eq!(
+        d.expand(5, "$V", None).unwrap().unknown,
+        vec!["V".to_string()]
+    );
+    assert_eq!(d.expand(7, "$X", None).unwrap().known(), None);
     // ENV values are all expanded with the state before the instruction.
     let d = df("FROM scratch\nENV A=1\nENV A=2 B=$A\nRUN x\n");
     assert_eq!(d.expand(3, "$A$B", None).unwrap().known(), Some("21"));

@@ -319,7 +319,10 @@ impl Fixer<'_, '_> {
                 for path in &written {
                     broken.insert(
                         path.clone(),
-                        format!("checking failed after the fix: {}", e.message),
+                        format!(
+                            "the fixed files could not be checked ({}); the file was restored",
+                            e.message
+                        ),
                     );
                 }
             }

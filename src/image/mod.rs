@@ -149,8 +149,8 @@ struct Ref {
     tag: String,
 }
 
-/// Splits `[registry/]repo[:tag][@digest]`; Docker Hub prefixes (`docker.io/`,
-/// `index.docker.io/`, `library/`) are dropped, other registries kept in `repo`.
+/// Splits `[registry/]repo[:tag][@digest]`; Docker Hub prefixes (`docker.io/`, `library/`, its
+/// mirrors) are dropped, other registries kept in `repo`.
 fn parse_ref(image: &str) -> Option<Ref> {
     let image = image.trim();
     let image = image.split('@').next()?;
@@ -163,11 +163,20 @@ fn parse_ref(image: &str) -> Option<Ref> {
         None => (image, "latest"),
     };
     let repo = repo.to_ascii_lowercase();
-    let repo = repo
-        .strip_prefix("docker.io/")
-        .or_else(|| repo.strip_prefix("index.docker.io/"))
-        .unwrap_or(&repo)
-        .to_string();
+    // Docker Hub itself and registries that mirror its official images under the same names
+    // (mirror.gcr.io is Google's Docker Hub cache; public.ecr.aws/docker/library is the ECR
+    // Public copy of the official images).
+    let repo = [
+        "docker.io/",
+        "index.docker.io/",
+        "registry-1.docker.io/",
+        "mirror.gcr.io/",
+        "public.ecr.aws/docker/library/",
+    ]
+    .iter()
+    .find_map(|prefix| repo.strip_prefix(prefix))
+    .unwrap_or(&repo)
+    .to_string();
     let repo = repo.strip_prefix("library/").unwrap_or(&repo).to_string();
     Some(Ref {
         repo,
@@ -360,6 +369,15 @@ mod tests {
             r("localhost:5000/app"),
             Some(("localhost:5000/app".into(), "latest".into()))
         );
+        assert_eq!(
+            r("mirror.gcr.io/library/python:3.9-alpine"),
+            Some(("python".into(), "3.9-alpine".into()))
+        );
+        assert_eq!(
+            r("public.ecr.aws/docker/library/node:20"),
+            Some(("node".into(), "20".into()))
+        );
+        assert_eq!(r("Python:3.12"), Some(("python".into(), "3.12".into())));
         assert_eq!(r(""), None);
         assert_eq!(r("a b"), None);
     }

@@ -149,11 +149,7 @@ fn is_traffic_agent(c: &Container) -> bool {
 }
 
 fn devspace_helper(c: &Container) -> Option<String> {
-    let words = c
-        .command
-        .iter()
-        .flatten()
-        .chain(c.args.iter().flatten());
+    let words = c.command.iter().flatten().chain(c.args.iter().flatten());
     for w in words {
         if w.contains("devspace-restart-helper") || w.contains(".devspace/") {
             return Some(format!("container {} runs {w}", c.name));
@@ -183,12 +179,16 @@ pub fn select(pods: &[Pod], target: &ProbeTarget) -> Selection {
             .iter()
             .find(|c| is_traffic_agent(c))
             .map(|c| format!("{} ({})", c.name, c.image.clone().unwrap_or_default()));
-        let helper = spec.containers.iter().find_map(devspace_helper).or_else(|| {
-            spec.init_containers
-                .iter()
-                .flatten()
-                .find_map(devspace_helper)
-        });
+        let helper = spec
+            .containers
+            .iter()
+            .find_map(devspace_helper)
+            .or_else(|| {
+                spec.init_containers
+                    .iter()
+                    .flatten()
+                    .find_map(devspace_helper)
+            });
         let mut any = false;
         for c in &spec.containers {
             let image = c.image.clone().unwrap_or_default();
@@ -244,9 +244,10 @@ pub fn select(pods: &[Pod], target: &ProbeTarget) -> Selection {
             sel.not_running.push((name.clone(), phase.clone()));
         }
         if !any {
-            let init = spec.init_containers.iter().flatten().any(|c| {
-                image_match(c.image.as_deref().unwrap_or(""), &target.image).is_some()
-            });
+            let init =
+                spec.init_containers.iter().flatten().any(|c| {
+                    image_match(c.image.as_deref().unwrap_or(""), &target.image).is_some()
+                });
             if init {
                 sel.init_only.push(name.clone());
             }
@@ -286,8 +287,12 @@ mod tests {
     #[test]
     fn selection_reports_why_nothing_matched() {
         let pods = vec![
-            pod(serde_json::json!({"metadata":{"name":"a"},"spec":{"containers":[{"name":"c","image":"web:1"}],"initContainers":[{"name":"i","image":"app:1"}]},"status":{"phase":"Running"}})),
-            pod(serde_json::json!({"metadata":{"name":"b"},"spec":{"containers":[{"name":"c","image":"app:2"}]},"status":{"phase":"Pending"}})),
+            pod(
+                serde_json::json!({"metadata":{"name":"a"},"spec":{"containers":[{"name":"c","image":"web:1"}],"initContainers":[{"name":"i","image":"app:1"}]},"status":{"phase":"Running"}}),
+            ),
+            pod(
+                serde_json::json!({"metadata":{"name":"b"},"spec":{"containers":[{"name":"c","image":"app:2"}]},"status":{"phase":"Pending"}}),
+            ),
         ];
         let target = ProbeTarget {
             image: "app".into(),
@@ -296,7 +301,10 @@ mod tests {
         let sel = select(&pods, &target);
         assert!(sel.matches.is_empty());
         assert_eq!(sel.other_images, vec!["web:1"]);
-        assert_eq!(sel.not_running, vec![("b".to_string(), "Pending".to_string())]);
+        assert_eq!(
+            sel.not_running,
+            vec![("b".to_string(), "Pending".to_string())]
+        );
         assert_eq!(sel.init_only, vec!["a"]);
     }
 
@@ -318,9 +326,18 @@ mod tests {
         assert_eq!(sel.matches.len(), 1);
         let m = &sel.matches[0];
         assert_eq!(m.restart_count, 2);
-        assert_eq!(m.last_termination.as_ref().unwrap().reason.as_deref(), Some("Completed"));
-        assert_eq!(m.traffic_agent.as_deref(), Some("traffic-agent (docker.io/datawire/tel2:2.19)"));
-        assert_eq!(m.host_paths, vec![("src".into(), "/home/me/src".into(), "/app".into())]);
+        assert_eq!(
+            m.last_termination.as_ref().unwrap().reason.as_deref(),
+            Some("Completed")
+        );
+        assert_eq!(
+            m.traffic_agent.as_deref(),
+            Some("traffic-agent (docker.io/datawire/tel2:2.19)")
+        );
+        assert_eq!(
+            m.host_paths,
+            vec![("src".into(), "/home/me/src".into(), "/app".into())]
+        );
         assert_eq!(m.image_match, ImageMatch::Prefixed);
     }
 }

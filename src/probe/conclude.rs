@@ -193,11 +193,19 @@ pub fn conclude(
             Severity::Warning,
             format!("{at} disappeared while probing: {msg}"),
         ));
-        step(&mut steps, "Run the probe again: the pod was replaced while it ran".into());
+        step(
+            &mut steps,
+            "Run the probe again: the pod was replaced while it ran".into(),
+        );
         return (out, steps);
     }
     for e in &facts.exec_errors {
-        out.push(diag(target, EXEC_FAILED, Severity::Warning, format!("{at}: {e}")));
+        out.push(diag(
+            target,
+            EXEC_FAILED,
+            Severity::Warning,
+            format!("{at}: {e}"),
+        ));
     }
     if let Some(why) = &facts.list_error {
         out.push(
@@ -217,7 +225,10 @@ pub fn conclude(
     // Tools sync and hooks need.
     let mut missing: Vec<(String, String)> = Vec::new();
     if syncs && facts.tool("tar") == Some(false) {
-        missing.push(("tar".into(), "Skaffold copies synced files with `tar`".into()));
+        missing.push((
+            "tar".into(),
+            "Skaffold copies synced files with `tar`".into(),
+        ));
     }
     for hook in &target.hooks {
         for tool in hook_tools(hook) {
@@ -241,7 +252,9 @@ pub fn conclude(
         };
         step(
             &mut steps,
-            format!("Add {pkg} to the dev image (for `{tool}`) and rebuild, or change what needs it"),
+            format!(
+                "Add {pkg} to the dev image (for `{tool}`) and rebuild, or change what needs it"
+            ),
         );
     }
 
@@ -271,6 +284,13 @@ pub fn conclude(
     let mut some_hook_reloads = false;
     if facts.processes_listed() {
         for hook in &target.hooks {
+            // A hook that cannot start sends nothing; its missing tool is reported above.
+            if hook_tools(hook)
+                .iter()
+                .any(|t| facts.tool(t) == Some(false))
+            {
+                continue;
+            }
             for hs in signals::hook_signals(hook) {
                 let r = judge_hook(target, &at, hook, &hs, &facts.processes, &mut steps);
                 some_hook_reloads |= r.reloads;
@@ -306,7 +326,11 @@ pub fn conclude(
     // Drift and restarts.
     let restarted = m.restart_count > 0;
     if !facts.drift.is_empty() {
-        let missing_n = facts.drift.iter().filter(|d| d.container_sha256.is_none()).count();
+        let missing_n = facts
+            .drift
+            .iter()
+            .filter(|d| d.container_sha256.is_none())
+            .count();
         let differ = facts.drift.len() - missing_n;
         let sample: Vec<String> = facts
             .drift
@@ -452,7 +476,9 @@ fn resolve_targets(hs: &HookSignal, procs: &[ProcInfo]) -> Vec<i32> {
             .iter()
             .filter(|p| {
                 p.comm == *name
-                    || p.argv.first().is_some_and(|a| a.rsplit('/').next() == Some(name))
+                    || p.argv
+                        .first()
+                        .is_some_and(|a| a.rsplit('/').next() == Some(name))
             })
             .map(|p| p.pid)
             .collect(),
@@ -473,7 +499,13 @@ fn judge_hook(
     let sig = signals::name(hs.signal);
 
     // `sh -c '... pkill -f X'`: the hook's own shell has X on its command line.
-    if let (Some(script), SignalTarget::Pattern { pattern, full: true }) = (&hs.via_shell, &hs.target)
+    if let (
+        Some(script),
+        SignalTarget::Pattern {
+            pattern,
+            full: true,
+        },
+    ) = (&hs.via_shell, &hs.target)
     {
         let shell_line = format!("{} -c {script}", hook[0]);
         if regex::Regex::new(pattern).is_ok_and(|re| re.is_match(&shell_line))
@@ -519,8 +551,11 @@ fn judge_hook(
         procs
             .iter()
             .find(|p| p.pid == pid)
-            .and_then(|p| p.sig_caught)
-            .map(|m| format!("SigCgt {m:016x}"))
+            .map(|p| match (p.sig_caught, p.sig_blocked) {
+                (Some(c), Some(b)) if b != 0 => format!("SigCgt {c:016x}, SigBlk {b:016x}"),
+                (Some(c), _) => format!("SigCgt {c:016x}"),
+                _ => "no mask".into(),
+            })
             .unwrap_or_else(|| "no mask".into())
     };
     for pid in pids {
@@ -627,12 +662,16 @@ mod tests {
         ProcInfo {
             pid,
             ppid,
-            comm: argv.first().map(|a| a.rsplit('/').next().unwrap().to_string()).unwrap_or_default(),
+            comm: argv
+                .first()
+                .map(|a| a.rsplit('/').next().unwrap().to_string())
+                .unwrap_or_default(),
             argv: argv.iter().map(|s| s.to_string()).collect(),
             argv_exact: true,
             cwd: Some("/app".into()),
             env: Vec::new(),
             sig_caught: Some(mask),
+            sig_blocked: None,
             uid: Some(0),
         }
     }
@@ -695,7 +734,12 @@ mod tests {
     fn hup_to_uvicorn_pid1_is_ignored_and_server_does_not_reload() {
         let t = target(&[&["kill", "-HUP", "1"]]);
         let f = facts(
-            vec![proc_(1, 0, &["/v/bin/python", "/v/bin/uvicorn", "app:app"], UV)],
+            vec![proc_(
+                1,
+                0,
+                &["/v/bin/python", "/v/bin/uvicorn", "app:app"],
+                UV,
+            )],
             &[("kill", true), ("tar", true)],
         );
         let (d, steps) = conclude(&t, &m(), &f, "dev");
@@ -748,12 +792,21 @@ mod tests {
         let t = target(&[&["sh", "-c", "pkill -HUP -f uvicorn"]]);
         let f = facts(
             vec![
-                proc_(1, 0, &["/bin/sh", "-c", "cd /app && exec tini -- x"], 1 << 16),
+                proc_(
+                    1,
+                    0,
+                    &["/bin/sh", "-c", "cd /app && exec tini -- x"],
+                    1 << 16,
+                ),
                 proc_(5, 1, &["uvicorn", "app:app", "--reload"], UV),
                 proc_(
                     6,
                     5,
-                    &["python", "-c", "from multiprocessing.spawn import spawn_main; spawn_main()"],
+                    &[
+                        "python",
+                        "-c",
+                        "from multiprocessing.spawn import spawn_main; spawn_main()",
+                    ],
                     UV,
                 ),
             ],

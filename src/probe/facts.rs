@@ -23,6 +23,9 @@ pub struct ProcInfo {
     pub env: Vec<(String, String)>,
     /// The SigCgt mask: bit n-1 set means a handler for signal n.
     pub sig_caught: Option<u64>,
+    /// The SigBlk mask: blocked signals stay pending, which is how tini and dumb-init wait
+    /// for them (sigwait) without installing handlers.
+    pub sig_blocked: Option<u64>,
     pub uid: Option<u32>,
 }
 
@@ -115,6 +118,9 @@ fn all_dests(target: &ProbeTarget) -> Vec<String> {
     dests
 }
 
+/// Parses one lister's stdout.
+type Parser = fn(&[u8]) -> Option<Listing>;
+
 enum Try {
     Parsed(Listing),
     Absent,
@@ -126,7 +132,7 @@ async fn try_lister<E: Exec>(
     exec: &E,
     m: &Match,
     argv: Vec<String>,
-    parse: fn(&[u8]) -> Option<Listing>,
+    parse: Parser,
     errors: &mut Vec<String>,
 ) -> Try {
     match exec.exec(&m.pod, &m.container, &argv).await {
@@ -175,9 +181,17 @@ pub async fn gather<E: Exec>(exec: &E, m: &Match, target: &ProbeTarget) -> Conta
     let dests = all_dests(target);
     let mut absent: Vec<&str> = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
-    let attempts: [(ListMethod, Vec<String>, fn(&[u8]) -> Option<Listing>); 3] = [
-        (ListMethod::Python, procs::python_argv(&dests), procs::parse_python),
-        (ListMethod::Shell, procs::shell_argv(&dests), procs::parse_shell),
+    let attempts: [(ListMethod, Vec<String>, Parser); 3] = [
+        (
+            ListMethod::Python,
+            procs::python_argv(&dests),
+            procs::parse_python,
+        ),
+        (
+            ListMethod::Shell,
+            procs::shell_argv(&dests),
+            procs::parse_shell,
+        ),
         (ListMethod::Ps, procs::ps_argv(), procs::parse_ps),
     ];
     let mut listing = None;
@@ -224,9 +238,10 @@ pub async fn gather<E: Exec>(exec: &E, m: &Match, target: &ProbeTarget) -> Conta
             ..
         }) = exec.exec(&m.pod, &m.container, &argv).await
         {
-            let (mask, uid) = procs::parse_status(&stdout);
+            let (mask, blocked, uid) = procs::parse_status(&stdout);
             if let Some(p1) = listing.procs.iter_mut().find(|p| p.pid == 1) {
                 p1.sig_caught = mask;
+                p1.sig_blocked = blocked;
                 p1.uid = uid;
             }
         }

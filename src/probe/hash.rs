@@ -36,7 +36,10 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>, budget: &mut usize) {
             return;
         }
         let name = entry.file_name().to_string_lossy().into_owned();
-        if matches!(name.as_str(), ".git" | "__pycache__" | "node_modules" | ".venv") {
+        if matches!(
+            name.as_str(),
+            ".git" | "__pycache__" | "node_modules" | ".venv"
+        ) {
             continue;
         }
         let path = if rel.is_empty() {
@@ -148,7 +151,10 @@ mod tests {
             container_path(&rule("*.py", ".", ""), "main.py", Some("/srv")),
             Some("/srv/main.py".into())
         );
-        assert_eq!(container_path(&rule("*.py", ".", ""), "main.py", None), None);
+        assert_eq!(
+            container_path(&rule("*.py", ".", ""), "main.py", None),
+            None
+        );
     }
 
     #[test]

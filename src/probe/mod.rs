@@ -23,6 +23,7 @@ use std::time::Duration;
 
 pub use cluster::ImageMatch;
 pub use facts::{ContainerFacts, DestAccess, FileDrift, ProcInfo, ToolPresence};
+pub use procs::ListMethod;
 pub use transport::{outcome_from_status, ExecOutcome, ExecOutput};
 
 /// What to probe and how to reach the cluster. Built by the CLI from flags and the project

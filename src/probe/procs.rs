@@ -13,7 +13,16 @@ const MARKER: &str = "skafix-probe-lister";
 
 /// The tools whose presence is reported.
 pub const TOOLS: &[&str] = &[
-    "sh", "tar", "ps", "pgrep", "pkill", "kill", "killall", "sha256sum", "python3", "cat",
+    "sh",
+    "tar",
+    "ps",
+    "pgrep",
+    "pkill",
+    "kill",
+    "killall",
+    "sha256sum",
+    "python3",
+    "cat",
 ];
 
 /// Environment variables that switch reloading or worker counts; no other value is kept.
@@ -57,7 +66,7 @@ for d in os.listdir("/proc"):
     except Exception:
         cwd=None
     e=rd(b+"/environ") or b""
-    P.append({"pid":int(d),"stat":s,"cmdline":(rd(b+"/cmdline") or b"").decode("utf-8","replace"),"cwd":cwd,"env":[x.decode("utf-8","replace") for x in e.split(b"\0") if x.startswith(K)],"sigcgt":m.get("SigCgt"),"uid":m.get("Uid")})
+    P.append({"pid":int(d),"stat":s,"cmdline":(rd(b+"/cmdline") or b"").decode("utf-8","replace"),"cwd":cwd,"env":[x.decode("utf-8","replace") for x in e.split(b"\0") if x.startswith(K)],"sigcgt":m.get("SigCgt"),"sigblk":m.get("SigBlk"),"uid":m.get("Uid")})
 T={t:shutil.which(t) is not None for t in sys.argv[1].split(",")}
 try:
     c1=os.readlink("/proc/1/cwd")
@@ -230,8 +239,7 @@ pub fn parse_python(stdout: &[u8]) -> Option<Listing> {
     let mut procs = Vec::new();
     for p in v.get("procs")?.as_array()? {
         let pid = p.get("pid")?.as_i64()? as i32;
-        let Some((comm, ppid)) = p.get("stat").and_then(|s| s.as_str()).and_then(parse_stat)
-        else {
+        let Some((comm, ppid)) = p.get("stat").and_then(|s| s.as_str()).and_then(parse_stat) else {
             continue;
         };
         let argv = split_cmdline(p.get("cmdline").and_then(|c| c.as_str()).unwrap_or(""));
@@ -251,6 +259,7 @@ pub fn parse_python(stdout: &[u8]) -> Option<Listing> {
             cwd: p.get("cwd").and_then(|c| c.as_str()).map(str::to_string),
             env,
             sig_caught: parse_sigcgt(p.get("sigcgt").and_then(|s| s.as_str())),
+            sig_blocked: parse_sigcgt(p.get("sigblk").and_then(|s| s.as_str())),
             uid: parse_uid(p.get("uid").and_then(|s| s.as_str())),
         });
     }
@@ -306,7 +315,11 @@ pub fn parse_shell(stdout: &[u8]) -> Option<Listing> {
                 let mut environ = "";
                 let mut cwd = "";
                 for f in &fields[2..] {
-                    let (tag, body) = f.split_at(f.len().min(1));
+                    let (tag, body) = if f.is_char_boundary(1) {
+                        f.split_at(1)
+                    } else {
+                        ("", *f)
+                    };
                     match tag {
                         "S" => stat = body,
                         "T" => status = body,
@@ -330,6 +343,7 @@ pub fn parse_shell(stdout: &[u8]) -> Option<Listing> {
                     cwd: (!cwd.is_empty()).then(|| cwd.to_string()),
                     env: env_pairs(environ.split('\0').map(str::to_string)),
                     sig_caught: parse_sigcgt(status_field(status, "SigCgt")),
+                    sig_blocked: parse_sigcgt(status_field(status, "SigBlk")),
                     uid: parse_uid(status_field(status, "Uid")),
                 });
             }
@@ -420,6 +434,7 @@ pub fn parse_ps(stdout: &[u8]) -> Option<Listing> {
             cwd: None,
             env: Vec::new(),
             sig_caught: None,
+            sig_blocked: None,
             uid: None,
         });
     }
@@ -433,11 +448,12 @@ pub fn parse_ps(stdout: &[u8]) -> Option<Listing> {
     })
 }
 
-/// The SigCgt mask and effective uid of PID 1 from `/proc/1/status`.
-pub fn parse_status(text: &[u8]) -> (Option<u64>, Option<u32>) {
+/// The SigCgt and SigBlk masks and effective uid of PID 1 from `/proc/1/status`.
+pub fn parse_status(text: &[u8]) -> (Option<u64>, Option<u64>, Option<u32>) {
     let text = String::from_utf8_lossy(text);
     (
         parse_sigcgt(status_field(&text, "SigCgt")),
+        parse_sigcgt(status_field(&text, "SigBlk")),
         parse_uid(status_field(&text, "Uid")),
     )
 }
@@ -499,7 +515,10 @@ mod tests {
         let p = &l.procs[0];
         assert_eq!((p.pid, p.ppid, p.comm.as_str()), (1, 0, "sh"));
         assert_eq!(p.argv, vec!["sh", "-c", "uvicorn app:app"]);
-        assert_eq!(p.env, vec![("UVICORN_RELOAD".to_string(), "true".to_string())]);
+        assert_eq!(
+            p.env,
+            vec![("UVICORN_RELOAD".to_string(), "true".to_string())]
+        );
         assert_eq!(p.sig_caught, Some(0x10000));
         assert_eq!(p.uid, Some(1000));
         assert_eq!(p.cwd.as_deref(), Some("/app"));
@@ -523,7 +542,10 @@ mod tests {
         let out = br#"{"uid":0,"self":5,"procs":[{"pid":1,"stat":"1 (gunicorn) S 0 1 1","cmdline":"/v/bin/python\u0000/v/bin/gunicorn\u0000--reload\u0000","cwd":"/app","env":["GUNICORN_CMD_ARGS=--preload"],"sigcgt":"0000000008014a07","uid":"0\t0\t0\t0"},{"pid":5,"stat":"5 (python3) R 0 5 5","cmdline":"python3\u0000-c\u0000x","cwd":"/","env":[],"sigcgt":"0","uid":"0\t0\t0\t0"}],"tools":{"tar":true,"ps":false},"dests":[]}"#;
         let l = parse_python(out).unwrap();
         assert_eq!(l.procs.len(), 1);
-        assert_eq!(l.procs[0].argv, vec!["/v/bin/python", "/v/bin/gunicorn", "--reload"]);
+        assert_eq!(
+            l.procs[0].argv,
+            vec!["/v/bin/python", "/v/bin/gunicorn", "--reload"]
+        );
         assert_eq!(l.procs[0].sig_caught, Some(0x8014a07));
         assert_eq!(l.tools.get("ps"), Some(&false));
         assert_eq!(l.uid, Some(0));

@@ -25,9 +25,9 @@ fn looks_secret(name: &str) -> bool {
     // Whole words separated by - _ . so that "keyfile" or "monkey" stay visible but
     // "--api-key" and "SECRET_KEY" do not.
     let words: Vec<&str> = lower.split(['-', '_', '.']).collect();
-    SECRET_WORDS.iter().any(|w| {
-        words.contains(w) || (w.len() > 4 && lower.contains(w) && !w.contains(['-', '_']))
-    })
+    SECRET_WORDS
+        .iter()
+        .any(|w| words.contains(w) || (w.len() > 4 && lower.contains(w) && !w.contains(['-', '_'])))
 }
 
 /// Redacts one argv list: `NAME=value` and `--name=value` keep the name, and a bare secret
@@ -137,7 +137,13 @@ mod tests {
 
     #[test]
     fn keeps_ordinary_words() {
-        let argv = v(&["uvicorn", "app.main:app", "--reload", "--keyfile-dir=/x", "monkey"]);
+        let argv = v(&[
+            "uvicorn",
+            "app.main:app",
+            "--reload",
+            "--keyfile-dir=/x",
+            "monkey",
+        ]);
         assert_eq!(redact_argv(&argv), argv);
     }
 
@@ -155,6 +161,9 @@ mod tests {
             show_argv(&v(&["sh", "-c", "kill -HUP 1", "--api-key", "k"])),
             "sh -c 'kill -HUP 1' --api-key ***"
         );
-        assert_eq!(redact_line("gunicorn --reload --password=x"), "gunicorn --reload --password=***");
+        assert_eq!(
+            redact_line("gunicorn --reload --password=x"),
+            "gunicorn --reload --password=***"
+        );
     }
 }

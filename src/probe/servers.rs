@@ -115,7 +115,10 @@ fn flag_value(argv: &[String], flag: &str) -> Option<String> {
 }
 
 fn env<'a>(p: &'a ProcInfo, key: &str) -> Option<&'a str> {
-    p.env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    p.env
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 fn truthy(v: &str) -> bool {
@@ -189,7 +192,10 @@ fn view(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
             if has_flag(argv, "--reload") {
                 (Some(true), "the --reload flag".to_string())
             } else if is_fastapi_dev && !has_flag(argv, "--no-reload") {
-                (Some(true), "`fastapi dev` (reload is on by default)".to_string())
+                (
+                    Some(true),
+                    "`fastapi dev` (reload is on by default)".to_string(),
+                )
             } else if let Some(v) = env(p, "UVICORN_RELOAD").filter(|v| truthy(v)) {
                 (Some(true), format!("UVICORN_RELOAD={v} in its environment"))
             } else if spawn_children == 1 && workers_flag.unwrap_or(1) <= 1 {
@@ -242,12 +248,19 @@ fn view(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
             if has_flag(argv, "--no-reload") {
                 (Some(false), "the --no-reload flag".to_string())
             } else if has_flag(argv, "--reload") || has_flag(argv, "--debug") {
-                let f = if has_flag(argv, "--reload") { "--reload" } else { "--debug" };
+                let f = if has_flag(argv, "--reload") {
+                    "--reload"
+                } else {
+                    "--debug"
+                };
                 (Some(true), format!("the {f} flag"))
             } else if let Some(v) = env(p, "FLASK_DEBUG").filter(|v| truthy(v)) {
                 (Some(true), format!("FLASK_DEBUG={v} in its environment"))
             } else if child_main {
-                (Some(true), "a reloader child with WERKZEUG_RUN_MAIN".to_string())
+                (
+                    Some(true),
+                    "a reloader child with WERKZEUG_RUN_MAIN".to_string(),
+                )
             } else {
                 (
                     Some(false),
@@ -301,12 +314,33 @@ pub fn predict(procs: &[ProcInfo], pid: i32, sig: i32) -> Effect {
     };
     if sig == SIGKILL {
         // Within its own namespace PID 1 cannot be killed; any other process always can.
-        return if pid == 1 { Effect::Ignored } else { Effect::Terminates };
+        return if pid == 1 {
+            Effect::Ignored
+        } else {
+            Effect::Terminates
+        };
+    }
+    if matches!(role(p), Role::Tini | Role::DumbInit) {
+        // They wait in sigtimedwait/sigwait, which clears SigBlk while waiting and installs
+        // no handler, so /proc shows nothing; both forward every catchable signal.
+        return match children(procs, pid).next() {
+            Some(child) => Effect::Forwarded {
+                to: child.pid,
+                then: Box::new(predict(procs, child.pid, sig)),
+            },
+            None => Effect::Unknown,
+        };
     }
     let Some(mask) = p.sig_caught else {
         return Effect::NoMask;
     };
-    if !signals::caught(mask, sig) {
+    let blocked = p.sig_blocked.is_some_and(|b| signals::caught(b, sig));
+    let waits = matches!(role(p), Role::Tini | Role::DumbInit);
+    if blocked && !signals::caught(mask, sig) && !waits {
+        // Pending until the process unblocks it; what happens then is not known.
+        return Effect::Unknown;
+    }
+    if !signals::caught(mask, sig) && !blocked {
         return if pid == 1 || !signals::default_terminates(sig) {
             Effect::Ignored
         } else {
@@ -401,10 +435,12 @@ mod tests {
             cwd: Some("/app".into()),
             env: Vec::new(),
             sig_caught: Some(mask),
+            sig_blocked: None,
             uid: Some(0),
         }
     }
-    const SPAWN: &str = "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5, pipe_handle=7)";
+    const SPAWN: &str =
+        "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5, pipe_handle=7)";
     // uvicorn's master: INT and TERM.
     const UV: u64 = (1 << 1) | (1 << 14);
     // uvicorn's multiprocess master adds HUP, TTIN, TTOU.
@@ -412,7 +448,12 @@ mod tests {
 
     #[test]
     fn uvicorn_modes() {
-        let plain = vec![proc_(1, 0, &["/v/bin/python", "/v/bin/uvicorn", "app:app"], UV)];
+        let plain = vec![proc_(
+            1,
+            0,
+            &["/v/bin/python", "/v/bin/uvicorn", "app:app"],
+            UV,
+        )];
         let s = servers(&plain);
         assert_eq!(s.len(), 1);
         assert_eq!((s[0].kind, s[0].reload), (Role::Uvicorn, Some(false)));
@@ -421,7 +462,12 @@ mod tests {
 
         let reload = vec![
             proc_(1, 0, &["uvicorn", "app:app", "--reload"], UV),
-            proc_(8, 1, &["python", "-B", "-c", SPAWN, "--multiprocessing-fork"], UV),
+            proc_(
+                8,
+                1,
+                &["python", "-B", "-c", SPAWN, "--multiprocessing-fork"],
+                UV,
+            ),
         ];
         assert_eq!(servers(&reload)[0].reload, Some(true));
         assert!(is_server_process(&reload, 8));
@@ -466,7 +512,10 @@ mod tests {
         let t = vec![master, proc_(5, 1, &["gunicorn", "app:app", "-w", "2"], 0)];
         let s = servers(&t);
         assert_eq!(s.len(), 1);
-        assert_eq!((s[0].reload, s[0].preload, s[0].workers), (Some(true), true, 1));
+        assert_eq!(
+            (s[0].reload, s[0].preload, s[0].workers),
+            (Some(true), true, 1)
+        );
         assert_eq!(predict(&t, 1, SIGHUP), Effect::RestartsWorkersOldCode);
         let hidden = vec![proc_(1, 0, &["gunicorn: master [app:app]"], 0xffff)];
         assert_eq!(servers(&hidden)[0].reload, None);
@@ -480,7 +529,12 @@ mod tests {
         let s = servers(&t);
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].reload, Some(true));
-        let d = vec![proc_(1, 0, &["python", "manage.py", "runserver", "--noreload"], 0)];
+        let d = vec![proc_(
+            1,
+            0,
+            &["python", "manage.py", "runserver", "--noreload"],
+            0,
+        )];
         assert_eq!(servers(&d)[0].reload, Some(false));
     }
 }

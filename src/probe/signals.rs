@@ -67,7 +67,10 @@ pub enum SignalTarget {
     Pid(i32),
     /// `pkill PATTERN` (regex against comm) or `pkill -f PATTERN` (against the full command
     /// line).
-    Pattern { pattern: String, full: bool },
+    Pattern {
+        pattern: String,
+        full: bool,
+    },
     /// `killall NAME` (exact comm).
     Name(String),
 }
@@ -256,7 +259,11 @@ mod tests {
         let expect = |hook: &[&str], sig: i32, target: SignalTarget| {
             let got = hook_signals(&v(hook));
             assert_eq!(got.len(), 1, "{hook:?}");
-            assert_eq!((got[0].signal, got[0].target.clone()), (sig, target), "{hook:?}");
+            assert_eq!(
+                (got[0].signal, got[0].target.clone()),
+                (sig, target),
+                "{hook:?}"
+            );
         };
         expect(&["kill", "-HUP", "1"], 1, SignalTarget::Pid(1));
         expect(&["kill", "1"], 15, SignalTarget::Pid(1));

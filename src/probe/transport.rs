@@ -181,7 +181,9 @@ pub fn outcome_from_status(status: Option<&Status>, stderr: &[u8]) -> ExecOutcom
                     .and_then(|m| m.trim().parse::<u8>().ok())
             });
         return match code {
-            Some(code @ (126 | 127)) if mentions_missing_binary(&String::from_utf8_lossy(stderr)) => {
+            Some(code @ (126 | 127))
+                if mentions_missing_binary(&String::from_utf8_lossy(stderr)) =>
+            {
                 ExecOutcome::NotFound(format!(
                     "exit code {code}: {}",
                     String::from_utf8_lossy(stderr).trim()
@@ -270,12 +272,20 @@ mod tests {
 
     #[test]
     fn other_failures_keep_the_message() {
-        let s = status("Failure", Some("InternalError"), "container is paused", None);
+        let s = status(
+            "Failure",
+            Some("InternalError"),
+            "container is paused",
+            None,
+        );
         assert_eq!(
             outcome_from_status(Some(&s), b""),
             ExecOutcome::Failed("container is paused".into())
         );
         let s = status("Failure", Some("NonZeroExitCode"), "bad", Some("x"));
-        assert_eq!(outcome_from_status(Some(&s), b""), ExecOutcome::Failed("bad".into()));
+        assert_eq!(
+            outcome_from_status(Some(&s), b""),
+            ExecOutcome::Failed("bad".into())
+        );
     }
 }

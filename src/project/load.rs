@@ -196,12 +196,16 @@ pub fn load(paths: Vec<PathBuf>) -> Project {
         let documents = match yaml::parse(&source.text) {
             Ok(docs) => docs,
             Err(e) => {
-                project.load_diagnostics.push(engine_diagnostic(
+                let mut d = engine_diagnostic(
                     "SCHEMA001",
                     &source.path,
                     e.span,
                     format!("invalid YAML: {}", e.message),
-                ));
+                );
+                if unquoted_template_near(&source.text, e.span.start) {
+                    d.help = Some("a value starting with `{{` is a YAML flow mapping; quote templated values: `image: \"{{.REPO}}/app\"`".into());
+                }
+                project.load_diagnostics.push(d);
                 continue;
             }
         };
@@ -290,4 +294,16 @@ fn is_other_kind_of_yaml(documents: &[yaml::Document]) -> bool {
         && versions
             .iter()
             .all(|v| v.is_some_and(|v| !v.starts_with("skaffold/")))
+}
+
+/// Whether the line of a YAML error, or the one before, has a value starting with `{{`: the
+/// usual cause of a parse error in templated fields (Skaffold issue #5841).
+fn unquoted_template_near(text: &str, offset: usize) -> bool {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let previous_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    text.get(previous_start..line_end).is_some_and(|lines| {
+        lines.contains(": {{") || lines.contains("- {{")
+    })
 }

@@ -74,6 +74,22 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
         });
     }
     let project = load::load(found);
+    let selection = crate::skaffold::profiles::ProfileSelection::from_flags(&options.profiles);
+    for wanted in &selection.activate {
+        let known = project.configs.iter().any(|c| {
+            c.tree
+                .get("profiles")
+                .map(crate::skaffold::tree::Val::items)
+                .unwrap_or(&[])
+                .iter()
+                .any(|p| p.get("name").and_then(crate::skaffold::tree::Val::as_str) == Some(wanted))
+        });
+        if !known {
+            return Err(EngineError {
+                message: format!("profile `{wanted}` is not defined in any checked config (Skaffold fails with \"couldn't find profile {wanted}\")"),
+            });
+        }
+    }
     let diagnostics = pipeline::run_rules(&project, options);
     Ok(CheckOutcome {
         files_checked: project.config_files.len(),

@@ -5,7 +5,7 @@
 
 use super::pipeline::{ArtifactView, ContainerRef, Pipeline};
 use crate::dockerfile::{Args, Command, Dockerfile, Instruction, Stage, VarValue};
-use crate::image::{self, ImageFacts};
+use crate::image::{self, ImageFacts, ShellKind};
 use crate::k8s::Text;
 use crate::server::{self, ServerCommand};
 use crate::skaffold::model::{Artifact, Builder, DockerBuild};
@@ -33,7 +33,11 @@ pub enum CommandSource {
     /// A CMD or ENTRYPOINT instruction (index into the Dockerfile's instructions).
     Dockerfile { instruction: usize },
     /// A container's `command` or `args` list in a manifest.
-    Manifest { file: FileId, list: Span, items: Vec<Text> },
+    Manifest {
+        file: FileId,
+        list: Span,
+        items: Vec<Text>,
+    },
 }
 
 /// What a container runs as PID 1.
@@ -54,24 +58,168 @@ pub struct Process {
 }
 
 impl Process {
-    /// The source that holds the server's words: the argv element a fix would edit.
+    /// The source that holds the server's words: the command list a fix would edit.
     pub fn server_source(&self) -> Option<&CommandSource> {
-        let cmd_len = self.cmd_argv_len();
         let server = self.server.as_ref()?;
-        let first = match server.insert_after {
-            server::ArgPos::Argv { index } | server::ArgPos::Script { script_index: index, .. } => index,
-        };
-        let entry_len = self.argv.len() - cmd_len;
-        if first >= entry_len {
-            self.cmd.as_ref()
+        self.source_of(argv_index(server.insert_after))
+            .map(|(source, _)| source)
+    }
+
+    /// Number of argv words that come from the ENTRYPOINT (or the manifest's `command`).
+    fn entry_len(&self) -> usize {
+        self.argv.len() - self.cmd_len
+    }
+
+    /// Which source holds `argv[index]`, and the word's index within that source's list (for a
+    /// shell-form instruction, `argv` is `[shell.., script]` and the index is into that).
+    pub fn source_of(&self, index: usize) -> Option<(&CommandSource, usize)> {
+        let entry_len = self.entry_len();
+        if index < entry_len {
+            Some((self.entrypoint.as_ref()?, index))
+        } else if index < self.argv.len() {
+            Some((self.cmd.as_ref()?, index - entry_len))
         } else {
-            self.entrypoint.as_ref()
+            None
         }
     }
 
-    fn cmd_argv_len(&self) -> usize {
-        self.cmd_len
+    /// Where a word of the argv (or a word inside its `sh -c` script) is written: the manifest
+    /// list item or the Dockerfile CMD/ENTRYPOINT word. `exact` is false when only the
+    /// enclosing place is known (a shell-form instruction's implicit `/bin/sh -c`, a script
+    /// whose text differs from its source because of escapes).
+    pub fn locate(
+        &self,
+        pipeline: &Pipeline,
+        built: &BuiltImage,
+        pos: server::ArgPos,
+    ) -> Option<Located> {
+        let (index, script) = match pos {
+            server::ArgPos::Argv { index } => (index, None),
+            server::ArgPos::Script {
+                script_index,
+                start,
+                end,
+            } => (script_index, Some((start, end))),
+        };
+        let (source, j) = self.source_of(index)?;
+        let (file, word_span, value) = match source {
+            CommandSource::Manifest { file, items, .. } => {
+                let item = items.get(j)?;
+                (*file, item.span, item.value.as_str())
+            }
+            CommandSource::Dockerfile { instruction } => {
+                let file = built.dockerfile_file;
+                match built.dockerfile.instructions.get(*instruction)?.command()? {
+                    Command::Exec { argv, .. } => {
+                        let word = argv.get(j)?;
+                        (file, word.span, word.value.as_str())
+                    }
+                    Command::Shell { text, span } => {
+                        // argv is `[shell..., text]`; only the last word is written.
+                        if j + 1 != self.source_len(source) {
+                            return Some(Located {
+                                file,
+                                span: *span,
+                                exact: false,
+                            });
+                        }
+                        (file, *span, text.as_str())
+                    }
+                }
+            }
+        };
+        let Some((start, end)) = script else {
+            return Some(Located {
+                file,
+                span: word_span,
+                exact: true,
+            });
+        };
+        let raw = pipeline.source(file).slice(word_span).to_string();
+        match scalar_offset(&raw, value) {
+            Some(offset) if end <= value.len() => Some(Located {
+                file,
+                span: Span::new(
+                    word_span.start + offset + start,
+                    word_span.start + offset + end,
+                ),
+                exact: true,
+            }),
+            _ => Some(Located {
+                file,
+                span: word_span,
+                exact: false,
+            }),
+        }
     }
+
+    /// How many argv words `source` contributes.
+    fn source_len(&self, source: &CommandSource) -> usize {
+        if self.entrypoint.as_ref() == Some(source) {
+            self.entry_len()
+        } else {
+            self.cmd_len
+        }
+    }
+
+    /// What PID 1 is when it is a shell that stays the parent of the command it runs: the
+    /// argv is `<shell> -c SCRIPT`, the shell is dash (`/bin/sh` on Debian and Ubuntu, which
+    /// does not exec even a single command; research `kube-probe.md` §6) and the script never
+    /// says `exec`. `sh` is the image's `/bin/sh`. `None` when PID 1 is something else or
+    /// not known (bash and busybox ash exec the last command of simple scripts).
+    pub fn pid1_shell(&self, sh: Option<ShellKind>) -> Option<String> {
+        let program = self.argv.first()?;
+        let kind = match program.rsplit('/').next()? {
+            "dash" => ShellKind::Dash,
+            "sh" => sh?,
+            _ => return None,
+        };
+        if kind != ShellKind::Dash {
+            return None;
+        }
+        let c = self.argv.iter().position(|a| a == "-c")?;
+        if c != 1 {
+            return None;
+        }
+        let script = self.argv.get(2)?;
+        let words = server::shell_words(script)?;
+        if words.iter().any(|w| w == "exec") || words.is_empty() {
+            return None;
+        }
+        Some(program.clone())
+    }
+}
+
+/// A place in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    pub file: FileId,
+    pub span: Span,
+    /// The span is the word itself (false: only the enclosing value or instruction).
+    pub exact: bool,
+}
+
+/// The argv element an [`server::ArgPos`] lies in.
+pub fn argv_index(pos: server::ArgPos) -> usize {
+    match pos {
+        server::ArgPos::Argv { index }
+        | server::ArgPos::Script {
+            script_index: index,
+            ..
+        } => index,
+    }
+}
+
+/// Where a scalar's value starts within its raw text, when the value is written verbatim:
+/// plain, or inside quotes without escapes (YAML and JSON scalars). `None` otherwise.
+pub fn scalar_offset(raw: &str, value: &str) -> Option<usize> {
+    if raw == value {
+        return Some(0);
+    }
+    let quoted = raw.len() >= 2
+        && ((raw.starts_with('"') && raw.ends_with('"'))
+            || (raw.starts_with('\'') && raw.ends_with('\'')));
+    (quoted && &raw[1..raw.len() - 1] == value).then_some(1)
 }
 
 impl<'a> BuiltImage<'a> {
@@ -109,7 +257,9 @@ impl<'a> BuiltImage<'a> {
     /// The final WORKDIR of the built image (`/` unless set; a base image's own WORKDIR is
     /// unknown and reported as None when no WORKDIR instruction set it).
     pub fn workdir(&self) -> Option<String> {
-        let state = self.dockerfile.state_at(self.last_instruction(), Some(&self.build_args))?;
+        let state = self
+            .dockerfile
+            .state_at(self.last_instruction(), Some(&self.build_args))?;
         if state.workdir.set_by.is_none() && self.facts.is_none() && self.base_image.is_none() {
             return None;
         }
@@ -119,13 +269,18 @@ impl<'a> BuiltImage<'a> {
     /// The final USER: Some(user) when set by the Dockerfile, None when the base image's user
     /// applies (root unless the image says otherwise).
     pub fn user(&self) -> Option<(String, usize)> {
-        let state = self.dockerfile.state_at(self.last_instruction(), Some(&self.build_args))?;
+        let state = self
+            .dockerfile
+            .state_at(self.last_instruction(), Some(&self.build_args))?;
         Some((state.user.value?, state.user.set_by?))
     }
 
     /// Variables known at the end of the built stage (ENV and ARG values).
     pub fn env(&self) -> HashMap<String, String> {
-        let Some(state) = self.dockerfile.state_at(self.last_instruction(), Some(&self.build_args)) else {
+        let Some(state) = self
+            .dockerfile
+            .state_at(self.last_instruction(), Some(&self.build_args))
+        else {
             return HashMap::new();
         };
         state
@@ -138,6 +293,103 @@ impl<'a> BuiltImage<'a> {
             .collect()
     }
 
+    /// The built stage and the stages it is built `FROM`, innermost (the built stage) first.
+    fn stage_chain(&self) -> Vec<&'a Stage> {
+        let mut chain = vec![self.stage];
+        let mut current = self.stage;
+        while let Some(parent) = current.base_stage.filter(|&p| p < current.index) {
+            let Some(s) = self.dockerfile.stages.get(parent) else {
+                break;
+            };
+            chain.push(s);
+            current = s;
+        }
+        chain
+    }
+
+    /// The instructions that make up the built image, in build order.
+    pub fn image_instructions(&self) -> impl Iterator<Item = &'a Instruction> + '_ {
+        let dockerfile = self.dockerfile;
+        self.stage_chain()
+            .into_iter()
+            .rev()
+            .flat_map(move |s| dockerfile.instructions[s.instructions.clone()].iter())
+    }
+
+    /// The shell a shell-form instruction at `index` runs under: the last SHELL before it in
+    /// the image, else `/bin/sh -c`.
+    pub fn shell_at(&self, index: usize) -> Vec<String> {
+        self.image_instructions()
+            .take_while(|i| i.index < index)
+            .filter_map(|i| match &i.args {
+                Args::Shell(Command::Exec { argv, .. }) => {
+                    Some(argv.iter().map(|w| w.value.clone()).collect())
+                }
+                _ => None,
+            })
+            .last()
+            .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()])
+    }
+
+    /// Whether the built image has `tool` (`sh`, `bash`, `tar`, `ps`, `pgrep`, `pkill`,
+    /// `killall`): the base image's facts, unless the Dockerfile may add it. A RUN that
+    /// installs packages naming the tool or the package that ships it (procps, psmisc,
+    /// busybox, bash) or a `COPY --from` whose source names it makes the answer unknown.
+    /// `None` when not known.
+    pub fn tool(&self, tool: &str) -> Option<bool> {
+        let facts = self.facts?;
+        let known = match tool {
+            "bash" => match facts.has_shell {
+                Some(false) => Some(false),
+                _ => None,
+            },
+            "/bin/sh" => facts.has_bin_sh,
+            _ => facts.has_tool(tool),
+        };
+        if known != Some(false) {
+            return known;
+        }
+        let name = tool.rsplit('/').next().unwrap_or(tool);
+        let providers: &[&str] = match name {
+            "ps" | "pgrep" | "pkill" => &["procps", "busybox"],
+            "killall" => &["psmisc", "busybox"],
+            "sh" | "bash" => &["bash", "busybox", "dash"],
+            "tar" => &["tar", "busybox"],
+            _ => &[],
+        };
+        let mentions =
+            |text: &str| text.contains(name) || providers.iter().any(|p| text.contains(p));
+        let added = self.image_instructions().any(|i| match &i.args {
+            Args::Run { command, heredocs } => {
+                let text = match command {
+                    Command::Exec { argv, .. } => argv
+                        .iter()
+                        .map(|w| w.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    Command::Shell { text, .. } => text.clone(),
+                };
+                providers.iter().any(|p| text.contains(p))
+                    || heredocs
+                        .iter()
+                        .any(|h| providers.iter().any(|p| h.body.contains(p)))
+            }
+            Args::Copy(c) | Args::Add(c) => {
+                i.flag("from").is_some()
+                    && c.sources
+                        .iter()
+                        .chain([&c.dest])
+                        .any(|w| mentions(&w.value))
+            }
+            _ => false,
+        });
+        if added {
+            None
+        } else {
+            Some(false)
+        }
+    }
+
     /// The CMD and ENTRYPOINT in force for the built stage (inherited through `FROM <stage>`).
     /// An ENTRYPOINT set in a later stage resets an inherited CMD, as Docker does.
     pub fn entrypoint_and_cmd(&self) -> (Option<&'a Instruction>, Option<&'a Instruction>) {
@@ -147,7 +399,10 @@ impl<'a> BuiltImage<'a> {
         let mut stage = Some(self.stage);
         while let Some(s) = stage {
             let body = &dockerfile.instructions[s.instructions.clone()];
-            let own_entry = body.iter().rev().find(|i| matches!(i.args, Args::Entrypoint(_)));
+            let own_entry = body
+                .iter()
+                .rev()
+                .find(|i| matches!(i.args, Args::Entrypoint(_)));
             let own_cmd = body.iter().rev().find(|i| matches!(i.args, Args::Cmd(_)));
             if entrypoint.is_none() {
                 entrypoint = own_entry;
@@ -170,7 +425,11 @@ impl<'a> BuiltImage<'a> {
 }
 
 /// The external base image of a stage, following stage references.
-fn external_base(dockerfile: &Dockerfile, stage: usize, build_args: &HashMap<String, String>) -> Option<String> {
+fn external_base(
+    dockerfile: &Dockerfile,
+    stage: usize,
+    build_args: &HashMap<String, String>,
+) -> Option<String> {
     let mut current = dockerfile.stages.get(stage)?;
     for _ in 0..dockerfile.stages.len() + 1 {
         if let Some(parent) = current.base_stage {
@@ -180,7 +439,10 @@ fn external_base(dockerfile: &Dockerfile, stage: usize, build_args: &HashMap<Str
         let expanded = dockerfile.base_with_build_args(current.index, Some(build_args))?;
         let name = expanded.known()?.to_string();
         // A reference to an earlier stage only known after applying build args.
-        if let Some(s) = dockerfile.stage_by_name_or_index(&name).filter(|s| s.index < current.index) {
+        if let Some(s) = dockerfile
+            .stage_by_name_or_index(&name)
+            .filter(|s| s.index < current.index)
+        {
             current = s;
             continue;
         }
@@ -189,36 +451,75 @@ fn external_base(dockerfile: &Dockerfile, stage: usize, build_args: &HashMap<Str
     None
 }
 
-fn command_argv(command: &Command) -> Vec<String> {
+fn command_argv(command: &Command, shell: Vec<String>) -> Vec<String> {
     match command {
         Command::Exec { argv, .. } => argv.iter().map(|w| w.value.clone()).collect(),
-        Command::Shell { text, .. } => vec!["/bin/sh".into(), "-c".into(), text.clone()],
+        Command::Shell { text, .. } => {
+            let mut argv = shell;
+            argv.push(text.clone());
+            argv
+        }
     }
 }
 
 /// What each deployed container of the artifact runs; when no manifest container runs it, the
 /// image's own default command.
-pub fn processes(pipeline: &Pipeline, artifact: &Artifact, view: &ArtifactView, built: &BuiltImage) -> Vec<Process> {
+pub fn processes(
+    pipeline: &Pipeline,
+    artifact: &Artifact,
+    view: &ArtifactView,
+    built: &BuiltImage,
+) -> Vec<Process> {
     let (entry_instr, cmd_instr) = built.entrypoint_and_cmd();
-    let image_entry = entry_instr.and_then(|i| i.command()).map(command_argv);
-    let image_cmd = cmd_instr.and_then(|i| i.command()).map(command_argv);
+    let image_entry =
+        entry_instr.and_then(|i| Some(command_argv(i.command()?, built.shell_at(i.index))));
+    let image_cmd =
+        cmd_instr.and_then(|i| Some(command_argv(i.command()?, built.shell_at(i.index))));
     let image_env = built.env();
     let image_workdir = built.workdir().unwrap_or_else(|| "/".into());
     let _ = artifact;
     let make = |container: Option<ContainerRef>| -> Process {
-        let mut entrypoint = image_entry.clone().map(|a| (a, CommandSource::Dockerfile { instruction: entry_instr.map(|i| i.index).unwrap_or(0) }));
-        let mut cmd = image_cmd.clone().map(|a| (a, CommandSource::Dockerfile { instruction: cmd_instr.map(|i| i.index).unwrap_or(0) }));
+        let mut entrypoint = image_entry.clone().map(|a| {
+            (
+                a,
+                CommandSource::Dockerfile {
+                    instruction: entry_instr.map(|i| i.index).unwrap_or(0),
+                },
+            )
+        });
+        let mut cmd = image_cmd.clone().map(|a| {
+            (
+                a,
+                CommandSource::Dockerfile {
+                    instruction: cmd_instr.map(|i| i.index).unwrap_or(0),
+                },
+            )
+        });
         let mut env = image_env.clone();
         let mut workdir = image_workdir.clone();
         if let Some(r) = container {
             let (manifest, _, c) = pipeline.container(r);
             if let Some((items, list)) = &c.command {
                 // Kubernetes: `command` replaces ENTRYPOINT and drops the image's CMD.
-                entrypoint = Some((items.iter().map(|t| t.value.clone()).collect(), CommandSource::Manifest { file: manifest.file, list: *list, items: items.clone() }));
+                entrypoint = Some((
+                    items.iter().map(|t| t.value.clone()).collect(),
+                    CommandSource::Manifest {
+                        file: manifest.file,
+                        list: *list,
+                        items: items.clone(),
+                    },
+                ));
                 cmd = None;
             }
             if let Some((items, list)) = &c.args {
-                cmd = Some((items.iter().map(|t| t.value.clone()).collect(), CommandSource::Manifest { file: manifest.file, list: *list, items: items.clone() }));
+                cmd = Some((
+                    items.iter().map(|t| t.value.clone()).collect(),
+                    CommandSource::Manifest {
+                        file: manifest.file,
+                        list: *list,
+                        items: items.clone(),
+                    },
+                ));
             }
             for e in &c.env {
                 match &e.value {
@@ -235,7 +536,10 @@ pub fn processes(pipeline: &Pipeline, artifact: &Artifact, view: &ArtifactView, 
             }
         }
         let cmd_len = cmd.as_ref().map_or(0, |(a, _)| a.len());
-        let mut argv: Vec<String> = entrypoint.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
+        let mut argv: Vec<String> = entrypoint
+            .as_ref()
+            .map(|(a, _)| a.clone())
+            .unwrap_or_default();
         argv.extend(cmd.as_ref().map(|(a, _)| a.clone()).unwrap_or_default());
         let server = server::recognize(&argv, &|name| env.get(name).cloned());
         Process {
@@ -249,7 +553,12 @@ pub fn processes(pipeline: &Pipeline, artifact: &Artifact, view: &ArtifactView, 
             cmd_len,
         }
     };
-    let deployed: Vec<ContainerRef> = view.containers.iter().copied().filter(|c| !c.init).collect();
+    let deployed: Vec<ContainerRef> = view
+        .containers
+        .iter()
+        .copied()
+        .filter(|c| !c.init)
+        .collect();
     if deployed.is_empty() {
         vec![make(None)]
     } else {

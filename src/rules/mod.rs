@@ -59,9 +59,13 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 }
 
 pub mod cache;
+pub mod df;
 pub mod hook;
+pub mod proc;
+pub mod reload;
 pub mod schema;
 pub mod sync;
+pub mod vol;
 
 static ALL: &[&Rule] = &[
     &schema::parse_error::RULE,
@@ -76,10 +80,34 @@ static ALL: &[&Rule] = &[
     &schema::unknown_api_version::RULE,
     &cache::template_no_value::RULE,
     &cache::try_import_stable_tag::RULE,
+    &hook::signal_not_handled::RULE,
+    &hook::restarts_container::RULE,
+    &hook::tool_missing_in_image::RULE,
+    &hook::hup_does_not_reload::RULE,
+    &hook::pkill_matches_own_shell::RULE,
     &hook::command_is_string::RULE,
+    &hook::no_shell_in_image::RULE,
+    &reload::not_reloading::RULE,
+    &reload::misses_dest::RULE,
+    &reload::with_workers::RULE,
+    &reload::preload_blocks_reload::RULE,
+    &proc::shell_form_cmd::RULE,
+    &vol::hostpath_not_local::RULE,
+    &vol::hostpath_home_dir::RULE,
+    &vol::volume_over_sync_dest::RULE,
     &sync::strip_not_prefix::RULE,
     &sync::auto_unsupported::RULE,
     &sync::synced_artifact_required::RULE,
     &sync::artifact_not_deployed::RULE,
     &sync::profile_drops_artifacts::RULE,
+    &sync::infer_non_last_target::RULE,
+    &sync::infer_copy_from::RULE,
+    &sync::rule_never_fires::RULE,
+    &sync::dest_mismatch::RULE,
+    &sync::no_tar_in_image::RULE,
+    &sync::dest_not_writable::RULE,
+    &cache::build_arg_not_declared::RULE,
+    &cache::dockerignore_excludes_needed::RULE,
+    &df::copy_from_unknown_stage::RULE,
+    &df::site_packages_mismatch::RULE,
 ];

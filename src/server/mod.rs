@@ -189,6 +189,8 @@ impl ServerCommand {
 /// Recognizes the server an argv runs, looking through wrappers. `env` answers environment
 /// lookups for the process (only reload-related variables are asked). `None` when no known
 /// server is found, including `npm run`, `python app.py` and scripts that need evaluation.
+/// For a Dockerfile shell-form CMD pass `["/bin/sh", "-c", TEXT]`: `ArgPos::Script` offsets
+/// are then byte offsets into `TEXT`.
 pub fn recognize(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Option<ServerCommand> {
     let args: Vec<Arg> = argv
         .iter()

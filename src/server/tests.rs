@@ -1,3 +1,6 @@
+//! Tests for server recognition, wrappers, shell scripts and signal outcomes, including real
+//! Dockerfile commands from the corpus.
+
 use super::*;
 use crate::image::ShellKind;
 
@@ -786,4 +789,84 @@ proptest::proptest! {
             }
         }
     }
+}
+
+/// The argv Docker runs for the first `CMD`/`ENTRYPOINT` line of a corpus Dockerfile: JSON
+/// exec form as is, shell form under `/bin/sh -c`.
+fn corpus_argv(rel: &str, instruction: &str) -> Vec<String> {
+    let path = format!(
+        "{}/../shared/corpus/skaffold/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).expect("corpus file");
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(instruction).map(str::trim))
+        .expect("instruction present");
+    if line.starts_with('[') {
+        serde_json::from_str(line).expect("exec form is a JSON string array")
+    } else {
+        argv(&["/bin/sh", "-c", line])
+    }
+}
+
+#[test]
+fn corpus_skaffold_hot_reload_python() {
+    let a = corpus_argv(
+        "GoogleContainerTools__skaffold/examples/hot-reload/python/Dockerfile",
+        "CMD ",
+    );
+    // The Dockerfile sets FLASK_DEBUG from the DEBUG build arg, 1 in the dev profile.
+    let dev = rec_env(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[("FLASK_DEBUG", "1")],
+    )
+    .unwrap();
+    assert_eq!(dev.kind, ServerKind::Flask);
+    assert_eq!(dev.reload, on_env("FLASK_DEBUG"));
+    assert_eq!(dev.insert_after, ArgPos::Argv { index: 3 });
+    let prod = rec_env(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[("FLASK_DEBUG", "0")],
+    )
+    .unwrap();
+    assert_eq!(prod.reload, ReloadMode::Off);
+}
+
+#[test]
+fn corpus_django_noreload() {
+    let a = corpus_argv(
+        "GoogleCloudPlatform__cloud-code-samples/python/django/python-guestbook/src/Dockerfile",
+        "CMD ",
+    );
+    let c = recognize(&a, &no_env).unwrap();
+    assert_eq!(c.kind, ServerKind::Django);
+    assert_eq!(c.reload, ReloadMode::Off);
+    let at: Vec<ArgPos> = c.find_args("--noreload").map(|x| x.pos).collect();
+    assert_eq!(at, [ArgPos::Argv { index: 4 }]);
+}
+
+#[test]
+fn corpus_shell_forms() {
+    let node = corpus_argv(
+        "GoogleContainerTools__skaffold/examples/hot-reload/node/Dockerfile",
+        "CMD ",
+    );
+    assert_eq!(node, ["/bin/sh", "-c", "npm run $NODE_ENV"]);
+    assert_eq!(recognize(&node, &no_env), None);
+    assert_eq!(
+        shell_features(&node[2]),
+        Some(vec![ShellFeature::Expansion])
+    );
+
+    let locust = corpus_argv(
+        "GoogleCloudPlatform__microservices-demo/src/loadgenerator/Dockerfile",
+        "ENTRYPOINT ",
+    );
+    assert_eq!(recognize(&locust, &no_env), None);
+    assert_eq!(
+        shell_features(&locust[2]),
+        Some(vec![ShellFeature::Expansion, ShellFeature::Redirect])
+    );
+    assert_eq!(exec_form(&locust[2]), None);
 }

@@ -31,7 +31,9 @@ pub const NAMESPACE: &str = "dev";
 pub fn venv() -> PathBuf {
     let dir = std::env::var_os("SKAFIX_PROBE_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/probe-venv")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/probe-venv"))
+        });
     assert!(
         dir.join("bin/python").exists(),
         "the probe tests need the venv at {}: run tests/support/setup-probe-deps.sh first",
@@ -43,15 +45,35 @@ pub fn venv() -> PathBuf {
 /// Tool sets emulating images: names resolved on the host and linked into the pod's PATH dir.
 pub mod profiles {
     pub const DEBIAN_FULL: &[&str] = &[
-        "sh", "cat", "tar", "ps", "pkill", "pgrep", "kill", "sha256sum", "python3", "readlink", "head",
-        "sleep", "ls", "id", "true",
+        "sh",
+        "cat",
+        "tar",
+        "ps",
+        "pkill",
+        "pgrep",
+        "kill",
+        "sha256sum",
+        "python3",
+        "readlink",
+        "head",
+        "sleep",
+        "ls",
+        "id",
+        "true",
     ];
     /// python:*-slim: no procps (ps, pkill, pgrep, kill).
     pub const DEBIAN_SLIM: &[&str] = &["sh", "cat", "tar", "sha256sum", "python3", "ls"];
     /// distroless python: the interpreter only.
     pub const DISTROLESS: &[&str] = &["python3"];
     /// busybox applets, no python.
-    pub const BUSYBOX: &[&str] = &["busybox:sh", "busybox:ps", "busybox:cat", "busybox:tar", "busybox:kill", "busybox:sha256sum"];
+    pub const BUSYBOX: &[&str] = &[
+        "busybox:sh",
+        "busybox:ps",
+        "busybox:cat",
+        "busybox:tar",
+        "busybox:kill",
+        "busybox:sha256sum",
+    ];
     /// busybox ps only: no shell, no python.
     pub const PS_ONLY: &[&str] = &["busybox:ps", "busybox:cat"];
     pub const SCRATCH: &[&str] = &[];
@@ -157,7 +179,9 @@ impl FakeCluster {
         };
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let state = state.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
@@ -182,7 +206,8 @@ impl FakeCluster {
                 Some((bb, applet)) => (host_path_of(bb), applet.to_string()),
                 None => (host_path_of(tool), tool.clone()),
             };
-            let target = target.unwrap_or_else(|| panic!("{tool} is not installed on this machine"));
+            let target =
+                target.unwrap_or_else(|| panic!("{tool} is not installed on this machine"));
             std::os::unix::fs::symlink(target, bin_dir.join(name)).unwrap();
         }
         let mut pods = self.pods.lock().unwrap();
@@ -232,7 +257,8 @@ impl FakeCluster {
     }
 
     pub fn stop(&self) {
-        self.shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shutdown
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         for p in self.pods.lock().unwrap().iter() {
             if let Some(pid) = p.init_pid {
                 // SIGKILL from the parent namespace ends the whole pod.
@@ -260,10 +286,17 @@ pub fn descendants(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     let mut todo = vec![pid];
     while let Some(p) = todo.pop() {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else { continue };
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
         for t in tasks.flatten() {
-            let Ok(children) = std::fs::read_to_string(t.path().join("children")) else { continue };
-            for c in children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()) {
+            let Ok(children) = std::fs::read_to_string(t.path().join("children")) else {
+                continue;
+            };
+            for c in children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok())
+            {
                 out.push(c);
                 todo.push(c);
             }
@@ -274,7 +307,11 @@ pub fn descendants(pid: u32) -> Vec<u32> {
 
 /// The fake kubelet: runs the pod's container, restarts it when PID 1 exits (restartPolicy
 /// Always), counting restarts.
-fn supervise(pods: Arc<Mutex<Vec<PodState>>>, index: usize, shutdown: Arc<std::sync::atomic::AtomicBool>) {
+fn supervise(
+    pods: Arc<Mutex<Vec<PodState>>>,
+    index: usize,
+    shutdown: Arc<std::sync::atomic::AtomicBool>,
+) {
     tokio::spawn(async move {
         loop {
             let (spec, bin_dir) = {
@@ -284,7 +321,13 @@ fn supervise(pods: Arc<Mutex<Vec<PodState>>>, index: usize, shutdown: Arc<std::s
             let mut cmd = tokio::process::Command::new("/usr/bin/unshare");
             cmd.args(["--pid", "--fork", "--mount-proc", "--"]);
             if let Some(uid) = spec.user {
-                cmd.args(["/usr/bin/setpriv", &format!("--reuid={uid}"), &format!("--regid={uid}"), "--clear-groups", "--"]);
+                cmd.args([
+                    "/usr/bin/setpriv",
+                    &format!("--reuid={uid}"),
+                    &format!("--regid={uid}"),
+                    "--clear-groups",
+                    "--",
+                ]);
             }
             cmd.args(&spec.argv)
                 .env_clear()
@@ -299,7 +342,9 @@ fn supervise(pods: Arc<Mutex<Vec<PodState>>>, index: usize, shutdown: Arc<std::s
             let unshare_pid = child.id().unwrap();
             let mut init = None;
             for _ in 0..100 {
-                if let Ok(c) = std::fs::read_to_string(format!("/proc/{unshare_pid}/task/{unshare_pid}/children")) {
+                if let Ok(c) = std::fs::read_to_string(format!(
+                    "/proc/{unshare_pid}/task/{unshare_pid}/children"
+                )) {
                     if let Some(p) = c.split_whitespace().next().and_then(|p| p.parse().ok()) {
                         init = Some(p);
                         break;
@@ -376,7 +421,12 @@ fn rfc3339(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 fn pod_json(p: &PodState) -> Value {
@@ -442,11 +492,13 @@ fn decode(s: &str) -> String {
 async fn handle(state: Shared, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
-    state
-        .log
-        .lock()
-        .unwrap()
-        .push(format!("{} {}{}{}", req.method(), path, if query.is_empty() { "" } else { "?" }, query));
+    state.log.lock().unwrap().push(format!(
+        "{} {}{}{}",
+        req.method(),
+        path,
+        if query.is_empty() { "" } else { "?" },
+        query
+    ));
     let accept = req
         .headers()
         .get("accept")
@@ -464,7 +516,10 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Response<Body> {
             StatusCode::OK,
             &json!({"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":"127.0.0.1"}]}),
         ),
-        ["apis"] => json_response(StatusCode::OK, &json!({"kind":"APIGroupList","apiVersion":"v1","groups":[]})),
+        ["apis"] => json_response(
+            StatusCode::OK,
+            &json!({"kind":"APIGroupList","apiVersion":"v1","groups":[]}),
+        ),
         ["api", "v1"] => json_response(
             StatusCode::OK,
             &json!({"kind":"APIResourceList","groupVersion":"v1","resources":[
@@ -476,14 +531,28 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Response<Body> {
                 return status_error(403, "Forbidden", &format!("pods is forbidden: User \"dev\" cannot list resource \"pods\" in API group \"\" in the namespace \"{ns}\""));
             }
             let q = query_pairs(&query);
-            let label = q.iter().find(|(k, _)| k == "labelSelector").map(|(_, v)| v.clone());
-            let field = q.iter().find(|(k, _)| k == "fieldSelector").map(|(_, v)| v.clone());
+            let label = q
+                .iter()
+                .find(|(k, _)| k == "labelSelector")
+                .map(|(_, v)| v.clone());
+            let field = q
+                .iter()
+                .find(|(k, _)| k == "fieldSelector")
+                .map(|(_, v)| v.clone());
             let pods = state.pods.lock().unwrap();
             let items: Vec<Value> = pods
                 .iter()
                 .filter(|_| *ns == NAMESPACE)
-                .filter(|p| label.as_deref().is_none_or(|s| selector_matches(s, &p.spec.labels)))
-                .filter(|_| field.as_deref().is_none_or(|f| f == "status.phase=Running"))
+                .filter(|p| {
+                    label
+                        .as_deref()
+                        .map_or(true, |s| selector_matches(s, &p.spec.labels))
+                })
+                .filter(|_| {
+                    field
+                        .as_deref()
+                        .map_or(true, |f| f == "status.phase=Running")
+                })
                 .map(pod_json)
                 .collect();
             if accept.contains("as=Table") {
@@ -515,7 +584,10 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Response<Body> {
         }
         ["api", "v1", "namespaces", ns, "pods", name] => {
             let pods = state.pods.lock().unwrap();
-            match pods.iter().find(|p| p.spec.name == *name && *ns == NAMESPACE) {
+            match pods
+                .iter()
+                .find(|p| p.spec.name == *name && *ns == NAMESPACE)
+            {
                 Some(p) => json_response(StatusCode::OK, &pod_json(p)),
                 None => status_error(404, "NotFound", &format!("pods \"{name}\" not found")),
             }
@@ -525,11 +597,21 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Response<Body> {
             let ns = ns.to_string();
             exec(state, req, &ns, &name, &query).await
         }
-        _ => status_error(404, "NotFound", "the server could not find the requested resource"),
+        _ => status_error(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        ),
     }
 }
 
-async fn exec(state: Shared, req: Request<Incoming>, ns: &str, name: &str, query: &str) -> Response<Body> {
+async fn exec(
+    state: Shared,
+    req: Request<Incoming>,
+    ns: &str,
+    name: &str,
+    query: &str,
+) -> Response<Body> {
     if state.options.lock().unwrap().forbid_exec {
         return status_error(403, "Forbidden", &format!("pods \"{name}\" is forbidden: User \"dev\" cannot get resource \"pods/exec\" in API group \"\" in the namespace \"{ns}\""));
     }
@@ -538,22 +620,43 @@ async fn exec(state: Shared, req: Request<Incoming>, ns: &str, name: &str, query
         let Some(p) = pods.iter().find(|p| p.spec.name == name && ns == NAMESPACE) else {
             return status_error(404, "NotFound", &format!("pods \"{name}\" not found"));
         };
-        (p.init_pid, p.bin_dir.clone(), p.spec.cwd.clone(), p.spec.user)
+        (
+            p.init_pid,
+            p.bin_dir.clone(),
+            p.spec.cwd.clone(),
+            p.spec.user,
+        )
     };
     let q = query_pairs(query);
-    let command: Vec<String> = q.iter().filter(|(k, _)| k == "command").map(|(_, v)| v.clone()).collect();
+    let command: Vec<String> = q
+        .iter()
+        .filter(|(k, _)| k == "command")
+        .map(|(_, v)| v.clone())
+        .collect();
     let flag = |k: &str| q.iter().any(|(n, v)| n == k && (v == "true" || v == "1"));
     if let Some((_, c)) = q.iter().find(|(k, _)| k == "container") {
         if c != "app" {
-            return status_error(400, "BadRequest", &format!("container {c} is not valid for pod {name}"));
+            return status_error(
+                400,
+                "BadRequest",
+                &format!("container {c} is not valid for pod {name}"),
+            );
         }
     }
     if req.method() == hyper::Method::POST {
         // SPDY is not spoken here; answer as the apiserver answers an unusable upgrade.
-        return status_error(400, "BadRequest", "this test server speaks only websocket exec (v5/v4.channel.k8s.io)");
+        return status_error(
+            400,
+            "BadRequest",
+            "this test server speaks only websocket exec (v5/v4.channel.k8s.io)",
+        );
     }
     let Some(init_pid) = init_pid else {
-        return status_error(400, "BadRequest", &format!("container app is not running in pod {name}"));
+        return status_error(
+            400,
+            "BadRequest",
+            &format!("container app is not running in pod {name}"),
+        );
     };
     let Some(key) = req.headers().get("sec-websocket-key").cloned() else {
         return status_error(400, "BadRequest", "exec needs a websocket upgrade");
@@ -569,18 +672,37 @@ async fn exec(state: Shared, req: Request<Incoming>, ns: &str, name: &str, query
     let protocol = if prefer_v4 && offered.iter().any(|p| p == "v4.channel.k8s.io") {
         Some("v4.channel.k8s.io".to_string())
     } else {
-        offered.iter().find(|p| *p == "v5.channel.k8s.io" || *p == "v4.channel.k8s.io").cloned()
+        offered
+            .iter()
+            .find(|p| *p == "v5.channel.k8s.io" || *p == "v4.channel.k8s.io")
+            .cloned()
     };
     let Some(protocol) = protocol else {
-        return status_error(400, "BadRequest", "no supported websocket subprotocol offered");
+        return status_error(
+            400,
+            "BadRequest",
+            "no supported websocket subprotocol offered",
+        );
     };
     let accept = derive_accept_key(key.as_bytes());
     let want = (flag("stdin"), flag("stdout"), flag("stderr"));
     let proto = protocol.clone();
     tokio::spawn(async move {
-        let Ok(upgraded) = hyper::upgrade::on(req).await else { return };
+        let Ok(upgraded) = hyper::upgrade::on(req).await else {
+            return;
+        };
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-        run_exec(ws, init_pid, &bin_dir, &cwd, user, command, want, proto == "v5.channel.k8s.io").await;
+        run_exec(
+            ws,
+            init_pid,
+            &bin_dir,
+            &cwd,
+            user,
+            command,
+            want,
+            proto == "v5.channel.k8s.io",
+        )
+        .await;
     });
     Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
@@ -616,7 +738,13 @@ async fn run_exec<S>(
 {
     let (mut sink, mut stream) = ws.split();
     // "Connection established": an empty message on the lowest writable channel.
-    let first = if want_stdout { 1u8 } else if want_stderr { 2 } else { 3 };
+    let first = if want_stdout {
+        1u8
+    } else if want_stderr {
+        2
+    } else {
+        3
+    };
     let _ = sink.send(Message::Binary(vec![first].into())).await;
 
     // Resolve argv[0] the way runc does, against the container's PATH.
@@ -635,20 +763,33 @@ async fn run_exec<S>(
         let mut frame = vec![3u8];
         frame.extend(status.to_string().into_bytes());
         let _ = sink.send(Message::Binary(frame.into())).await;
-        let _ = sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() }))).await;
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "".into(),
+            })))
+            .await;
         return;
     };
     let mut cmd = tokio::process::Command::new("/usr/bin/nsenter");
-    cmd.arg("-t").arg(init_pid.to_string()).args(["-p", "-m"]).arg(format!("--wd={}", cwd.display()));
+    cmd.arg("-t")
+        .arg(init_pid.to_string())
+        .args(["-p", "-m"])
+        .arg(format!("--wd={}", cwd.display()));
     if let Some(uid) = user {
-        cmd.arg(format!("--setuid={uid}")).arg(format!("--setgid={uid}"));
+        cmd.arg(format!("--setuid={uid}"))
+            .arg(format!("--setgid={uid}"));
     }
     cmd.arg("--")
         .arg(&program)
         .args(&command[1..])
         .env_clear()
         .env("PATH", bin_dir)
-        .stdin(if want_stdin { Stdio::piped() } else { Stdio::null() })
+        .stdin(if want_stdin {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = match cmd.spawn() {
@@ -669,15 +810,23 @@ async fn run_exec<S>(
     let out_task = tokio::spawn(async move {
         let mut buf = vec![0u8; 8192];
         while let Ok(n) = stdout.read(&mut buf).await {
-            if n == 0 { break; }
-            if tx.send((1, buf[..n].to_vec())).await.is_err() { break; }
+            if n == 0 {
+                break;
+            }
+            if tx.send((1, buf[..n].to_vec())).await.is_err() {
+                break;
+            }
         }
     });
     let err_task = tokio::spawn(async move {
         let mut buf = vec![0u8; 8192];
         while let Ok(n) = stderr.read(&mut buf).await {
-            if n == 0 { break; }
-            if tx2.send((2, buf[..n].to_vec())).await.is_err() { break; }
+            if n == 0 {
+                break;
+            }
+            if tx2.send((2, buf[..n].to_vec())).await.is_err() {
+                break;
+            }
         }
     });
     // Client frames: stdin data, the v5 CLOSE signal, pings (answered by tungstenite).
@@ -724,7 +873,10 @@ async fn run_exec<S>(
     frame.extend(exit_status_json(code).to_string().into_bytes());
     let _ = sink.send(Message::Binary(frame.into())).await;
     let _ = sink
-        .send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() })))
+        .send(Message::Close(Some(CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        })))
         .await;
     // Give the client a moment to answer the close before the socket goes away.
     let _ = tokio::time::timeout(Duration::from_secs(2), in_task).await;
@@ -733,9 +885,10 @@ async fn run_exec<S>(
 /// A kube client for the fake cluster.
 pub async fn kube_client(cluster: &FakeCluster) -> kube::Client {
     let kc = kube::config::Kubeconfig::read_from(&cluster.kubeconfig).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-        .await
-        .unwrap();
+    let config =
+        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .unwrap();
     kube::Client::try_from(config).unwrap()
 }
 
@@ -744,11 +897,19 @@ pub async fn kube_exec(
     cluster: &FakeCluster,
     pod: &str,
     argv: &[&str],
-) -> (Vec<u8>, Vec<u8>, Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Status>) {
+) -> (
+    Vec<u8>,
+    Vec<u8>,
+    Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Status>,
+) {
     use k8s_openapi::api::core::v1::Pod;
     let api: kube::Api<Pod> = kube::Api::namespaced(kube_client(cluster).await, NAMESPACE);
     let mut p = api
-        .exec(pod, argv.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &kube::api::AttachParams::default().container("app"))
+        .exec(
+            pod,
+            argv.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            &kube::api::AttachParams::default().container("app"),
+        )
         .await
         .expect("exec");
     let mut so = p.stdout().unwrap();
@@ -764,9 +925,14 @@ pub async fn kube_exec(
 /// Sends `GET /` over a unix socket and returns the body.
 pub async fn http_get_unix(socket: &Path) -> Option<String> {
     let mut s = tokio::net::UnixStream::connect(socket).await.ok()?;
-    s.write_all(b"GET / HTTP/1.0\r\nHost: app\r\n\r\n").await.ok()?;
+    s.write_all(b"GET / HTTP/1.0\r\nHost: app\r\n\r\n")
+        .await
+        .ok()?;
     let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await.ok()?.ok()?;
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+        .await
+        .ok()?
+        .ok()?;
     let text = String::from_utf8_lossy(&out).into_owned();
     text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
 }

@@ -271,6 +271,40 @@ pub(crate) fn chain_instructions<'d>(dockerfile: &'d Dockerfile, chain: &[usize]
         .collect()
 }
 
+/// The WORKDIR and USER of the built image: the state after the built stage's last
+/// instruction (`state_at` gives the state before an instruction runs, so a final WORKDIR or
+/// USER is applied here). WORKDIR is `None` when no instruction set it (the base image's
+/// applies); USER is `(user, instruction)` when the Dockerfile sets it.
+pub(crate) struct FinalState {
+    pub workdir: Option<String>,
+    pub user: Option<(String, usize)>,
+}
+
+pub(crate) fn final_state(built: &crate::project::runtime::BuiltImage) -> Option<FinalState> {
+    let df = built.dockerfile;
+    let last = built.stage.instructions.end.checked_sub(1)?;
+    let state = df.state_at(last, Some(&built.build_args))?;
+    let mut workdir = state.workdir.value.clone().filter(|_| state.workdir.set_by.is_some());
+    let mut user = state.user.value.clone().zip(state.user.set_by);
+    let ins = &df.instructions[last];
+    match &ins.args {
+        crate::dockerfile::Args::Workdir { path } => {
+            let before = state.workdir.value.clone()?;
+            workdir = state.expand(&path.value).known().map(|p| absolute(&before, p));
+        }
+        crate::dockerfile::Args::User { user: u, group } => {
+            let name = state.expand(&u.value).known()?.to_string();
+            let full = match group {
+                Some(g) => format!("{name}:{}", state.expand(&g.value).known()?),
+                None => name,
+            };
+            user = Some((full, last));
+        }
+        _ => {}
+    }
+    Some(FinalState { workdir, user })
+}
+
 /// A quoted replacement for a YAML scalar, keeping the original quoting style.
 pub(crate) fn requote(raw: &str, value: &str) -> String {
     if raw.starts_with('"') {

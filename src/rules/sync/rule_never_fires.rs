@@ -44,11 +44,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let example = &watched.files[first];
-            let dockerfile = view
-                .dockerfile
-                .as_ref()
-                .map(|d| pipeline.path(d.file).display().to_string())
-                .unwrap_or_default();
+            let dockerfile = &built.docker.dockerfile.value;
             let message = match matched.iter().find(|&&i| watched.covered[i]) {
                 Some(&ignored) => format!(
                     "every file `{}` matches is excluded by .dockerignore (e.g. `{}`), so Skaffold does not watch it and this sync rule never fires",

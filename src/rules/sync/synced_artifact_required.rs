@@ -29,7 +29,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         out.push(
             pipeline
                 .at_key(&RULE, sync.origin, format!(
-                    "`{}` is required by artifact `{}`, so Skaffold ignores its sync rules (\"sync is not supported for artifact dependencies\") and rebuilds on every change",
+                    "`{}` is required by artifact `{}`, so Skaffold ignores its sync rules (\"Ignoring sync rules for image ... as it is being used as a required artifact\") and rebuilds on every change",
                     artifact.image.value, other.image.value
                 ))
                 .with_artifact(&artifact.image.value)

@@ -1,0 +1,80 @@
+//! HOOK003 tool-missing-in-image: a container sync hook runs `pkill`, `pgrep`, `killall` or `ps`
+//! in an image that does not have it, so the hook fails with "not found" and the sync fails.
+
+use super::{basename, container_hooks, runtime};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::image::ShellKind;
+use crate::project::Pipeline;
+use crate::rules::{Check, FixAvailability, Rule};
+use crate::skaffold::tree::Origin;
+
+pub static RULE: Rule = Rule {
+    code: "HOOK003",
+    name: "tool-missing-in-image",
+    severity: Severity::Error,
+    fix: FixAvailability::None,
+    summary: "A container sync hook runs pkill/pgrep/killall/ps, which the image does not have.",
+    check: Check::Pipeline(check),
+    doc: include_str!("../../../rules/HOOK003.md"),
+};
+
+const TOOLS: &[(&str, &str)] = &[
+    ("pkill", "procps"),
+    ("pgrep", "procps"),
+    ("ps", "procps"),
+    ("killall", "psmisc"),
+];
+
+fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
+    for (artifact, view) in pipeline.artifacts() {
+        let hooks = container_hooks(pipeline, artifact);
+        if hooks.is_empty() {
+            continue;
+        }
+        let Some(rt) = runtime(pipeline, artifact, view) else {
+            continue;
+        };
+        let Some(image) = rt.built.base_image.clone() else {
+            continue;
+        };
+        for hook in &hooks {
+            // Without the shell itself the hook fails earlier (HOOK007).
+            if let Some(shell) = &hook.shell {
+                let program = basename(&shell.program.text);
+                if rt.built.tool(program) == Some(false) {
+                    continue;
+                }
+            }
+            for command in &hook.commands {
+                let Some(first) = command.first() else {
+                    continue;
+                };
+                let name = basename(&first.text);
+                // Outside a shell, `kill` is the procps binary (a builtin only inside `sh -c`).
+                let (tool, package, probe) = if name == "kill" && hook.shell.is_none() {
+                    ("kill", "procps", "pkill")
+                } else {
+                    match TOOLS.iter().find(|(t, _)| *t == name) {
+                        Some((t, p)) => (*t, *p, *t),
+                        None => continue,
+                    }
+                };
+                if rt.built.tool(probe) != Some(false) {
+                    continue;
+                }
+                out.push(
+                    pipeline
+                        .at(&RULE, Origin { span: first.span, ..hook.hook.origin }, format!(
+                            "`{tool}` is not in the built image (`{image}` has no {package}): the hook runs through `kubectl exec` in the container and fails with \"not found\", which fails the sync"
+                        ))
+                        .with_artifact(&artifact.image.value)
+                        .with_help(if rt.built.facts.and_then(|f| f.shell) == Some(ShellKind::Dash) {
+                            format!("install it (`RUN apt-get update && apt-get install -y --no-install-recommends {package}`), or let the server reload by itself and drop the hook")
+                        } else {
+                            "let the server reload by itself (e.g. `--reload`) and drop the hook".to_string()
+                        }),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! RELOAD001 server-not-reloading: sync is configured, but the server the container runs does
+//! not reload code (uvicorn without `--reload`, `fastapi run`, gunicorn without `--reload`,
+//! flask without debug/reload, `runserver --noreload`, node without `--watch`): the synced
+//! files are copied and the process keeps running the old code.
+
+use super::{is_under, reload_flag, rule_destination, sync_carries_code};
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
+use crate::project::runtime::{BuiltImage, CommandSource, Process};
+use crate::project::Pipeline;
+use crate::rules::hook::hup_does_not_reload::targets_server;
+use crate::rules::hook::{
+    basename, container_hooks, runtime, server_is_pid1, server_name, signal_send, ParsedHook,
+};
+use crate::rules::{Check, FixAvailability, Rule};
+use crate::server::{self, ArgPos, ReloadMode, ServerCommand, ServerKind, SignalOutcome};
+use crate::skaffold::model::SyncMode;
+use crate::skaffold::tree::Origin;
+
+pub static RULE: Rule = Rule {
+    code: "RELOAD001",
+    name: "server-not-reloading",
+    severity: Severity::Warning,
+    fix: FixAvailability::Sometimes(Applicability::Unsafe),
+    summary: "Sync is configured but the server does not reload: synced files are copied, the old code keeps running.",
+    check: Check::Pipeline(check),
+    doc: include_str!("../../../rules/RELOAD001.md"),
+};
+
+/// Hook commands that neither reload nor restart anything.
+const INERT: &[&str] = &[
+    "echo", "printf", "sleep", "true", "false", "cd", "set", "ls", "cat", "date", "ps", "pgrep",
+    "test", "[",
+];
+
+fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
+    for (artifact, view) in pipeline.artifacts() {
+        let Some(sync) = &artifact.sync else { continue };
+        if matches!(sync.mode, SyncMode::Auto(_)) {
+            continue;
+        }
+        let Some(rt) = runtime(pipeline, artifact, view) else {
+            continue;
+        };
+        let hooks = container_hooks(pipeline, artifact);
+        let sh = rt.built.facts.and_then(|f| f.shell);
+        let mut reported = Vec::new();
+        for process in &rt.processes {
+            let Some(server) = &process.server else {
+                continue;
+            };
+            if server.reload != ReloadMode::Off || !sync_carries_code(sync, server) {
+                continue;
+            }
+            if matches!(server.kind, ServerKind::Gunicorn { .. }) && has_gunicorn_conf(view) {
+                continue;
+            }
+            if hooks
+                .iter()
+                .any(|h| hook_may_reload(h, server, process, sh))
+            {
+                continue;
+            }
+            let Some(at) = process.locate(
+                pipeline,
+                &rt.built,
+                server
+                    .args
+                    .first()
+                    .map(|a| a.pos)
+                    .unwrap_or(server.insert_after),
+            ) else {
+                continue;
+            };
+            if reported.contains(&(at.file, at.span)) {
+                continue;
+            }
+            reported.push((at.file, at.span));
+            let name = server_name(server);
+            let how = match &server.kind {
+                ServerKind::Django => "with `--noreload`".to_string(),
+                ServerKind::FastApiCli { dev: false } => {
+                    "as `fastapi run`, which does not reload".to_string()
+                }
+                ServerKind::Flask => "without `--debug` or `--reload`".to_string(),
+                kind => format!("without `{}`", reload_flag(kind).unwrap_or("reload")),
+            };
+            let mut d = pipeline
+                .at(&RULE, Origin { file: at.file, span: at.span, key_span: None }, format!(
+                    "{name} runs {how} although sync is configured for `{}`: Skaffold copies the changed files into the container, but the running process keeps the code it loaded at start",
+                    artifact.image.value
+                ))
+                .with_artifact(&artifact.image.value)
+                .with_related(pipeline.path(sync.origin.file), sync.origin.key_span.unwrap_or(sync.origin.span), "sync configured here")
+                .with_help(match reload_flag(&server.kind) {
+                    Some(flag) => format!("add `{flag}` to the server command for the dev pipeline"),
+                    None => "remove `--noreload` for the dev pipeline".to_string(),
+                });
+            if let Some(fix) = fix(pipeline, &rt.built, process, server, sync) {
+                d = d.with_fix(fix);
+            }
+            out.push(d);
+        }
+    }
+}
+
+/// A hook that may be how the code is reloaded: a signal that reloads the server (or whose
+/// effect is unknown), or any command skafix does not know to be inert.
+fn hook_may_reload(
+    hook: &ParsedHook,
+    server: &ServerCommand,
+    process: &Process,
+    sh: Option<crate::image::ShellKind>,
+) -> bool {
+    hook.commands.iter().any(|command| {
+        let Some(first) = command.first() else {
+            return false;
+        };
+        if let Some(send) = signal_send(command) {
+            let Some(sig) = send.signal else { return false };
+            if send.tool == "kill" && send.targets.iter().any(|t| t.text == "1") {
+                return crate::rules::hook::pid1_outcome(process, sig, sh).map_or(true, |o| {
+                    matches!(o, SignalOutcome::Reload | SignalOutcome::Unknown)
+                });
+            }
+            return match targets_server(&send, server, process) {
+                Some(false) => false,
+                Some(true) => match server_is_pid1(server, sh) {
+                    Some(pid1) => matches!(
+                        server::signal_behaviour(server, sig, pid1, None),
+                        SignalOutcome::Reload
+                            | SignalOutcome::RestartOldCode
+                            | SignalOutcome::Unknown
+                    ),
+                    None => true,
+                },
+                None => true,
+            };
+        }
+        !INERT.contains(&basename(&first.text))
+    })
+}
+
+/// gunicorn reads `./gunicorn.conf.py` from its working directory, where `reload = True` may
+/// be set (`gunicorn/config.py`); any such file in the context makes the mode unknown.
+fn has_gunicorn_conf(view: &crate::project::ArtifactView) -> bool {
+    match crate::rules::sync::context_files(&view.context_dir) {
+        Some(files) => files.iter().any(|f| basename(f) == "gunicorn.conf.py"),
+        None => true,
+    }
+}
+
+/// Inserts the reload flag (and `--reload-dir` for destinations outside the working dir) after
+/// the server word; display-only when the place cannot be edited exactly.
+fn fix(
+    pipeline: &Pipeline,
+    built: &BuiltImage,
+    process: &Process,
+    server: &ServerCommand,
+    sync: &crate::skaffold::model::Sync,
+) -> Option<Fix> {
+    let flag = reload_flag(&server.kind)?;
+    let mut words = vec![flag.to_string()];
+    if matches!(server.kind, ServerKind::Uvicorn) {
+        if let SyncMode::Manual(rules) = &sync.mode {
+            let workdir = built.workdir();
+            let mut dests: Vec<String> = rules
+                .iter()
+                .filter_map(|r| rule_destination(r, workdir.as_deref()))
+                .collect();
+            dests.sort();
+            dests.dedup();
+            if dests.iter().any(|d| !is_under(d, &process.workdir)) {
+                for d in dests {
+                    words.push("--reload-dir".into());
+                    words.push(d);
+                }
+            }
+        }
+    }
+    let message = format!("add `{}` after {}", words.join(" "), server_name(server));
+    let at = process.locate(pipeline, built, server.insert_after)?;
+    let source = pipeline.source(at.file);
+    let text = &source.text;
+    let display_only = || Fix {
+        applicability: Applicability::DisplayOnly,
+        message: message.clone(),
+        edits: Vec::new(),
+    };
+    if !at.exact {
+        return Some(display_only());
+    }
+    let (insert_at, content) = match server.insert_after {
+        ArgPos::Script { .. } => (at.span.end, format!(" {}", words.join(" "))),
+        ArgPos::Argv { index } => match process.source_of(index)?.0 {
+            CommandSource::Dockerfile { .. } => {
+                if text.as_bytes().get(at.span.end) != Some(&b'"') {
+                    return Some(display_only());
+                }
+                let quoted: Vec<String> = words
+                    .iter()
+                    .map(|w| serde_json::to_string(w).unwrap_or_default())
+                    .collect();
+                (at.span.end + 1, format!(", {}", quoted.join(", ")))
+            }
+            CommandSource::Manifest { list, .. } => {
+                if source.slice(*list).starts_with('[') {
+                    (at.span.end, format!(", {}", words.join(", ")))
+                } else {
+                    let line_start = text[..at.span.start].rfind('\n').map_or(0, |i| i + 1);
+                    let prefix = &text[line_start..at.span.start];
+                    let dash = prefix.rfind('-')?;
+                    let indent = &prefix[..dash];
+                    if !indent.chars().all(|c| c == ' ') {
+                        return Some(display_only());
+                    }
+                    let lines: String = words.iter().map(|w| format!("\n{indent}- {w}")).collect();
+                    let line_end = text[at.span.end..]
+                        .find('\n')
+                        .map_or(text.len(), |i| at.span.end + i);
+                    if text[at.span.end..line_end].trim().is_empty() {
+                        (line_end, lines)
+                    } else {
+                        return Some(display_only());
+                    }
+                }
+            }
+        },
+    };
+    Some(Fix {
+        applicability: Applicability::Unsafe,
+        message,
+        edits: vec![Edit {
+            path: source.path.clone(),
+            start: insert_at,
+            end: insert_at,
+            content,
+        }],
+    })
+}

@@ -1,0 +1,73 @@
+//! RELOAD004 preload-blocks-reload: gunicorn `--preload` with `--reload` or with a SIGHUP sync
+//! hook: the app is loaded once in the master, so new workers keep running the old code.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::project::Pipeline;
+use crate::rules::hook::hup_does_not_reload::targets_server;
+use crate::rules::hook::{container_hooks, runtime, signal_send};
+use crate::rules::{Check, FixAvailability, Rule};
+use crate::server::{ReloadMode, ServerKind, Signal};
+use crate::skaffold::tree::Origin;
+
+pub static RULE: Rule = Rule {
+    code: "RELOAD004",
+    name: "preload-blocks-reload",
+    severity: Severity::Warning,
+    fix: FixAvailability::None,
+    summary: "gunicorn `--preload` with `--reload` or a SIGHUP hook: the code is not reloaded.",
+    check: Check::Pipeline(check),
+    doc: include_str!("../../../rules/RELOAD004.md"),
+};
+
+fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
+    for (artifact, view) in pipeline.artifacts() {
+        if artifact.sync.is_none() {
+            continue;
+        }
+        let Some(rt) = runtime(pipeline, artifact, view) else {
+            continue;
+        };
+        let hooks = container_hooks(pipeline, artifact);
+        let mut reported = Vec::new();
+        for process in &rt.processes {
+            let Some(server) = &process.server else {
+                continue;
+            };
+            if !matches!(server.kind, ServerKind::Gunicorn { .. }) || !server.preload {
+                continue;
+            }
+            let hup_hook = hooks.iter().any(|h| {
+                h.commands.iter().filter_map(|c| signal_send(c)).any(|s| {
+                    s.signal == Some(Signal::Hup)
+                        && targets_server(&s, server, process) == Some(true)
+                })
+            });
+            let reload = matches!(server.reload, ReloadMode::On { .. });
+            if !reload && !hup_hook {
+                continue;
+            }
+            let arg = server.find_args("--preload").next().or(server.args.first());
+            let Some(arg) = arg else { continue };
+            let Some(at) = process.locate(pipeline, &rt.built, arg.pos) else {
+                continue;
+            };
+            if reported.contains(&(at.file, at.span)) {
+                continue;
+            }
+            reported.push((at.file, at.span));
+            let with = if reload {
+                "`--reload`"
+            } else {
+                "the SIGHUP sync hook"
+            };
+            out.push(
+                pipeline
+                    .at(&RULE, Origin { file: at.file, span: at.span, key_span: None }, format!(
+                        "gunicorn `--preload` loads the app once in the master, so with {with} the new workers are forked from it and keep running the old code"
+                    ))
+                    .with_artifact(&artifact.image.value)
+                    .with_help("drop `--preload` from the dev command"),
+            );
+        }
+    }
+}

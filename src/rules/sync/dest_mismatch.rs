@@ -1,0 +1,175 @@
+//! SYNC004 sync-dest-mismatch: a manual sync rule that puts a file somewhere else than the
+//! built stage's COPY put the same file, so the running app never sees the synced copy.
+
+use super::{final_state, manual_destination, requote, stage_chain, ContextCopy, Watched};
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
+use crate::project::runtime::BuiltImage;
+use crate::project::Pipeline;
+use crate::rules::{Check, FixAvailability, Rule};
+use crate::skaffold::model::{SyncMode, SyncRule};
+
+pub static RULE: Rule = Rule {
+    code: "SYNC004",
+    name: "sync-dest-mismatch",
+    severity: Severity::Warning,
+    fix: FixAvailability::Sometimes(Applicability::Unsafe),
+    summary: "A manual sync rule copies a file to another path than the one the built stage's COPY gave it.",
+    check: Check::Pipeline(check),
+    doc: include_str!("../../../rules/SYNC004.md"),
+};
+
+/// One file whose synced path differs from where the image has it.
+struct Mismatch<'w> {
+    file: &'w str,
+    synced_to: String,
+    copied_to: String,
+    copy: &'w ContextCopy,
+}
+
+fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
+    for (artifact, view) in pipeline.artifacts() {
+        let Some(SyncMode::Manual(rules)) = artifact.sync.as_ref().map(|s| &s.mode) else {
+            continue;
+        };
+        let Some(built) = BuiltImage::of(artifact, view) else { continue };
+        let Some(chain) = stage_chain(built.dockerfile, built.stage.index) else { continue };
+        let Some(watched) = Watched::of(view, built.dockerfile, &built.build_args) else {
+            continue;
+        };
+        // A WORKDIR the Dockerfile never sets is the base image's, which skafix cannot see.
+        let Some(workdir) = final_state(&built).map(|s| s.workdir) else { continue };
+        let copies: Vec<&ContextCopy> = watched.copies.iter().filter(|c| chain.contains(&c.stage)).collect();
+        for rule in rules {
+            // An invalid strip is SYNC005's finding; Skaffold rejects the config.
+            if rule.strip.as_ref().is_some_and(|s| !rule.src.value.starts_with(&s.value)) {
+                continue;
+            }
+            let relative_dest = !rule.dest.value.starts_with('/');
+            let wd = match (&workdir, relative_dest) {
+                (Some(w), _) => w.clone(),
+                (None, false) => "/".to_string(),
+                (None, true) => continue,
+            };
+            let Some(matched) = watched.matching(&rule.src.value) else { continue };
+            let strip = rule.strip.as_ref().map(|s| s.value.as_str());
+            let mut mismatches = Vec::new();
+            let mut any_match = false;
+            for &i in matched.iter().filter(|&&i| watched.is_watched(i)) {
+                let file = watched.files[i].as_str();
+                let covering: Vec<&&ContextCopy> = copies.iter().filter(|c| c.covers(file).is_some()).collect();
+                let targets: Vec<(String, &ContextCopy)> =
+                    covering.iter().filter_map(|c| Some((c.target(file)?, **c))).collect();
+                // Only files every COPY of the built stage places exactly.
+                if covering.is_empty() || targets.len() != covering.len() {
+                    continue;
+                }
+                let synced_to = manual_destination(&wd, &rule.dest.value, strip, file);
+                if targets.iter().any(|(t, _)| *t == synced_to) {
+                    any_match = true;
+                    continue;
+                }
+                let (copied_to, copy) = targets.into_iter().last().expect("non-empty");
+                mismatches.push(Mismatch {
+                    file,
+                    synced_to,
+                    copied_to,
+                    copy,
+                });
+            }
+            // Some files land right: the rule fits part of the layout; which part is meant is unclear.
+            if any_match {
+                continue;
+            }
+            let Some(first) = mismatches.first() else { continue };
+            let dockerfile_path = pipeline.path(built.dockerfile_file);
+            let copy_span = built.dockerfile.instructions[first.copy.instruction].span;
+            let mut d = pipeline
+                .at(&RULE, rule.dest.origin, format!(
+                    "this rule syncs `{}` to `{}`, but the built stage's COPY put it at `{}`; the app keeps running the copied file and never sees the synced one",
+                    first.file, first.synced_to, first.copied_to
+                ))
+                .with_artifact(&artifact.image.value)
+                .with_related(dockerfile_path, copy_span, "COPY puts the file here");
+            d.help = Some(format!(
+                "set `dest` (and `strip`) so that `{}` maps to `{}`: dest = COPY destination, strip = COPY source directory",
+                first.file, first.copied_to
+            ));
+            if let Some(fix) = corrected(pipeline, rule, &wd, &mismatches) {
+                d = d.with_fix(fix);
+            }
+            out.push(d);
+        }
+    }
+}
+
+/// The dest/strip that reproduce the COPY's layout, when one directory COPY explains every
+/// mismatched file and the new `strip` stays a prefix of `src`.
+fn corrected(pipeline: &Pipeline, rule: &SyncRule, workdir: &str, mismatches: &[Mismatch]) -> Option<Fix> {
+    let copy = mismatches[0].copy;
+    if copy.wildcard {
+        return None;
+    }
+    let new_strip = (copy.source != ".").then(|| format!("{}/", copy.source));
+    if let Some(s) = &new_strip {
+        if !rule.src.value.starts_with(s.as_str()) {
+            return None;
+        }
+    }
+    let new_dest = copy.dest.clone();
+    let all_fixed = mismatches.iter().all(|m| {
+        std::ptr::eq(m.copy, copy)
+            && manual_destination(workdir, &new_dest, new_strip.as_deref(), m.file) == m.copied_to
+    });
+    if !all_fixed {
+        return None;
+    }
+    let source = pipeline.source(rule.dest.origin.file);
+    let dest_raw = source.slice(rule.dest.origin.span);
+    let mut edits = vec![Edit {
+        path: source.path.clone(),
+        start: rule.dest.origin.span.start,
+        end: rule.dest.origin.span.end,
+        content: requote(dest_raw, &new_dest),
+    }];
+    match (&rule.strip, &new_strip) {
+        (Some(old), Some(new)) if old.value != *new => edits.push(Edit {
+            path: source.path.clone(),
+            start: old.origin.span.start,
+            end: old.origin.span.end,
+            content: requote(source.slice(old.origin.span), new),
+        }),
+        (Some(old), None) => edits.push(Edit {
+            path: source.path.clone(),
+            start: old.origin.span.start,
+            end: old.origin.span.end,
+            content: "\"\"".into(),
+        }),
+        (None, Some(new)) => {
+            // A new `strip:` line under `dest:`, at the same indentation (block mappings only).
+            let key = rule.dest.origin.key_span?;
+            let text = &source.text;
+            let line_start = text[..key.start].rfind('\n').map_or(0, |i| i + 1);
+            let lead = &text[line_start..key.start];
+            if !lead.chars().all(|c| c == ' ' || c == '-') {
+                return None;
+            }
+            let end = rule.dest.origin.span.end;
+            if text[end..].split('\n').next().is_some_and(|rest| !rest.trim().is_empty()) {
+                return None;
+            }
+            edits.push(Edit {
+                path: source.path.clone(),
+                start: end,
+                end,
+                content: format!("\n{}strip: {}", " ".repeat(lead.len()), requote(dest_raw, new)),
+            });
+        }
+        _ => {}
+    }
+    let strip_text = new_strip.as_deref().unwrap_or("");
+    Some(Fix {
+        applicability: Applicability::Unsafe,
+        message: format!("sync to `dest: {new_dest}` with `strip: {strip_text}`, the layout of the COPY"),
+        edits,
+    })
+}
