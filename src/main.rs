@@ -335,6 +335,10 @@ fn check(args: &CheckArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
         &options,
     );
     emit(&text, common.output_file.as_deref())?;
+    // Every config was unreadable or unparseable: the findings say why, and nothing was checked.
+    if outcome.files_checked == 0 {
+        return Ok(EXIT_ERROR);
+    }
     let failing = diagnostics
         .iter()
         .any(|d| matches!(d.severity, Severity::Warning | Severity::Error));

@@ -54,7 +54,7 @@ fn non_utf8_text() {
 fn empty_file_is_a_config_without_documents() {
     let dir = project(&[("skaffold.yaml", b"")]);
     let (code, out) = concise(dir.path());
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 2, "{out}");
     assert!(out.contains("skaffold.yaml:1:1: SCHEMA010 config file has no documents"), "{out}");
 }
 

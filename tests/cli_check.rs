@@ -355,3 +355,21 @@ fn dockerfile_suppressions_skafix_and_hadolint_forms() {
         ]
     );
 }
+
+#[test]
+fn profile_flags_accept_comma_lists_and_deactivation() {
+    stdout_of(
+        check_in("clean").args(["-p", "-dev", "--format", "concise"]),
+        0,
+    );
+    let output = check_in("clean")
+        .args(["-p", "dev,-x", "-p", "y"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("skafix: error: profile `dev` is not defined"),
+        "the list is split into profiles: {stderr}"
+    );
+}

@@ -266,11 +266,7 @@ fn checker_with<'a>(
     move |opts: &CheckOptions| {
         *calls += 1;
         let mut outcome = project::check(opts)?;
-        outcome.diagnostics = outcome
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.code == "SCHEMA001")
-            .collect();
+        outcome.diagnostics.retain(|d| d.code == "SCHEMA001");
         for (path, source) in &outcome.sources {
             if path.file_name().is_some_and(|n| n == "skaffold.yaml") {
                 outcome.diagnostics.extend(rules(path, &source.text));
@@ -617,4 +613,122 @@ fn a_fix_that_makes_the_check_fail_is_rolled_back() {
         )]
     );
     assert_eq!(fs::read_to_string(&config).unwrap(), TINY);
+}
+
+#[test]
+fn a_fix_that_adds_an_error_in_another_file_is_rolled_back() {
+    let (dir, config) = tiny_project(TINY);
+    let base = dir.path().join("skaffold-base.yaml");
+    let mut calls = 0;
+    let mut checker = checker_with(&mut calls, |path, text| {
+        let mut out = Vec::new();
+        if let Some(at) = text.find("ab #") {
+            out.push(synthetic(path, "MAKEERR", at, at + 2, "err"));
+        }
+        if text.contains("err #") {
+            let other = path.with_file_name("skaffold-base.yaml");
+            out.push(Diagnostic::new(
+                "TESTERR",
+                "synthetic-error",
+                Severity::Error,
+                other,
+                Span::new(0, 1),
+                "broken by the other file",
+            ));
+        }
+        out
+    });
+    let outcome = fix::run_with(
+        &options(dir.path(), false, false),
+        &mut checker,
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    assert!(outcome.applied.is_empty());
+    assert_eq!(outcome.failed.len(), 1);
+    assert_eq!(
+        outcome.failed[0].2,
+        format!(
+            "the fix introduced a new error in {} (TESTERR: broken by the other file); the fixed files were restored",
+            base.display()
+        )
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), TINY);
+}
+
+#[test]
+fn an_error_revealed_by_fixing_another_error_is_kept() {
+    let (dir, config) = tiny_project(TINY);
+    let mut calls = 0;
+    let mut checker = checker_with(&mut calls, |path, text| {
+        let error = |code: &'static str, at: usize, message: &str| {
+            Diagnostic::new(
+                code,
+                "synthetic-error",
+                Severity::Error,
+                path,
+                Span::new(at, at + 2),
+                message,
+            )
+        };
+        let mut out = Vec::new();
+        if let Some(at) = text.find("ab #") {
+            let mut masked = error("MASK", at, "hides what follows");
+            masked.fix = synthetic(path, "MASK", at, at + 2, "cd").fix;
+            out.push(masked);
+        }
+        if let Some(at) = text.find("cd #") {
+            out.push(error("REVEALED", at, "visible once decodable"));
+        }
+        out
+    });
+    let outcome = fix::run_with(
+        &options(dir.path(), false, false),
+        &mut checker,
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    assert_eq!(outcome.applied.len(), 1);
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        TINY.replace("ab #", "cd #")
+    );
+    let left: Vec<_> = outcome
+        .remaining
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(left, vec!["REVEALED"]);
+}
+
+#[test]
+fn findings_revealed_by_a_fix_are_reported_not_rolled_back() {
+    let dir = project("hook-revealed");
+    let config = dir.path().join("skaffold.yaml");
+    let initial = project::check(&options(dir.path(), false, false).check).unwrap();
+    let initial_codes: Vec<_> = initial.diagnostics.iter().map(|d| d.code).collect();
+    assert!(initial_codes.contains(&"HOOK006"), "{initial_codes:?}");
+    assert!(!initial_codes.contains(&"HOOK003"), "{initial_codes:?}");
+
+    let outcome = fix::run(&options(dir.path(), false, false)).unwrap();
+    assert_eq!(
+        messages(&outcome),
+        vec!["write the command as the list [\"pkill\", \"-HUP\", \"uvicorn\"]"]
+    );
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        expected("hook-revealed", "skaffold.yaml")
+    );
+    // Once the command is a list, the hook itself is analysed: python:3.12-slim has no pkill.
+    let left: Vec<_> = outcome
+        .remaining
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert!(left.contains(&"HOOK003"), "{left:?}");
+    assert!(!left.contains(&"HOOK006"), "{left:?}");
 }

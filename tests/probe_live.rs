@@ -344,7 +344,7 @@ async fn uvicorn_shell_and_init_wrappers() {
         0
     );
     let mut served = String::new();
-    for _ in 0..50 {
+    for _ in 0..150 {
         tokio::time::sleep(Duration::from_millis(200)).await;
         served = support::http_get_unix(&workers.sock())
             .await
@@ -363,7 +363,7 @@ async fn uvicorn_shell_and_init_wrappers() {
     ] {
         let _ = exec_hook(&cluster, pod, hook).await;
         let mut restarted = false;
-        for _ in 0..50 {
+        for _ in 0..300 {
             tokio::time::sleep(Duration::from_millis(100)).await;
             if cluster.restart_count(pod) == 1 {
                 restarted = true;
@@ -444,12 +444,24 @@ async fn gunicorn_plain_reload_and_preload() {
     // --preload: HUP replaces workers with the old code, so nothing loads synced changes.
     assert_eq!(codes(&report, "gu-preload"), ["PROBE006", "PROBE002"]);
 
+    // The same conclusions when the server picks the v4 channel protocol.
+    cluster.options.lock().unwrap().prefer_v4 = true;
+    let v4 = probe::run_async(&req).await.unwrap();
+    cluster.options.lock().unwrap().prefer_v4 = false;
+    let all = |r: &ProbeReport| {
+        r.diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(all(&v4), all(&report));
+
     for (app, pod, expect) in [(&plain, "gu-plain", "v2"), (&preload, "gu-preload", "v1")] {
         let old = children_of_init(&cluster, pod);
         app.set_version("v2");
         assert_eq!(exec_hook(&cluster, pod, &["kill", "-HUP", "1"]).await, 0);
         let mut changed = false;
-        for _ in 0..50 {
+        for _ in 0..150 {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let now = children_of_init(&cluster, pod);
             if now.len() == old.len() && now.iter().all(|p| !old.contains(p)) {
@@ -476,6 +488,8 @@ async fn minimal_images_users_and_errors() {
     let psonly = App::new(root.path(), "psonly");
     let scratch = App::new(root.path(), "scratch");
     let nobody = App::new(root.path(), "nobody");
+    let envreload = App::new(root.path(), "uv-env");
+    let secret = App::new(root.path(), "uv-secret");
     use std::os::unix::fs::PermissionsExt;
     for d in [root.path(), &nobody.dir] {
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -506,9 +520,33 @@ async fn minimal_images_users_and_errors() {
             profiles::SCRATCH,
         ),
         nobody_pod,
+        {
+            let mut p = pod(
+                "uv-env",
+                uvicorn(&envreload, &[]),
+                &envreload,
+                profiles::DEBIAN_FULL,
+            );
+            p.env.push(("UVICORN_RELOAD".into(), "true".into()));
+            p
+        },
+        pod(
+            "uv-secret",
+            uvicorn(&secret, &["--ssl-keyfile-password", "hunter2"]),
+            &secret,
+            profiles::DEBIAN_FULL,
+        ),
     ])
     .await;
-    for app in [&slim, &distroless, &bb, &psonly, &scratch] {
+    for app in [
+        &slim,
+        &distroless,
+        &bb,
+        &psonly,
+        &scratch,
+        &envreload,
+        &secret,
+    ] {
         support::wait_http(&app.sock()).await;
     }
     cluster.wait_ready("nobody", 1).await;
@@ -522,6 +560,8 @@ async fn minimal_images_users_and_errors() {
             target("scratch", &scratch, &[]),
             target("nobody", &nobody, &[]),
             target("absent", &slim, &[]),
+            target("uv-env", &envreload, &[]),
+            target("uv-secret", &secret, &[]),
         ],
     );
     req.concurrency = 3;
@@ -544,8 +584,8 @@ async fn minimal_images_users_and_errors() {
     assert_eq!(method("bb"), Some(ListMethod::Shell));
     assert_eq!(method("psonly"), Some(ListMethod::Ps));
     assert_eq!(method("scratch"), None);
-    assert_eq!(report.probed, 5);
-    assert_eq!(report.pods.len(), 6);
+    assert_eq!(report.probed, 7);
+    assert_eq!(report.pods.len(), 8);
 
     assert_eq!(codes(&report, "slim"), ["PROBE007", "PROBE002"]);
     assert_eq!(
@@ -576,6 +616,45 @@ async fn minimal_images_users_and_errors() {
     assert_eq!(method("nobody"), Some(ListMethod::Shell));
     assert_eq!(codes(&report, "absent"), ["PROBE001"]);
     assert!(message(&report, "absent", "PROBE001").contains("run other images: "));
+
+    // UVICORN_RELOAD=true switches reload on without a flag; only reload switches are kept.
+    assert_eq!(codes(&report, "uv-env"), Vec::<String>::new());
+    let env_pid1 = report
+        .pods
+        .iter()
+        .find(|p| p.pod == "uv-env")
+        .unwrap()
+        .facts
+        .processes[0]
+        .clone();
+    assert_eq!(env_pid1.pid, 1);
+    assert_eq!(
+        env_pid1.env,
+        vec![("UVICORN_RELOAD".to_string(), "true".to_string())]
+    );
+    // A secret-looking argument never reaches the output.
+    assert_eq!(codes(&report, "uv-secret"), ["PROBE002"]);
+    assert!(message(&report, "uv-secret", "PROBE002").contains("--ssl-keyfile-password ***`"));
+    let everything = format!(
+        "{:?} {}",
+        report.diagnostics,
+        serde_json::to_string(&report.pods).unwrap()
+    );
+    assert!(everything.contains("--ssl-keyfile-password"));
+    assert!(!everything.contains("hunter2"));
+
+    // --selector narrows the pods; the others are reported as not found, with the reason.
+    let mut narrowed = request(
+        &cluster,
+        vec![target("slim", &slim, &[]), target("bb", &bb, &[])],
+    );
+    narrowed.selector = Some("app=slim".into());
+    let report = probe::run_async(&narrowed).await.unwrap();
+    assert_eq!(report.pods.len(), 1);
+    assert_eq!(
+        message(&report, "bb", "PROBE001"),
+        "no running container uses image `bb`: 1 pod(s) in namespace dev with selector app=slim run other images: slim:dev"
+    );
 
     cluster.options.lock().unwrap().forbid_list = true;
     let err = probe::run_async(&request(&cluster, vec![target("slim", &slim, &[])]))

@@ -1,12 +1,14 @@
 //! `skafix fix`: applies the fixes rules attach to their findings, in a bounded loop of
 //! collect, sort, skip overlaps, apply, re-parse and re-check, until nothing is left to fix
-//! (ruff's model: `research/linter-anchors.md` §1.4-1.5).
+//! (ruff's model: `ruff_linter/src/fix/mod.rs::apply_fixes` and `linter.rs::lint_fix`).
 //!
 //! Edits splice the original bytes, so comments, order, quoting, indentation, line endings and
 //! a BOM outside the replaced ranges are kept; writes are atomic, keep permissions and go
-//! through symlinks. A pass that makes a file unparseable or adds an error to it is rolled
-//! back for that file, and the fix responsible is reported and not tried again. `--diff` runs
-//! the same loop on a shadow copy of the files and writes nothing of the user's.
+//! through symlinks. A pass that makes a file unparseable or undecodable, or adds an error to
+//! it without removing one, is rolled back for that file, and the fix responsible is reported
+//! and not tried again. (A fix that removes an error may reveal findings the broken value hid;
+//! those are real and stay reported.) `--diff` runs the same loop on a shadow copy of the
+//! files and writes nothing of the user's.
 
 mod diff;
 mod edit;
@@ -314,6 +316,16 @@ impl Fixer<'_, '_> {
                         broken.insert(path.clone(), reason);
                     }
                 }
+                if broken.is_empty() {
+                    // An error in a file nobody wrote (a Dockerfile the config now points at
+                    // differently, ...) cannot be pinned on one file: undo them all; retrying
+                    // one fix per pass finds the culprit.
+                    if let Some(reason) = new_error_elsewhere(&raw, after, &written) {
+                        for path in &written {
+                            broken.insert(path.clone(), reason.clone());
+                        }
+                    }
+                }
             }
             Err(e) => {
                 for path in &written {
@@ -467,26 +479,86 @@ fn errors_in<'a>(
     counts
 }
 
-/// Why the file is worse after the pass: it no longer parses, or it has an error it did not
-/// have before.
-fn new_error(before: &CheckOutcome, after: &CheckOutcome, path: &Path) -> Option<String> {
+/// How a file's errors changed in a pass.
+struct ErrorChange {
+    /// Errors it has now and did not have, schema errors (parse errors first) before others.
+    added: Vec<(&'static str, String)>,
+    /// Whether some error it had is gone.
+    removed_some: bool,
+}
+
+fn error_change(before: &CheckOutcome, after: &CheckOutcome, path: &Path) -> ErrorChange {
     let old = errors_in(before, path);
-    let mut new = errors_in(after, path);
-    for (key, count) in &old {
-        if let Some(n) = new.get_mut(key) {
-            *n = n.saturating_sub(*count);
-        }
-    }
-    let mut added: Vec<_> = new
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(k, _)| k)
+    let new = errors_in(after, path);
+    let removed_some = old
+        .iter()
+        .any(|(key, count)| new.get(key).copied().unwrap_or(0) < *count);
+    let mut added: Vec<(&'static str, String)> = new
+        .iter()
+        .filter(|(key, count)| old.get(*key).copied().unwrap_or(0) < **count)
+        .map(|((code, message), _)| (*code, message.to_string()))
         .collect();
-    added.sort_by_key(|&(code, message)| (code != "SCHEMA001", code, message));
-    let (code, message) = added.first()?;
+    added.sort_by(|a, b| {
+        (a.0 != "SCHEMA001", !is_schema(a.0), a.0, &a.1).cmp(&(
+            b.0 != "SCHEMA001",
+            !is_schema(b.0),
+            b.0,
+            &b.1,
+        ))
+    });
+    ErrorChange {
+        added,
+        removed_some,
+    }
+}
+
+/// Schema errors mean the file is no longer a config Skaffold can load.
+fn is_schema(code: &str) -> bool {
+    code.starts_with("SCHEMA")
+}
+
+/// Whether an added error breaks the file. A file that no longer parses or decodes always
+/// does. Another new error counts only when the pass removed no error from the file: a fix
+/// that makes a config decodable (a hook command string turned into a list) lets the rules see
+/// what the broken value hid, and those findings are real, not caused by the fix.
+fn breaking_error(change: &ErrorChange) -> Option<&(&'static str, String)> {
+    let first = change.added.first()?;
+    (is_schema(first.0) || !change.removed_some).then_some(first)
+}
+
+/// Why the written file is worse after the pass, if it is.
+fn new_error(before: &CheckOutcome, after: &CheckOutcome, path: &Path) -> Option<String> {
+    let change = error_change(before, after, path);
+    let (code, message) = breaking_error(&change)?;
     Some(if *code == "SCHEMA001" {
         format!("the fix made the file unparseable ({code}: {message}); the file was restored")
     } else {
         format!("the fix introduced a new error ({code}: {message}); the file was restored")
+    })
+}
+
+/// A new error in a file the pass did not write, when the written files lost no error.
+fn new_error_elsewhere(
+    before: &CheckOutcome,
+    after: &CheckOutcome,
+    written: &[PathBuf],
+) -> Option<String> {
+    let fixed_an_error = written
+        .iter()
+        .any(|path| error_change(before, after, path).removed_some);
+    let others: BTreeSet<&Path> = after
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error && !written.contains(&d.path))
+        .map(|d| d.path.as_path())
+        .collect();
+    others.into_iter().find_map(|other| {
+        let mut change = error_change(before, after, other);
+        change.removed_some |= fixed_an_error;
+        let (code, message) = breaking_error(&change)?;
+        Some(format!(
+            "the fix introduced a new error in {} ({code}: {message}); the fixed files were restored",
+            other.display()
+        ))
     })
 }

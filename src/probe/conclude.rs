@@ -754,7 +754,7 @@ mod tests {
     }
 
     #[test]
-    fn term_to_uvicorn_pid1_restarts_and_missing_kill_is_reported() {
+    fn a_hook_whose_tool_is_missing_is_reported_and_not_judged() {
         let t = target(&[&["kill", "1"]]);
         let f = facts(
             vec![proc_(1, 0, &["uvicorn", "app:app", "--reload"], UV)],
@@ -762,7 +762,8 @@ mod tests {
         );
         let (d, _) = conclude(&t, &m(), &f, "dev");
         let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
-        assert_eq!(codes, vec!["PROBE007", "PROBE007", "PROBE004"]);
+        // Without a `kill` binary the hook never runs, so its signal is not judged.
+        assert_eq!(codes, vec!["PROBE007", "PROBE007"]);
         assert_eq!(
             d[0].message,
             "pod web-1 container app: the image has no `tar`, but Skaffold copies synced files with `tar`"
@@ -816,5 +817,78 @@ mod tests {
         let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
         assert_eq!(codes, vec!["PROBE017", "PROBE005"]);
         assert!(d[1].message.contains("PID 5 `uvicorn app:app --reload`"));
+    }
+
+    #[test]
+    fn pod_level_findings_and_fallback_steps() {
+        let mut t = target(&[]);
+        t.expected_image = Some("app:def".into());
+        let mut pod = m();
+        pod.traffic_agent = Some("traffic-agent (tel2:2.19)".into());
+        pod.host_paths = vec![("src".into(), "/home/me/src".into(), "/app".into())];
+        pod.restart_count = 2;
+        pod.last_termination = Some(super::super::cluster::Termination {
+            exit_code: 137,
+            signal: None,
+            reason: Some("OOMKilled".into()),
+            finished_at: None,
+        });
+        let mut f = facts(vec![], &[("tar", true)]);
+        f.pod = pod.clone();
+        f.hashed = 2;
+        f.hash_method = Some("sha256sum".into());
+        f.drift = vec![super::super::facts::FileDrift {
+            local: "main.py".into(),
+            container: "/app/main.py".into(),
+            container_sha256: Some("a".repeat(64)),
+            local_sha256: "b".repeat(64),
+        }];
+        let (d, steps) = conclude(&t, &pod, &f, "dev");
+        let got: Vec<(&str, Severity)> = d.iter().map(|d| (d.code, d.severity)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("PROBE011", Severity::Warning),
+                ("PROBE013", Severity::Warning),
+                ("PROBE014", Severity::Warning),
+                ("PROBE008", Severity::Warning),
+                ("PROBE010", Severity::Warning),
+            ]
+        );
+        assert_eq!(
+            d[3].message,
+            "pod web-1 container app: of 2 synced files compared (sha256sum), 1 differ from the local files and 0 are missing: main.py -> /app/main.py (container aaaaaaaaaaaa, local bbbbbbbbbbbb)"
+        );
+        assert_eq!(
+            d[4].message,
+            "pod web-1 container app: the container restarted 2 time(s) (last exit code 137, reason OOMKilled); a restart starts from the image and discards every file synced before it"
+        );
+        assert_eq!(steps.len(), 3);
+        assert!(steps[0].starts_with("Leave the Telepresence intercept"));
+        assert!(steps[1].starts_with("Redeploy with Skaffold"));
+        assert!(steps[2].starts_with("The container restarted, so it runs the image's files"));
+    }
+
+    #[test]
+    fn secrets_in_argv_are_redacted_in_messages() {
+        let t = target(&[]);
+        let f = facts(
+            vec![proc_(
+                1,
+                0,
+                &["uvicorn", "app:app", "--ssl-keyfile-password", "hunter2"],
+                UV,
+            )],
+            &[("tar", true)],
+        );
+        let (d, _) = conclude(&t, &m(), &f, "dev");
+        assert_eq!(d.len(), 1);
+        assert!(
+            d[0].message
+                .contains("`uvicorn app:app --ssl-keyfile-password ***`"),
+            "{}",
+            d[0].message
+        );
+        assert!(!d[0].message.contains("hunter2"));
     }
 }

@@ -257,7 +257,18 @@ pub async fn gather<E: Exec>(exec: &E, m: &Match, target: &ProbeTarget) -> Conta
             present: listing.tools.get(*name).copied(),
         })
         .collect();
-    facts.processes = listing.procs;
+    // Facts may be printed (JSON output), so secret-looking arguments are masked here, once.
+    facts.processes = listing
+        .procs
+        .into_iter()
+        .map(|mut p| {
+            p.argv = super::redact::redact_argv(&p.argv);
+            for (_, value) in p.env.iter_mut() {
+                *value = super::redact::redact_line(value);
+            }
+            p
+        })
+        .collect();
     facts.uid = listing.uid;
     facts.dests = listing.dests;
     compare_hashes(exec, m, target, &mut facts).await;

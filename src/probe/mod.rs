@@ -237,3 +237,113 @@ pub(crate) async fn probe_pods<E: transport::Exec + Sync>(
         probed,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::transport::{Exec, ExecError, ExecOutcome, ExecOutput};
+    use super::*;
+    use k8s_openapi::api::core::v1::Pod;
+    use std::future::Future;
+
+    /// Answers execs from a script keyed by (pod, argv[0]).
+    struct Scripted;
+
+    impl Exec for Scripted {
+        fn exec(
+            &self,
+            pod: &str,
+            _container: &str,
+            argv: &[String],
+        ) -> impl Future<Output = Result<ExecOutput, ExecError>> + Send {
+            let out = |stdout: &[u8], outcome| {
+                Ok(ExecOutput {
+                    stdout: stdout.to_vec(),
+                    stderr: Vec::new(),
+                    outcome,
+                })
+            };
+            let absent = || out(b"", ExecOutcome::NotFound("exec: not found".into()));
+            let result = match (pod, argv[0].as_str()) {
+                ("gone", _) => Err(ExecError::Gone("pods \"gone\" not found".into())),
+                ("slow", "python3") => Err(ExecError::Timeout(Duration::from_secs(3))),
+                ("slow", "sh") => absent(),
+                ("slow", "ps") => out(
+                    b"PID PPID COMMAND\n 1 0 uvicorn app:app\n",
+                    ExecOutcome::Exited(0),
+                ),
+                ("slow", "cat") => out(
+                    b"Name:\tuvicorn\nSigBlk:\t0000000000000000\nSigCgt:\t0000000000004002\nUid:\t0\t0\t0\t0\n",
+                    ExecOutcome::Exited(0),
+                ),
+                _ => absent(),
+            };
+            async move { result }
+        }
+    }
+
+    fn pod(name: &str) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name},
+            "spec": {"containers": [{"name": "app", "image": format!("{name}:1")}]},
+            "status": {"phase": "Running"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn gone_pods_timeouts_and_fallbacks_become_diagnostics() {
+        let targets = ["gone", "slow"]
+            .iter()
+            .map(|name| ProbeTarget {
+                image: name.to_string(),
+                config_path: "skaffold.yaml".into(),
+                hooks: vec![vec!["kill".into(), "-HUP".into(), "1".into()]],
+                ..ProbeTarget::default()
+            })
+            .collect();
+        let req = ProbeRequest::new(targets);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = rt
+            .block_on(probe_pods(
+                &Scripted,
+                "dev",
+                &[pod("gone"), pod("slow")],
+                &req,
+            ))
+            .unwrap();
+        let got: Vec<(&str, &str)> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "PROBE016",
+                    "pod gone container app disappeared while probing: pods \"gone\" not found"
+                ),
+                (
+                    "PROBE019",
+                    "pod slow container app: exec timed out after 3s"
+                ),
+                (
+                    "PROBE003",
+                    "pod slow container app: hook `kill -HUP 1` sends SIGHUP to PID 1 `uvicorn app:app`, which has no handler for it (SigCgt 0000000000004002); PID 1 ignores such signals, so the hook does nothing"
+                ),
+            ]
+        );
+        assert_eq!(report.probed, 1);
+        assert!(!report.nothing_probed());
+        assert_eq!(
+            report.pods[0].steps,
+            vec!["Run the probe again: the pod was replaced while it ran"]
+        );
+        assert_eq!(report.pods[1].facts.list_method, Some(ListMethod::Ps));
+        assert_eq!(report.pods[1].facts.tool("sh"), Some(false));
+        assert_eq!(report.pods[1].facts.tool("ps"), Some(true));
+    }
+}

@@ -172,7 +172,53 @@ pub fn servers(procs: &[ProcInfo]) -> Vec<ServerView> {
     out
 }
 
+/// What the argv itself says, from `crate::server` (shared with the static rules): reload
+/// switched on by a flag, an environment variable or the command's default; worker count;
+/// preload. The live tree adds what argv cannot show (reload children, setproctitle).
+struct ArgvMeaning {
+    reload_via: Option<String>,
+    workers: Option<u32>,
+    preload: bool,
+}
+
+fn argv_meaning(p: &ProcInfo) -> Option<ArgvMeaning> {
+    use crate::server::{recognize, ReloadMode, ReloadVia};
+    let lookup = |key: &str| env(p, key).map(str::to_string);
+    let cmd = recognize(&p.argv, &lookup)?;
+    let reload_via = match &cmd.reload {
+        ReloadMode::On { via } => Some(match via {
+            ReloadVia::Flag(f) => format!("the {f} flag"),
+            ReloadVia::Env(e) => format!("{e} in its environment"),
+            ReloadVia::Default => "the command's default".to_string(),
+        }),
+        ReloadMode::Off | ReloadMode::Unknown => None,
+    };
+    Some(ArgvMeaning {
+        reload_via,
+        workers: cmd.workers,
+        preload: cmd.preload,
+    })
+}
+
 fn view(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
+    let mut v = view_from_tree(procs, p, kind);
+    if let Some(meaning) = argv_meaning(p) {
+        if v.reload != Some(true) {
+            if let Some(via) = meaning.reload_via {
+                v.reload = Some(true);
+                v.evidence = via;
+            }
+        }
+        v.preload |= meaning.preload;
+        // gunicorn's count comes from its live workers; uvicorn's from what it was told.
+        if let Some(w) = meaning.workers.filter(|_| kind != Role::Gunicorn) {
+            v.workers = v.workers.max(w as usize);
+        }
+    }
+    v
+}
+
+fn view_from_tree(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
     let argv = &p.argv;
     let spawn_children = children(procs, p.pid)
         .filter(|c| role(c) == Role::SpawnChild)

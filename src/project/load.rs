@@ -66,6 +66,15 @@ impl Project {
         self.files.read().expect("file table").files.clone()
     }
 
+    /// Keeps a file that is not valid text in a lossy form, so a problem inside it can still be
+    /// shown at its line and column (the text before the first bad byte is exact).
+    fn register_lossy(&self, path: &Path) {
+        let Ok(bytes) = std::fs::read(path) else { return };
+        let text = String::from_utf8_lossy(&bytes).replace('\0', "\u{FFFD}");
+        let mut table = self.files.write().expect("file table");
+        table.files.push(Arc::new(SourceFile::new(report_path(path), text)));
+    }
+
     /// Reads a file once and keeps it; the error is remembered too.
     pub fn read(&self, path: &Path) -> Result<FileId, String> {
         let path = normalize(path);
@@ -183,6 +192,9 @@ pub fn load(paths: Vec<PathBuf>) -> Project {
             Ok(id) => id,
             Err(message) => {
                 let offset = read_text(&path).err().and_then(|e| e.offset);
+                if offset.is_some() {
+                    project.register_lossy(&path);
+                }
                 project.load_diagnostics.push(engine_diagnostic(
                     "SCHEMA001",
                     &report_path(&path),

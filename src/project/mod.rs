@@ -38,8 +38,8 @@ pub struct CheckOutcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Every file read, keyed by its reported path.
     pub sources: BTreeMap<PathBuf, Arc<SourceFile>>,
-    /// Number of skaffold config files that could be read and parsed. Zero means nothing could
-    /// be checked: the diagnostics then say why (exit code 2).
+    /// Number of skaffold config files with at least one document that could be checked. Zero
+    /// means nothing could be checked: the diagnostics then say why (exit code 2).
     pub files_checked: usize,
 }
 
@@ -92,7 +92,12 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
     }
     let diagnostics = pipeline::run_rules(&project, options);
     Ok(CheckOutcome {
-        files_checked: project.config_files.len(),
+        files_checked: {
+            let mut files: Vec<_> = project.configs.iter().map(|c| c.file).collect();
+            files.sort();
+            files.dedup();
+            files.len()
+        },
         sources: project
             .sources()
             .iter()

@@ -526,6 +526,16 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Response<Body> {
                 {"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["get","list","watch"],"shortNames":["po"]},
                 {"name":"pods/exec","singularName":"","namespaced":true,"kind":"PodExecOptions","verbs":["create","get"]}]}),
         ),
+        ["api", "v1", "namespaces", ns] => {
+            if *ns == NAMESPACE {
+                json_response(
+                    StatusCode::OK,
+                    &json!({"kind":"Namespace","apiVersion":"v1","metadata":{"name":ns},"status":{"phase":"Active"}}),
+                )
+            } else {
+                status_error(404, "NotFound", &format!("namespaces \"{ns}\" not found"))
+            }
+        }
         ["api", "v1", "namespaces", ns, "pods"] => {
             if state.options.lock().unwrap().forbid_list {
                 return status_error(403, "Forbidden", &format!("pods is forbidden: User \"dev\" cannot list resource \"pods\" in API group \"\" in the namespace \"{ns}\""));

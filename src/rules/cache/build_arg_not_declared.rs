@@ -23,16 +23,29 @@ pub static RULE: Rule = Rule {
 /// Args Docker accepts without an ARG (proxy settings, buildkit switches, platform args).
 fn predefined(name: &str) -> bool {
     const NAMES: &[&str] = &[
-        "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY", "SOURCE_DATE_EPOCH",
-        "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS",
-        "TARGETARCH", "TARGETVARIANT",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "FTP_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "SOURCE_DATE_EPOCH",
+        "BUILDPLATFORM",
+        "BUILDOS",
+        "BUILDARCH",
+        "BUILDVARIANT",
+        "TARGETPLATFORM",
+        "TARGETOS",
+        "TARGETARCH",
+        "TARGETVARIANT",
     ];
     NAMES.contains(&name.to_ascii_uppercase().as_str()) || name.starts_with("BUILDKIT_")
 }
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     for (artifact, view) in pipeline.artifacts() {
-        let Some(built) = BuiltImage::of(artifact, view) else { continue };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
         if built.docker.build_args.is_empty() {
             continue;
         }
@@ -43,7 +56,11 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             .iter()
             .filter(|s| stages[s.index])
             .map(|s| s.base.value.as_str())
-            .chain(df.global_args.iter().filter_map(|a| a.default.as_ref().map(|d| d.value.as_str())))
+            .chain(
+                df.global_args
+                    .iter()
+                    .filter_map(|a| a.default.as_ref().map(|d| d.value.as_str())),
+            )
             .collect();
         for arg in &built.docker.build_args {
             let name = arg.name.as_str();
@@ -63,7 +80,8 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             }
             let stage = built.stage.reference();
             let in_other_stage = df.instructions.iter().any(|i| {
-                i.stage.is_some() && matches!(&i.args, Args::Arg(decls) if decls.iter().any(|d| d.name == name))
+                i.stage.is_some()
+                    && matches!(&i.args, Args::Arg(decls) if decls.iter().any(|d| d.name == name))
             });
             let global = df.global_args.iter().any(|d| d.name == name);
             let where_ = match (in_other_stage, global) {
@@ -99,7 +117,11 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
 /// The stages a build of `target` runs (buildkit builds only what the target depends on): the
 /// target, its `FROM` parents, and the stages named by `COPY --from` / `RUN --mount from=`.
 /// All stages when a reference cannot be resolved.
-pub(crate) fn build_set(df: &Dockerfile, target: usize, build_args: &HashMap<String, String>) -> Vec<bool> {
+pub(crate) fn build_set(
+    df: &Dockerfile,
+    target: usize,
+    build_args: &HashMap<String, String>,
+) -> Vec<bool> {
     let all = vec![true; df.stages.len()];
     let mut set = vec![false; df.stages.len()];
     let mut todo = vec![target];
@@ -109,21 +131,36 @@ pub(crate) fn build_set(df: &Dockerfile, target: usize, build_args: &HashMap<Str
         }
         set[s] = true;
         let stage = &df.stages[s];
-        let Some(base) = df.base_with_build_args(s, Some(build_args)) else { return all };
+        let Some(base) = df.base_with_build_args(s, Some(build_args)) else {
+            return all;
+        };
         let Some(base) = base.known() else { return all };
         if let Some(parent) = df.stage_by_name_or_index(base).filter(|p| p.index < s) {
             todo.push(parent.index);
         }
         for ins in &df.instructions[stage.instructions.clone()] {
-            let mut refs: Vec<String> = ins.flag("from").and_then(|f| f.value.clone()).into_iter().collect();
+            let mut refs: Vec<String> = ins
+                .flag("from")
+                .and_then(|f| f.value.clone())
+                .into_iter()
+                .collect();
             for mount in ins.flags.iter().filter(|f| f.name == "mount") {
                 let value = mount.value.as_deref().unwrap_or("");
-                refs.extend(value.split(',').filter_map(|kv| kv.strip_prefix("from=")).map(str::to_string));
+                refs.extend(
+                    value
+                        .split(',')
+                        .filter_map(|kv| kv.strip_prefix("from="))
+                        .map(str::to_string),
+                );
             }
             for r in refs {
-                let Some(state) = df.state_at(ins.index, Some(build_args)) else { return all };
+                let Some(state) = df.state_at(ins.index, Some(build_args)) else {
+                    return all;
+                };
                 let expanded = state.expand(&r);
-                let Some(name) = expanded.known() else { return all };
+                let Some(name) = expanded.known() else {
+                    return all;
+                };
                 if let Some(dep) = df.stage_by_name_or_index(name) {
                     todo.push(dep.index);
                 }

@@ -22,9 +22,15 @@ pub static RULE: Rule = Rule {
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     for (artifact, view) in pipeline.artifacts() {
-        let Some(ignore) = &view.dockerignore else { continue };
-        let Some(built) = BuiltImage::of(artifact, view) else { continue };
-        let Some(watched) = Watched::of(view, built.dockerfile, &built.build_args) else { continue };
+        let Some(ignore) = &view.dockerignore else {
+            continue;
+        };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
+        let Some(watched) = Watched::of(view, built.dockerfile, &built.build_args) else {
+            continue;
+        };
         let ignore_path = pipeline.path(ignore.file);
         let dockerfile_path = pipeline.path(built.dockerfile_file);
         let mut reported: Vec<Span> = Vec::new();
@@ -35,16 +41,28 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             }
         };
         // COPY sources named literally whose every file is left out of the context.
-        let built_stages = super::build_arg_not_declared::build_set(built.dockerfile, built.stage.index, &built.build_args);
-        for copy in watched.copies.iter().filter(|c| !c.wildcard && c.source != "." && built_stages[c.stage]) {
+        let built_stages = super::build_arg_not_declared::build_set(
+            built.dockerfile,
+            built.stage.index,
+            &built.build_args,
+        );
+        for copy in watched
+            .copies
+            .iter()
+            .filter(|c| !c.wildcard && c.source != "." && built_stages[c.stage])
+        {
             let under: Vec<usize> = (0..watched.files.len())
                 .filter(|&i| copy.covers(&watched.files[i]).is_some())
                 .collect();
-            let Some(&first) = under.first() else { continue };
+            let Some(&first) = under.first() else {
+                continue;
+            };
             if !under.iter().all(|&i| watched.ignored[i]) {
                 continue;
             }
-            let Some(pattern) = ignore.parsed.deciding_pattern(&watched.files[first]) else { continue };
+            let Some(pattern) = ignore.parsed.deciding_pattern(&watched.files[first]) else {
+                continue;
+            };
             let instruction = &built.dockerfile.instructions[copy.instruction];
             let d = RULE
                 .diagnostic(ignore_path.clone(), pattern.span, format!(
@@ -56,15 +74,26 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 .with_help(format!("remove the pattern or add an exception `!{}` after it", copy.source));
             report(d, pattern.span, out);
         }
-        let Some(SyncMode::Manual(rules)) = artifact.sync.as_ref().map(|s| &s.mode) else { continue };
+        let Some(SyncMode::Manual(rules)) = artifact.sync.as_ref().map(|s| &s.mode) else {
+            continue;
+        };
         for rule in rules {
-            let Some(matched) = watched.matching(&rule.src.value) else { continue };
-            let copied: Vec<usize> = matched.into_iter().filter(|&i| watched.covered[i]).collect();
-            let Some(&first) = copied.first() else { continue };
+            let Some(matched) = watched.matching(&rule.src.value) else {
+                continue;
+            };
+            let copied: Vec<usize> = matched
+                .into_iter()
+                .filter(|&i| watched.covered[i])
+                .collect();
+            let Some(&first) = copied.first() else {
+                continue;
+            };
             if !copied.iter().all(|&i| watched.ignored[i]) {
                 continue;
             }
-            let Some(pattern) = ignore.parsed.deciding_pattern(&watched.files[first]) else { continue };
+            let Some(pattern) = ignore.parsed.deciding_pattern(&watched.files[first]) else {
+                continue;
+            };
             let d = RULE
                 .diagnostic(ignore_path.clone(), pattern.span, format!(
                     "`{}` excludes every copied file that sync rule `{}` matches (e.g. `{}`); Skaffold does not watch ignored files, so the rule never fires",

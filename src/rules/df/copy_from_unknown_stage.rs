@@ -13,21 +13,28 @@ pub static RULE: Rule = Rule {
     name: "copy-from-unknown-stage",
     severity: Severity::Error,
     fix: FixAvailability::None,
-    summary: "`COPY --from` names a stage index out of range, its own stage, or a misspelt stage name.",
+    summary:
+        "`COPY --from` names a stage index out of range, its own stage, or a misspelt stage name.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/DF001.md"),
 };
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     for (artifact, view) in pipeline.artifacts() {
-        let Some(built) = BuiltImage::of(artifact, view) else { continue };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
         let df = built.dockerfile;
         for ins in &df.instructions {
-            let (Some(flag), Some(own)) = (ins.flag("from"), ins.stage) else { continue };
+            let (Some(flag), Some(own)) = (ins.flag("from"), ins.stage) else {
+                continue;
+            };
             if ins.copy_args().is_none() {
                 continue;
             }
-            let (Some(value), Some(span)) = (&flag.value, flag.value_span) else { continue };
+            let (Some(value), Some(span)) = (&flag.value, flag.value_span) else {
+                continue;
+            };
             // buildkit does not expand variables in `--from` (it rejects them): read it as written.
             if value.contains('$') {
                 continue;
@@ -86,7 +93,9 @@ fn distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for j in 0..b.len() {
             let current = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != b[j])).min(row[j] + 1).min(current + 1);
+            row[j + 1] = (prev + usize::from(ca != b[j]))
+                .min(row[j] + 1)
+                .min(current + 1);
             prev = current;
         }
     }

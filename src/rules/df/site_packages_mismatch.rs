@@ -14,7 +14,8 @@ pub static RULE: Rule = Rule {
     name: "site-packages-version-mismatch",
     severity: Severity::Error,
     fix: FixAvailability::Always(Applicability::Unsafe),
-    summary: "Python packages copied into another Python version's site-packages than the stage runs.",
+    summary:
+        "Python packages copied into another Python version's site-packages than the stage runs.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/DF002.md"),
 };
@@ -26,28 +27,46 @@ fn packages_dir(path: &str) -> Option<(u32, u32, std::ops::Range<usize>)> {
     let c = re.captures(path)?;
     let whole = c.get(0)?;
     let minor = c.get(2)?;
-    Some((c[1].parse().ok()?, c[2].parse().ok()?, whole.start()..minor.end()))
+    Some((
+        c[1].parse().ok()?,
+        c[2].parse().ok()?,
+        whole.start()..minor.end(),
+    ))
 }
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     for (artifact, view) in pipeline.artifacts() {
-        let Some(built) = BuiltImage::of(artifact, view) else { continue };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
         let df = built.dockerfile;
         for ins in &df.instructions {
-            let (Some(from), Some(stage), Some(args)) = (ins.flag("from"), ins.stage, ins.copy_args()) else {
+            let (Some(from), Some(stage), Some(args)) =
+                (ins.flag("from"), ins.stage, ins.copy_args())
+            else {
                 continue;
             };
-            if !args.sources.iter().any(|s| packages_dir(&s.value).is_some()) {
+            if !args
+                .sources
+                .iter()
+                .any(|s| packages_dir(&s.value).is_some())
+            {
                 continue;
             }
             let dest = &args.dest;
             // The dest as written must be literal so the fix can edit it in place.
-            let Some((major, minor, range)) = packages_dir(&dest.value) else { continue };
+            let Some((major, minor, range)) = packages_dir(&dest.value) else {
+                continue;
+            };
             if dest.value.contains('$') || dest.span.len() != dest.value.len() {
                 continue;
             }
-            let Some(runtime) = external_base(df, stage, &built.build_args) else { continue };
-            let Some((rt_major, rt_minor)) = crate::image::lookup(&runtime).and_then(|f| f.python_version) else {
+            let Some(runtime) = external_base(df, stage, &built.build_args) else {
+                continue;
+            };
+            let Some((rt_major, rt_minor)) =
+                crate::image::lookup(&runtime).and_then(|f| f.python_version)
+            else {
                 continue;
             };
             if (rt_major, rt_minor) == (major, minor) {
@@ -85,9 +104,18 @@ mod tests {
 
     #[test]
     fn finds_versioned_package_dirs() {
-        assert_eq!(packages_dir("/usr/local/lib/python3.11/site-packages"), Some((3, 11, 15..24)));
-        assert_eq!(packages_dir("/usr/lib/python3.9/dist-packages/"), Some((3, 9, 9..18)));
+        assert_eq!(
+            packages_dir("/usr/local/lib/python3.11/site-packages"),
+            Some((3, 11, 15..25))
+        );
+        assert_eq!(
+            packages_dir("/usr/lib/python3.9/dist-packages/"),
+            Some((3, 9, 9..18))
+        );
         assert_eq!(packages_dir("/usr/lib/python3/dist-packages"), None);
-        assert_eq!(packages_dir("/usr/local/lib/python3.11/site-packages-old"), None);
+        assert_eq!(
+            packages_dir("/usr/local/lib/python3.11/site-packages-old"),
+            None
+        );
     }
 }

@@ -74,17 +74,33 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 if !shell_stays {
                     continue;
                 }
-                let what = if via_kill {
-                    format!(
-                        "`pgrep -f {}` lists the hook's own shell, so `kill` signals it",
-                        pattern.text
-                    )
+                // Inside `$(...)` the word's span is the whole substitution: narrow it to the
+                // pattern when it occurs there once.
+                let source = pipeline.source(hook.file);
+                let raw = source.slice(pattern.span);
+                let span = match (
+                    raw.matches(pattern.text.as_str()).count(),
+                    raw.find(pattern.text.as_str()),
+                ) {
+                    (1, Some(at)) if raw.len() > pattern.text.len() => {
+                        let start = pattern.span.start + at;
+                        crate::source::Span::new(start, start + pattern.text.len())
+                    }
+                    _ => pattern.span,
+                };
+                let shown_pattern = if pattern.text.contains(' ') {
+                    format!("'{}'", pattern.text)
                 } else {
-                    format!("`pkill -f {}` signals the hook's own shell", pattern.text)
+                    pattern.text.clone()
+                };
+                let what = if via_kill {
+                    format!("`pgrep -f {shown_pattern}` lists the hook's own shell, so `kill` signals it")
+                } else {
+                    format!("`pkill -f {shown_pattern}` signals the hook's own shell")
                 };
                 out.push(
                     pipeline
-                        .at(&RULE, Origin { span: pattern.span, ..hook.hook.origin }, format!(
+                        .at(&RULE, Origin { span, ..hook.hook.origin }, format!(
                             "{what}: the hook runs as `{}`, whose command line contains `{}`; the shell dies, the hook fails, and Skaffold counts the sync as failed and retries it",
                             super::short(&shown),
                             pattern.text

@@ -60,14 +60,18 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             {
                 continue;
             }
+            // Django is off because of `--noreload`: point at it.
+            let word = match server.kind {
+                ServerKind::Django => server
+                    .find_args("--noreload")
+                    .next()
+                    .or(server.args.first()),
+                _ => server.args.first(),
+            };
             let Some(at) = process.locate(
                 pipeline,
                 &rt.built,
-                server
-                    .args
-                    .first()
-                    .map(|a| a.pos)
-                    .unwrap_or(server.insert_after),
+                word.map_or(server.insert_after, |a| a.pos),
             ) else {
                 continue;
             };
@@ -77,7 +81,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             reported.push((at.file, at.span));
             let name = server_name(server);
             let how = match &server.kind {
-                ServerKind::Django => "with `--noreload`".to_string(),
+                ServerKind::Django => "`runserver` with `--noreload`".to_string(),
                 ServerKind::FastApiCli { dev: false } => {
                     "as `fastapi run`, which does not reload".to_string()
                 }
@@ -177,7 +181,12 @@ fn fix(
             }
         }
     }
-    let message = format!("add `{}` after {}", words.join(" "), server_name(server));
+    let after = server
+        .args
+        .iter()
+        .find(|a| a.pos == server.insert_after)
+        .map_or_else(|| server_name(server), |a| format!("`{}`", a.text));
+    let message = format!("add `{}` after {after}", words.join(" "));
     let at = process.locate(pipeline, built, server.insert_after)?;
     let source = pipeline.source(at.file);
     let text = &source.text;

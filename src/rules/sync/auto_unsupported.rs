@@ -22,7 +22,9 @@ const AUTO_BUILDERS: &[&str] = &["jib", "buildpacks"];
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     for artifact in &pipeline.model.artifacts {
         let Some(sync) = &artifact.sync else { continue };
-        let SyncMode::Auto(origin) = sync.mode else { continue };
+        let SyncMode::Auto(origin) = sync.mode else {
+            continue;
+        };
         let builder = match &artifact.builder {
             Builder::Dockerfile(d) => d.kind.to_string(),
             Builder::Other(kind) if AUTO_BUILDERS.contains(&kind.value.as_str()) => continue,

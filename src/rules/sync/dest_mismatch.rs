@@ -31,17 +31,31 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         let Some(SyncMode::Manual(rules)) = artifact.sync.as_ref().map(|s| &s.mode) else {
             continue;
         };
-        let Some(built) = BuiltImage::of(artifact, view) else { continue };
-        let Some(chain) = stage_chain(built.dockerfile, built.stage.index) else { continue };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
+        let Some(chain) = stage_chain(built.dockerfile, built.stage.index) else {
+            continue;
+        };
         let Some(watched) = Watched::of(view, built.dockerfile, &built.build_args) else {
             continue;
         };
         // A WORKDIR the Dockerfile never sets is the base image's, which skafix cannot see.
-        let Some(workdir) = final_state(&built).map(|s| s.workdir) else { continue };
-        let copies: Vec<&ContextCopy> = watched.copies.iter().filter(|c| chain.contains(&c.stage)).collect();
+        let Some(workdir) = final_state(&built).map(|s| s.workdir) else {
+            continue;
+        };
+        let copies: Vec<&ContextCopy> = watched
+            .copies
+            .iter()
+            .filter(|c| chain.contains(&c.stage))
+            .collect();
         for rule in rules {
             // An invalid strip is SYNC005's finding; Skaffold rejects the config.
-            if rule.strip.as_ref().is_some_and(|s| !rule.src.value.starts_with(&s.value)) {
+            if rule
+                .strip
+                .as_ref()
+                .is_some_and(|s| !rule.src.value.starts_with(&s.value))
+            {
                 continue;
             }
             let relative_dest = !rule.dest.value.starts_with('/');
@@ -50,15 +64,20 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 (None, false) => "/".to_string(),
                 (None, true) => continue,
             };
-            let Some(matched) = watched.matching(&rule.src.value) else { continue };
+            let Some(matched) = watched.matching(&rule.src.value) else {
+                continue;
+            };
             let strip = rule.strip.as_ref().map(|s| s.value.as_str());
             let mut mismatches = Vec::new();
             let mut any_match = false;
             for &i in matched.iter().filter(|&&i| watched.is_watched(i)) {
                 let file = watched.files[i].as_str();
-                let covering: Vec<&&ContextCopy> = copies.iter().filter(|c| c.covers(file).is_some()).collect();
-                let targets: Vec<(String, &ContextCopy)> =
-                    covering.iter().filter_map(|c| Some((c.target(file)?, **c))).collect();
+                let covering: Vec<&&ContextCopy> =
+                    copies.iter().filter(|c| c.covers(file).is_some()).collect();
+                let targets: Vec<(String, &ContextCopy)> = covering
+                    .iter()
+                    .filter_map(|c| Some((c.target(file)?, **c)))
+                    .collect();
                 // Only files every COPY of the built stage places exactly.
                 if covering.is_empty() || targets.len() != covering.len() {
                     continue;
@@ -80,7 +99,9 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             if any_match {
                 continue;
             }
-            let Some(first) = mismatches.first() else { continue };
+            let Some(first) = mismatches.first() else {
+                continue;
+            };
             let dockerfile_path = pipeline.path(built.dockerfile_file);
             let copy_span = built.dockerfile.instructions[first.copy.instruction].span;
             let mut d = pipeline
@@ -104,7 +125,12 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
 
 /// The dest/strip that reproduce the COPY's layout, when one directory COPY explains every
 /// mismatched file and the new `strip` stays a prefix of `src`.
-fn corrected(pipeline: &Pipeline, rule: &SyncRule, workdir: &str, mismatches: &[Mismatch]) -> Option<Fix> {
+fn corrected(
+    pipeline: &Pipeline,
+    rule: &SyncRule,
+    workdir: &str,
+    mismatches: &[Mismatch],
+) -> Option<Fix> {
     let copy = mismatches[0].copy;
     if copy.wildcard {
         return None;
@@ -154,14 +180,22 @@ fn corrected(pipeline: &Pipeline, rule: &SyncRule, workdir: &str, mismatches: &[
                 return None;
             }
             let end = rule.dest.origin.span.end;
-            if text[end..].split('\n').next().is_some_and(|rest| !rest.trim().is_empty()) {
+            if text[end..]
+                .split('\n')
+                .next()
+                .is_some_and(|rest| !rest.trim().is_empty())
+            {
                 return None;
             }
             edits.push(Edit {
                 path: source.path.clone(),
                 start: end,
                 end,
-                content: format!("\n{}strip: {}", " ".repeat(lead.len()), requote(dest_raw, new)),
+                content: format!(
+                    "\n{}strip: {}",
+                    " ".repeat(lead.len()),
+                    requote(dest_raw, new)
+                ),
             });
         }
         _ => {}
@@ -169,7 +203,9 @@ fn corrected(pipeline: &Pipeline, rule: &SyncRule, workdir: &str, mismatches: &[
     let strip_text = new_strip.as_deref().unwrap_or("");
     Some(Fix {
         applicability: Applicability::Unsafe,
-        message: format!("sync to `dest: {new_dest}` with `strip: {strip_text}`, the layout of the COPY"),
+        message: format!(
+            "sync to `dest: {new_dest}` with `strip: {strip_text}`, the layout of the COPY"
+        ),
         edits,
     })
 }

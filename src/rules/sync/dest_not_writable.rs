@@ -17,7 +17,8 @@ pub static RULE: Rule = Rule {
     name: "dest-not-writable",
     severity: Severity::Error,
     fix: FixAvailability::Sometimes(Applicability::Unsafe),
-    summary: "A sync destination directory is owned by root while the container runs as a non-root USER.",
+    summary:
+        "A sync destination directory is owned by root while the container runs as a non-root USER.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/SYNC009.md"),
 };
@@ -31,16 +32,26 @@ fn is_root_or_unknown(user: &str) -> bool {
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     for (artifact, view) in pipeline.artifacts() {
         let Some(sync) = &artifact.sync else { continue };
-        let Some(built) = BuiltImage::of(artifact, view) else { continue };
-        let Some(end) = final_state(&built) else { continue };
-        let Some((user, user_at)) = end.user else { continue };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
+        let Some(end) = final_state(&built) else {
+            continue;
+        };
+        let Some((user, user_at)) = end.user else {
+            continue;
+        };
         if is_root_or_unknown(&user) {
             continue;
         }
         let df = built.dockerfile;
-        let Some(chain) = stage_chain(df, built.stage.index) else { continue };
+        let Some(chain) = stage_chain(df, built.stage.index) else {
+            continue;
+        };
         let instructions = chain_instructions(df, &chain);
-        let Some(watched) = Watched::of(view, df, &built.build_args) else { continue };
+        let Some(watched) = Watched::of(view, df, &built.build_args) else {
+            continue;
+        };
         let workdir = end.workdir;
         // (file, where sync writes it)
         let mut targets: Vec<(usize, String)> = Vec::new();
@@ -52,10 +63,15 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                         (None, true) => "/".into(),
                         (None, false) => continue,
                     };
-                    let Some(matched) = watched.matching(&rule.src.value) else { continue };
+                    let Some(matched) = watched.matching(&rule.src.value) else {
+                        continue;
+                    };
                     let strip = rule.strip.as_ref().map(|s| s.value.as_str());
                     for i in matched.into_iter().filter(|&i| watched.is_watched(i)) {
-                        targets.push((i, manual_destination(&wd, &rule.dest.value, strip, &watched.files[i])));
+                        targets.push((
+                            i,
+                            manual_destination(&wd, &rule.dest.value, strip, &watched.files[i]),
+                        ));
                     }
                 }
             }
@@ -69,10 +85,17 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                     _ => vec!["**/*".into()],
                 };
                 for pattern in &patterns {
-                    let Some(matched) = watched.matching(pattern) else { continue };
+                    let Some(matched) = watched.matching(pattern) else {
+                        continue;
+                    };
                     for i in matched.into_iter().filter(|&i| watched.is_watched(i)) {
                         let file = &watched.files[i];
-                        if let Some(t) = watched.copies.iter().filter(|c| c.stage == last).find_map(|c| c.target(file)) {
+                        if let Some(t) = watched
+                            .copies
+                            .iter()
+                            .filter(|c| c.stage == last)
+                            .find_map(|c| c.target(file))
+                        {
                             targets.push((i, t));
                         }
                     }
@@ -83,13 +106,28 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         let mut reported: Vec<usize> = Vec::new();
         for (file_index, target) in targets {
             let file = watched.files[file_index].as_str();
-            let Some((dir, _)) = target.rsplit_once('/') else { continue };
+            let Some((dir, _)) = target.rsplit_once('/') else {
+                continue;
+            };
             if dir.is_empty() {
                 continue;
             }
-            let Some(creator) = root_creator(df, &instructions, dir, &built.build_args) else { continue };
+            let Some(creator) = root_creator(df, &instructions, dir, &built.build_args) else {
+                continue;
+            };
             // buildkit creates a WORKDIR as the image's user, which a base image may set.
-            if creator.keyword == "WORKDIR" && !built.facts.is_some_and(|f| f.default_user.is_none()) {
+            let known_base = built.facts.is_some_and(|f| f.default_user.is_none());
+            // A home directory exists before the Dockerfile runs and belongs to its user.
+            let home = dir.starts_with("/home/") && dir.matches('/').count() == 2;
+            if home || (creator.keyword == "WORKDIR" && !known_base) {
+                continue;
+            }
+            // A COPY into a directory the base image may already have keeps that directory's
+            // owner; only the image table tells that it does not exist there.
+            if creator.keyword != "WORKDIR"
+                && creator_dest(df, creator, &built.build_args).as_deref() == Some(dir)
+                && (!known_base || dir == "/root")
+            {
                 continue;
             }
             // Point at the COPY that put this very file there when it is root-owned, else at
@@ -97,7 +135,9 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             let copy = watched
                 .copies
                 .iter()
-                .filter(|c| chain.contains(&c.stage) && c.target(file).as_deref() == Some(target.as_str()))
+                .filter(|c| {
+                    chain.contains(&c.stage) && c.target(file).as_deref() == Some(target.as_str())
+                })
                 .map(|c| &df.instructions[c.instruction])
                 .find(|i| i.flag("chown").is_none() && i.flag("chmod").is_none());
             let at = copy.unwrap_or(creator);
@@ -108,7 +148,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             let what = if at.keyword == "WORKDIR" {
                 format!("this WORKDIR creates `{dir}` as root, before any non-root USER")
             } else {
-                format!("this {} without `--chown` leaves `{target}` and `{dir}` owned by root", at.keyword)
+                format!(
+                    "this {} without `--chown` leaves `{target}` and `{dir}` owned by root",
+                    at.keyword
+                )
             };
             let path = pipeline.path(built.dockerfile_file);
             let mut d = RULE
@@ -118,7 +161,11 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 .with_artifact(&artifact.image.value)
                 .with_related(path.clone(), df.instructions[user_at].span, "the container's user");
             if let Some(sync_at) = sync_point(sync) {
-                d = d.with_related(pipeline.path(sync_at.file), sync_at.span, "sync destination");
+                d = d.with_related(
+                    pipeline.path(sync_at.file),
+                    sync_at.span,
+                    "sync destination",
+                );
             }
             d.help = Some(format!(
                 "give the files and directories to the user: `COPY --chown={user} ...`, or create the directory after `USER {user}`"
@@ -161,7 +208,8 @@ fn root_creator<'d>(
     }
     let mut creator: Option<&Instruction> = None;
     let mut given_away = false;
-    let covers = |base: &str| dir == base || dir.starts_with(&format!("{}/", base.trim_end_matches('/')));
+    let covers =
+        |base: &str| dir == base || dir.starts_with(&format!("{}/", base.trim_end_matches('/')));
     for ins in instructions {
         let state = df.state_at(ins.index, Some(build_args))?;
         match &ins.args {
@@ -169,7 +217,9 @@ fn root_creator<'d>(
                 let before = state.workdir.value.clone()?;
                 let resolved = absolute(&before, state.expand(&path.value).known()?);
                 // WORKDIR creates every missing component of its path.
-                if creator.is_none() && (resolved == dir || resolved.starts_with(&format!("{dir}/"))) {
+                if creator.is_none()
+                    && (resolved == dir || resolved.starts_with(&format!("{dir}/")))
+                {
                     // buildkit creates a WORKDIR as the USER in force at that point.
                     match (&state.user.value, state.user.set_by) {
                         (None, None) => {}
@@ -197,15 +247,21 @@ fn root_creator<'d>(
             }
             Args::Run { command, heredocs } => {
                 let text = match command {
-                    Command::Exec { argv, .. } => argv.iter().map(|w| w.value.as_str()).collect::<Vec<_>>().join(" "),
+                    Command::Exec { argv, .. } => argv
+                        .iter()
+                        .map(|w| w.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     Command::Shell { text, .. } => text.clone(),
                 };
-                let all = std::iter::once(text.as_str()).chain(heredocs.iter().map(|h| h.body.as_str()));
+                let all =
+                    std::iter::once(text.as_str()).chain(heredocs.iter().map(|h| h.body.as_str()));
                 for t in all {
                     if t.contains("chown") || t.contains("chmod") || mentions_path(t, dir) {
                         return None;
                     }
-                    if dir.starts_with("/home/") && (t.contains("useradd") || t.contains("adduser")) {
+                    if dir.starts_with("/home/") && (t.contains("useradd") || t.contains("adduser"))
+                    {
                         return None;
                     }
                 }
@@ -228,4 +284,18 @@ fn mentions_path(text: &str, dir: &str) -> bool {
         let boundary_after = after.map_or(true, |c| c.is_whitespace() || "/\"';&|)".contains(c));
         boundary_before && boundary_after
     })
+}
+
+/// The resolved destination of a COPY/ADD.
+fn creator_dest(
+    df: &Dockerfile,
+    ins: &Instruction,
+    build_args: &HashMap<String, String>,
+) -> Option<String> {
+    let state = df.state_at(ins.index, Some(build_args))?;
+    let dest = state
+        .expand(&ins.copy_args()?.dest.value)
+        .known()?
+        .to_string();
+    Some(absolute(state.workdir.value.as_deref()?, &dest))
 }

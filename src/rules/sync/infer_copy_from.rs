@@ -34,8 +34,12 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             }],
             _ => continue,
         };
-        let Some(built) = BuiltImage::of(artifact, view) else { continue };
-        let Some(last) = built.dockerfile.stages.last() else { continue };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
+        let Some(last) = built.dockerfile.stages.last() else {
+            continue;
+        };
         // A non-last target is SYNC001's finding.
         if built.stage.index != last.index {
             continue;
@@ -44,9 +48,16 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             continue;
         };
         for pattern in &patterns {
-            let Some(matched) = watched.matching(&pattern.value) else { continue };
-            let in_context: Vec<usize> = matched.into_iter().filter(|&i| watched.is_watched(i)).collect();
-            let Some(&first) = in_context.first() else { continue };
+            let Some(matched) = watched.matching(&pattern.value) else {
+                continue;
+            };
+            let in_context: Vec<usize> = matched
+                .into_iter()
+                .filter(|&i| watched.is_watched(i))
+                .collect();
+            let Some(&first) = in_context.first() else {
+                continue;
+            };
             let in_last = in_context.iter().any(|&i| {
                 watched
                     .copies

@@ -25,12 +25,22 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             SyncMode::DefaultInfer => sync.origin,
             _ => continue,
         };
-        let Builder::Dockerfile(docker) = &artifact.builder else { continue };
-        let Some(target) = &docker.target else { continue };
-        let Some(dockerfile) = &view.dockerfile else { continue };
+        let Builder::Dockerfile(docker) = &artifact.builder else {
+            continue;
+        };
+        let Some(target) = &docker.target else {
+            continue;
+        };
+        let Some(dockerfile) = &view.dockerfile else {
+            continue;
+        };
         let parsed = &dockerfile.parsed;
-        let Some(stage) = parsed.target_stage(Some(&target.value)) else { continue };
-        let Some(last) = parsed.stages.last() else { continue };
+        let Some(stage) = parsed.target_stage(Some(&target.value)) else {
+            continue;
+        };
+        let Some(last) = parsed.stages.last() else {
+            continue;
+        };
         if stage.index == last.index {
             continue;
         }

@@ -44,6 +44,8 @@ pub(crate) struct ContextCopy {
     pub source: String,
     /// The source holds `*`, `?` or `[`.
     pub wildcard: bool,
+    /// An ADD of a local archive, which Docker unpacks: the file's place is unknown.
+    pub unpacked: bool,
     /// The absolute destination, resolved against the WORKDIR in force, cleaned.
     pub dest: String,
     /// The destination is a directory: written with a trailing `/`, `.`/`..`, or the COPY has
@@ -59,9 +61,15 @@ pub(crate) fn context_copies(
 ) -> Option<Vec<ContextCopy>> {
     let mut copies = Vec::new();
     for ins in &dockerfile.instructions {
-        let Some(args) = ins.copy_args() else { continue };
+        let Some(args) = ins.copy_args() else {
+            continue;
+        };
         if ins.flag("from").is_some() {
             continue;
+        }
+        // `--exclude` and `--parents` change which files land where; not modelled.
+        if ins.flag("exclude").is_some() || ins.flag("parents").is_some() {
+            return None;
         }
         let Some(stage) = ins.stage else { continue };
         let state = dockerfile.state_at(ins.index, Some(build_args))?;
@@ -77,14 +85,26 @@ pub(crate) fn context_copies(
             let cleaned = clean_path(raw.trim_start_matches('/'));
             let cleaned = cleaned.trim_start_matches("./").to_string();
             let wildcard = cleaned.contains(['*', '?', '[']);
+            // ADD unpacks local archives: the files land somewhere only the archive knows.
+            let archive = ins.keyword == "ADD"
+                && [
+                    ".tar", ".tgz", ".gz", ".bz2", ".xz", ".zst", ".tbz2", ".txz",
+                ]
+                .iter()
+                .any(|ext| cleaned.ends_with(ext));
             if cleaned.contains(['{', '\\']) || cleaned.starts_with("..") {
                 return None;
             }
             copies.push(ContextCopy {
                 instruction: ins.index,
                 stage,
-                source: if cleaned.is_empty() { ".".into() } else { cleaned },
+                source: if cleaned.is_empty() {
+                    ".".into()
+                } else {
+                    cleaned
+                },
                 wildcard,
+                unpacked: archive,
                 dest: dest.clone(),
                 dest_is_dir: several
                     || wildcard
@@ -134,6 +154,9 @@ impl ContextCopy {
 
     /// Where this COPY puts `file`, when it covers it and the place is certain.
     pub fn target(&self, file: &str) -> Option<String> {
+        if self.unpacked {
+            return None;
+        }
         let below = self.covers(file)?;
         if !below.is_empty() {
             return Some(clean_path(&format!("{}/{}", self.dest, below)));
@@ -204,7 +227,11 @@ pub(crate) struct Watched {
 }
 
 impl Watched {
-    pub fn of(view: &ArtifactView, dockerfile: &Dockerfile, build_args: &HashMap<String, String>) -> Option<Watched> {
+    pub fn of(
+        view: &ArtifactView,
+        dockerfile: &Dockerfile,
+        build_args: &HashMap<String, String>,
+    ) -> Option<Watched> {
         let copies = context_copies(dockerfile, build_args)?;
         let files = context_files(&view.context_dir)?;
         let covered = files
@@ -213,7 +240,11 @@ impl Watched {
             .collect();
         let ignored = files
             .iter()
-            .map(|f| view.dockerignore.as_ref().is_some_and(|i| i.parsed.is_excluded(f)))
+            .map(|f| {
+                view.dockerignore
+                    .as_ref()
+                    .is_some_and(|i| i.parsed.is_excluded(f))
+            })
             .collect();
         Some(Watched {
             files,
@@ -226,7 +257,11 @@ impl Watched {
     /// Indices of the files a doublestar pattern matches.
     pub fn matching(&self, pattern: &str) -> Option<Vec<usize>> {
         let glob = sync_glob(pattern)?;
-        Some((0..self.files.len()).filter(|&i| glob.is_match(&self.files[i])).collect())
+        Some(
+            (0..self.files.len())
+                .filter(|&i| glob.is_match(&self.files[i]))
+                .collect(),
+        )
     }
 
     /// The file changes Skaffold sees: covered by a COPY and not ignored.
@@ -237,7 +272,12 @@ impl Watched {
 
 /// Where a manual rule puts a file: `path.Join(WD, dest, TrimPrefix(rel, strip))` with WD
 /// only for a relative `dest` (Skaffold `sync.go:251-274`, `image_util.go:52-65`).
-pub(crate) fn manual_destination(workdir: &str, dest: &str, strip: Option<&str>, rel: &str) -> String {
+pub(crate) fn manual_destination(
+    workdir: &str,
+    dest: &str,
+    strip: Option<&str>,
+    rel: &str,
+) -> String {
     let rest = strip.and_then(|s| rel.strip_prefix(s)).unwrap_or(rel);
     let base = if dest.starts_with('/') {
         dest.to_string()
@@ -264,7 +304,10 @@ pub(crate) fn stage_chain(dockerfile: &Dockerfile, stage: usize) -> Option<Vec<u
 }
 
 /// The instructions of the stages in `chain`, in build order.
-pub(crate) fn chain_instructions<'d>(dockerfile: &'d Dockerfile, chain: &[usize]) -> Vec<&'d Instruction> {
+pub(crate) fn chain_instructions<'d>(
+    dockerfile: &'d Dockerfile,
+    chain: &[usize],
+) -> Vec<&'d Instruction> {
     chain
         .iter()
         .flat_map(|&s| dockerfile.instructions[dockerfile.stages[s].instructions.clone()].iter())
@@ -284,13 +327,20 @@ pub(crate) fn final_state(built: &crate::project::runtime::BuiltImage) -> Option
     let df = built.dockerfile;
     let last = built.stage.instructions.end.checked_sub(1)?;
     let state = df.state_at(last, Some(&built.build_args))?;
-    let mut workdir = state.workdir.value.clone().filter(|_| state.workdir.set_by.is_some());
+    let mut workdir = state
+        .workdir
+        .value
+        .clone()
+        .filter(|_| state.workdir.set_by.is_some());
     let mut user = state.user.value.clone().zip(state.user.set_by);
     let ins = &df.instructions[last];
     match &ins.args {
         crate::dockerfile::Args::Workdir { path } => {
             let before = state.workdir.value.clone()?;
-            workdir = state.expand(&path.value).known().map(|p| absolute(&before, p));
+            workdir = state
+                .expand(&path.value)
+                .known()
+                .map(|p| absolute(&before, p));
         }
         crate::dockerfile::Args::User { user: u, group } => {
             let name = state.expand(&u.value).known()?.to_string();
@@ -326,6 +376,7 @@ mod tests {
             stage: 0,
             source: source.into(),
             wildcard: source.contains(['*', '?', '[']),
+            unpacked: false,
             dest: dest.into(),
             dest_is_dir,
         }
@@ -345,23 +396,49 @@ mod tests {
         );
         // filesync.md's `static-html/*.html` + `dest: static` lands under static/static-html.
         assert_eq!(
-            manual_destination("/usr/share/nginx/html", "static", None, "static-html/a.html"),
+            manual_destination(
+                "/usr/share/nginx/html",
+                "static",
+                None,
+                "static-html/a.html"
+            ),
             "/usr/share/nginx/html/static/static-html/a.html"
         );
         // A relative dest joins the built image's WORKDIR; `.` is the WORKDIR itself.
-        assert_eq!(manual_destination("/app", ".", Some("api/"), "api/main.py"), "/app/main.py");
-        assert_eq!(manual_destination("/app", "/app", Some("api/"), "api/x/y.py"), "/app/x/y.py");
+        assert_eq!(
+            manual_destination("/app", ".", Some("api/"), "api/main.py"),
+            "/app/main.py"
+        );
+        assert_eq!(
+            manual_destination("/app", "/app", Some("api/"), "api/x/y.py"),
+            "/app/x/y.py"
+        );
     }
 
     #[test]
     fn copy_sources_map_files_like_docker() {
-        assert_eq!(copy("api", "/app", true).target("api/app.py").as_deref(), Some("/app/app.py"));
-        assert_eq!(copy(".", "/app", true).target("api/app.py").as_deref(), Some("/app/api/app.py"));
-        assert_eq!(copy("app.py", "/app", true).target("app.py").as_deref(), Some("/app/app.py"));
+        assert_eq!(
+            copy("api", "/app", true).target("api/app.py").as_deref(),
+            Some("/app/app.py")
+        );
+        assert_eq!(
+            copy(".", "/app", true).target("api/app.py").as_deref(),
+            Some("/app/api/app.py")
+        );
+        assert_eq!(
+            copy("app.py", "/app", true).target("app.py").as_deref(),
+            Some("/app/app.py")
+        );
         assert_eq!(copy("app.py", "/srv/main.py", false).target("app.py"), None);
-        assert_eq!(copy("*.py", "/app", true).target("a.py").as_deref(), Some("/app/a.py"));
+        assert_eq!(
+            copy("*.py", "/app", true).target("a.py").as_deref(),
+            Some("/app/a.py")
+        );
         assert_eq!(copy("*.py", "/app", true).target("x/a.py"), None);
-        assert_eq!(copy("sr?", "/app", true).target("src/x/a.py").as_deref(), Some("/app/x/a.py"));
+        assert_eq!(
+            copy("sr?", "/app", true).target("src/x/a.py").as_deref(),
+            Some("/app/x/a.py")
+        );
         assert_eq!(copy("api", "/app", true).target("apis/a.py"), None);
     }
 

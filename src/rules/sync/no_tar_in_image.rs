@@ -27,17 +27,23 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         if matches!(sync.mode, SyncMode::Auto(_)) {
             continue;
         }
-        let Some(built) = BuiltImage::of(artifact, view) else { continue };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
         let Some(facts) = built.facts else { continue };
         if facts.has_tar != Some(false) {
             continue;
         }
-        let Some(chain) = stage_chain(built.dockerfile, built.stage.index) else { continue };
+        let Some(chain) = stage_chain(built.dockerfile, built.stage.index) else {
+            continue;
+        };
         let instructions = chain_instructions(built.dockerfile, &chain);
         if instructions.iter().any(|i| may_add_tar(i)) {
             continue;
         }
-        let Some(base) = built.base_image.as_deref() else { continue };
+        let Some(base) = built.base_image.as_deref() else {
+            continue;
+        };
         let root = &built.dockerfile.stages[chain[0]];
         out.push(
             RULE
@@ -61,15 +67,21 @@ fn may_add_tar(instruction: &Instruction) -> bool {
     match &instruction.args {
         Args::Run { command, heredocs } => {
             let text = match command {
-                Command::Exec { argv, .. } => argv.iter().map(|w| w.value.as_str()).collect::<Vec<_>>().join(" "),
+                Command::Exec { argv, .. } => argv
+                    .iter()
+                    .map(|w| w.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 Command::Shell { text, .. } => text.clone(),
             };
             mentions(&text) || heredocs.iter().any(|h| mentions(&h.body))
         }
-        Args::Copy(c) | Args::Add(c) if instruction.flag("from").is_some() => c.sources.iter().any(|s| {
-            let v = s.value.trim_end_matches('/');
-            mentions(v) || v.is_empty() || v.ends_with("/bin") || v == "/usr" || v.contains('$')
-        }),
+        Args::Copy(c) | Args::Add(c) if instruction.flag("from").is_some() => {
+            c.sources.iter().any(|s| {
+                let v = s.value.trim_end_matches('/');
+                mentions(v) || v.is_empty() || v.ends_with("/bin") || v == "/usr" || v.contains('$')
+            })
+        }
         _ => false,
     }
 }

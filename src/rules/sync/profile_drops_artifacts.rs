@@ -18,7 +18,9 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
-    let Some(profile_name) = &pipeline.profile else { return };
+    let Some(profile_name) = &pipeline.profile else {
+        return;
+    };
     let profile = pipeline
         .config
         .tree
@@ -36,13 +38,20 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     let base = model::extract(&pipeline.config.tree);
     for dropped in &base.artifacts {
         let image = &dropped.image.value;
-        if pipeline.model.artifacts.iter().any(|a| &a.image.value == image) {
+        if pipeline
+            .model
+            .artifacts
+            .iter()
+            .any(|a| &a.image.value == image)
+        {
             continue;
         }
         let deployed = pipeline.manifests.iter().any(|m| {
             m.workloads.iter().any(|w| {
                 w.containers.iter().any(|c| {
-                    c.image.as_ref().is_some_and(|i| crate::k8s::image_name(&i.value) == image)
+                    c.image
+                        .as_ref()
+                        .is_some_and(|i| crate::k8s::image_name(&i.value) == image)
                 })
             })
         });

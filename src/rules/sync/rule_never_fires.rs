@@ -24,7 +24,9 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         let Some(SyncMode::Manual(rules)) = artifact.sync.as_ref().map(|s| &s.mode) else {
             continue;
         };
-        let Some(built) = BuiltImage::of(artifact, view) else { continue };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
         let Some(watched) = Watched::of(view, built.dockerfile, &built.build_args) else {
             continue;
         };
@@ -34,13 +36,16 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             .and_then(|d| d.path.strip_prefix(&view.context_dir).ok())
             .map(|p| p.to_string_lossy().replace('\\', "/"));
         for rule in rules {
-            let Some(matched) = watched.matching(&rule.src.value) else { continue };
+            let Some(matched) = watched.matching(&rule.src.value) else {
+                continue;
+            };
             // Nothing on disk matches: the tree may be partial, so nothing is provable.
-            let Some(&first) = matched.first() else { continue };
-            if matched
-                .iter()
-                .any(|&i| watched.is_watched(i) || Some(&watched.files[i]) == dockerfile_rel.as_ref())
-            {
+            let Some(&first) = matched.first() else {
+                continue;
+            };
+            if matched.iter().any(|&i| {
+                watched.is_watched(i) || Some(&watched.files[i]) == dockerfile_rel.as_ref()
+            }) {
                 continue;
             }
             let example = &watched.files[first];

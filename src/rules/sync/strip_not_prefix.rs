@@ -10,7 +10,8 @@ pub static RULE: Rule = Rule {
     name: "strip-not-prefix",
     severity: Severity::Error,
     fix: FixAvailability::None,
-    summary: "A manual sync rule's `strip` is not a prefix of its `src`; Skaffold rejects the config.",
+    summary:
+        "A manual sync rule's `strip` is not a prefix of its `src`; Skaffold rejects the config.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/SYNC005.md"),
 };

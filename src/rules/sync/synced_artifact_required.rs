@@ -25,7 +25,9 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 .find(|r| r.value == artifact.image.value)
                 .map(|r| (other, r))
         });
-        let Some((other, requirement)) = dependant else { continue };
+        let Some((other, requirement)) = dependant else {
+            continue;
+        };
         out.push(
             pipeline
                 .at_key(&RULE, sync.origin, format!(
