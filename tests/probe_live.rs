@@ -404,6 +404,13 @@ async fn gunicorn_plain_reload_and_preload() {
     let plain = App::new(root.path(), "gu-plain");
     let reload = App::new(root.path(), "gu-reload");
     let preload = App::new(root.path(), "gu-preload");
+    // Reload switched on only in the config file gunicorn reads from its cwd.
+    let conf = App::new(root.path(), "gu-conf");
+    std::fs::write(
+        conf.dir.join("gunicorn.conf.py"),
+        "workers = 1\nreload = True\n",
+    )
+    .unwrap();
     let cluster = FakeCluster::start(vec![
         pod(
             "gu-plain",
@@ -423,9 +430,15 @@ async fn gunicorn_plain_reload_and_preload() {
             &preload,
             profiles::DEBIAN_FULL,
         ),
+        pod(
+            "gu-conf",
+            gunicorn(&conf, &[]),
+            &conf,
+            profiles::DEBIAN_FULL,
+        ),
     ])
     .await;
-    for app in [&plain, &reload, &preload] {
+    for app in [&plain, &reload, &preload, &conf] {
         support::wait_http(&app.sock()).await;
     }
     cluster.wait_ready("gu-plain", 3).await;
@@ -436,11 +449,28 @@ async fn gunicorn_plain_reload_and_preload() {
             target("gu-plain", &plain, &[&["kill", "-HUP", "1"]]),
             target("gu-reload", &reload, &[]),
             target("gu-preload", &preload, &[&["kill", "-HUP", "1"]]),
+            target("gu-conf", &conf, &[]),
         ],
     );
     let report = probe::run_async(&req).await.unwrap();
     assert_eq!(codes(&report, "gu-plain"), Vec::<String>::new());
     assert_eq!(codes(&report, "gu-reload"), Vec::<String>::new());
+    assert_eq!(codes(&report, "gu-conf"), Vec::<String>::new());
+    let conf_master = &report
+        .pods
+        .iter()
+        .find(|p| p.pod == "gu-conf")
+        .unwrap()
+        .facts
+        .processes[0];
+    assert_eq!(
+        conf_master.config,
+        Some(probe::ServerConfig {
+            path: conf.dir.join("gunicorn.conf.py").display().to_string(),
+            reload: true,
+            preload: false
+        })
+    );
     // --preload: HUP replaces workers with the old code, so nothing loads synced changes.
     assert_eq!(codes(&report, "gu-preload"), ["PROBE006", "PROBE002"]);
 
@@ -490,17 +520,18 @@ async fn minimal_images_users_and_errors() {
     let nobody = App::new(root.path(), "nobody");
     let envreload = App::new(root.path(), "uv-env");
     let secret = App::new(root.path(), "uv-secret");
+    let narrow = App::new(root.path(), "uv-narrow");
+    std::fs::create_dir_all(narrow.dir.join("sub")).unwrap();
     use std::os::unix::fs::PermissionsExt;
     for d in [root.path(), &nobody.dir] {
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    // The user nobody cannot run the venv's interpreter (it lives under /root), so its
-    // listing falls back to the shell.
+    // A non-root user in an image without python: the shell lister runs as that user.
     let mut nobody_pod = pod(
         "nobody",
         vec!["sleep".into(), "600".into()],
         &nobody,
-        profiles::DEBIAN_FULL,
+        profiles::DEBIAN_NO_PYTHON,
     );
     nobody_pod.user = Some(65534);
     let cluster = FakeCluster::start(vec![
@@ -536,6 +567,24 @@ async fn minimal_images_users_and_errors() {
             &secret,
             profiles::DEBIAN_FULL,
         ),
+        {
+            // What the API shows about the pod: a Telepresence agent, a DevSpace helper and
+            // a hostPath volume over the sync destination.
+            let mut p = pod("intercepted", vec!["sleep".into(), "600".into()], &slim, profiles::DEBIAN_FULL);
+            p.sidecars = vec![
+                serde_json::json!({"name": "traffic-agent", "image": "docker.io/datawire/tel2:2.19.0"}),
+                serde_json::json!({"name": "helper", "image": "busybox", "command": ["/.devspace/devspace-restart-helper", "sleep"]}),
+            ];
+            p.volumes = vec![serde_json::json!({"name": "src", "hostPath": {"path": "/home/dev/src"}})];
+            p.mounts = vec![serde_json::json!({"name": "src", "mountPath": slim.dir.display().to_string()})];
+            p
+        },
+        pod(
+            "uv-narrow",
+            uvicorn(&narrow, &["--reload", "--reload-dir", "sub"]),
+            &narrow,
+            profiles::DEBIAN_FULL,
+        ),
     ])
     .await;
     for app in [
@@ -546,6 +595,7 @@ async fn minimal_images_users_and_errors() {
         &scratch,
         &envreload,
         &secret,
+        &narrow,
     ] {
         support::wait_http(&app.sock()).await;
     }
@@ -562,6 +612,12 @@ async fn minimal_images_users_and_errors() {
             target("absent", &slim, &[]),
             target("uv-env", &envreload, &[]),
             target("uv-secret", &secret, &[]),
+            target("intercepted", &slim, &[]),
+            {
+                let mut t = target("uv-narrow", &narrow, &[]);
+                t.sync_dests = vec![narrow.dir.join("other").display().to_string()];
+                t
+            },
         ],
     );
     req.concurrency = 3;
@@ -584,8 +640,8 @@ async fn minimal_images_users_and_errors() {
     assert_eq!(method("bb"), Some(ListMethod::Shell));
     assert_eq!(method("psonly"), Some(ListMethod::Ps));
     assert_eq!(method("scratch"), None);
-    assert_eq!(report.probed, 7);
-    assert_eq!(report.pods.len(), 8);
+    assert_eq!(report.probed, 9);
+    assert_eq!(report.pods.len(), 10);
 
     assert_eq!(codes(&report, "slim"), ["PROBE007", "PROBE002"]);
     assert_eq!(
@@ -643,6 +699,32 @@ async fn minimal_images_users_and_errors() {
     assert!(everything.contains("--ssl-keyfile-password"));
     assert!(!everything.contains("hunter2"));
 
+    assert_eq!(
+        codes(&report, "intercepted"),
+        ["PROBE011", "PROBE012", "PROBE013"]
+    );
+    assert_eq!(
+        message(&report, "intercepted", "PROBE011"),
+        "pod intercepted container app: pod intercepted runs a Telepresence traffic agent traffic-agent (docker.io/datawire/tel2:2.19.0); intercepted requests go to a workstation, not to this container"
+    );
+    assert_eq!(
+        message(&report, "intercepted", "PROBE013"),
+        format!(
+            "pod intercepted container app: hostPath volume src (/home/dev/src) is mounted at {}; it covers a sync destination, so synced files land in the node's directory",
+            slim.dir.display()
+        )
+    );
+
+    // A relative --reload-dir is taken against the cwd; the sync dest is outside it.
+    assert_eq!(codes(&report, "uv-narrow"), ["PROBE002"]);
+    assert_eq!(
+        message(&report, "uv-narrow", "PROBE002"),
+        format!(
+            "pod uv-narrow container app: uvicorn (PID 1) reloads only on changes under {0}/sub, but files are synced to {0}/other; those changes are never loaded",
+            narrow.dir.display()
+        )
+    );
+
     // --selector narrows the pods; the others are reported as not found, with the reason.
     let mut narrowed = request(
         &cluster,
@@ -655,6 +737,19 @@ async fn minimal_images_users_and_errors() {
         message(&report, "bb", "PROBE001"),
         "no running container uses image `bb`: 1 pod(s) in namespace dev with selector app=slim run other images: slim:dev"
     );
+
+    cluster.options.lock().unwrap().forbid_exec = true;
+    let report = probe::run_async(&request(&cluster, vec![target("slim", &slim, &[])]))
+        .await
+        .unwrap();
+    assert!(report.nothing_probed());
+    assert_eq!(codes(&report, "slim"), ["PROBE019", "PROBE015"]);
+    assert!(message(&report, "slim", "PROBE019").starts_with(
+        "pod slim container app: exec forbidden by RBAC: pods \"slim\" is forbidden: User \"dev\" cannot get resource \"pods/exec\""
+    ));
+    assert!(message(&report, "slim", "PROBE019")
+        .ends_with("get and create on pods/exec (create is required from Kubernetes 1.35)"));
+    cluster.options.lock().unwrap().forbid_exec = false;
 
     cluster.options.lock().unwrap().forbid_list = true;
     let err = probe::run_async(&request(&cluster, vec![target("slim", &slim, &[])]))
@@ -671,5 +766,25 @@ async fn minimal_images_users_and_errors() {
     assert!(matches!(
         probe::run_async(&bad).await,
         Err(probe::ProbeError::NoConfig(_))
+    ));
+
+    // A cluster that is not there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = root.path().join("dead-kubeconfig");
+    let text = std::fs::read_to_string(&cluster.kubeconfig).unwrap();
+    std::fs::write(
+        &dead,
+        text.replace(&cluster.addr.port().to_string(), &port.to_string()),
+    )
+    .unwrap();
+    let mut unreachable = request(&cluster, vec![]);
+    unreachable.kubeconfig = Some(dead);
+    assert!(matches!(
+        probe::run_async(&unreachable).await,
+        Err(probe::ProbeError::Unreachable(_))
     ));
 }

@@ -32,6 +32,29 @@ pub const HOOK_SELF_KILL: (&str, &str) = ("PROBE017", "hook-kills-itself");
 pub const HOOK_NO_TARGET: (&str, &str) = ("PROBE018", "hook-matches-nothing");
 pub const EXEC_FAILED: (&str, &str) = ("PROBE019", "exec-failed");
 
+/// Every PROBE code with its kebab-case name, in code order.
+pub const ALL: &[(&str, &str)] = &[
+    NO_PODS,
+    NOT_RELOADING,
+    SIGNAL_IGNORED,
+    HOOK_RESTARTS,
+    HOOK_STOPS_SERVER,
+    HOOK_OLD_CODE,
+    MISSING_TOOL,
+    STALE_FILES,
+    UNWRITABLE,
+    RESTARTED,
+    INTERCEPTED,
+    DEVSPACE,
+    HOSTPATH,
+    IMAGE_TAG,
+    NO_LISTER,
+    GONE,
+    HOOK_SELF_KILL,
+    HOOK_NO_TARGET,
+    EXEC_FAILED,
+];
+
 fn diag(
     target: &ProbeTarget,
     code: (&'static str, &'static str),
@@ -302,6 +325,34 @@ pub fn conclude(
     // Server reload mode.
     if syncs && !some_hook_reloads {
         for s in servers::servers(&facts.processes) {
+            if s.reload == Some(true) && !s.watch_dirs.is_empty() {
+                let outside: Vec<&str> = facts
+                    .dests
+                    .iter()
+                    .map(|d| d.path.as_str())
+                    .filter(|dest| !s.watch_dirs.iter().any(|w| overlaps(w, dest)))
+                    .collect();
+                if !outside.is_empty() {
+                    out.push(diag(
+                        target,
+                        NOT_RELOADING,
+                        Severity::Warning,
+                        format!(
+                            "{at}: uvicorn (PID {}) reloads only on changes under {}, but files are synced to {}; those changes are never loaded",
+                            s.pid,
+                            s.watch_dirs.join(", "),
+                            outside.join(", ")
+                        ),
+                    ));
+                    step(
+                        &mut steps,
+                        format!(
+                            "Add `--reload-dir {}` to the uvicorn command and redeploy",
+                            outside[0]
+                        ),
+                    );
+                }
+            }
             if s.reload == Some(false) {
                 let p = facts.processes.iter().find(|p| p.pid == s.pid);
                 let cmd = p.map(show_proc).unwrap_or_default();
@@ -404,6 +455,16 @@ pub fn conclude(
         ));
     }
     (out, steps)
+}
+
+/// Whether files synced under `dest` can be under the watched dir `watch` (either contains
+/// the other).
+fn overlaps(watch: &str, dest: &str) -> bool {
+    let under = |a: &str, b: &str| {
+        let b = b.trim_end_matches('/');
+        a == b || b.is_empty() || a.starts_with(&format!("{b}/"))
+    };
+    under(dest, watch) || under(watch, dest)
 }
 
 fn reload_step(kind: Role) -> String {
@@ -673,6 +734,7 @@ mod tests {
             sig_caught: Some(mask),
             sig_blocked: None,
             uid: Some(0),
+            config: None,
         }
     }
 
@@ -890,5 +952,30 @@ mod tests {
             d[0].message
         );
         assert!(!d[0].message.contains("hunter2"));
+    }
+
+    #[test]
+    fn codes_are_numbered_in_order_with_kebab_names() {
+        for (i, (code, name)) in ALL.iter().enumerate() {
+            assert_eq!(*code, format!("PROBE{:03}", i + 1));
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
+        }
+        let mut names: Vec<&str> = ALL.iter().map(|(_, n)| *n).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
+
+    #[test]
+    fn watched_dir_overlap() {
+        assert!(overlaps("/app", "/app/src"));
+        assert!(overlaps("/app/src", "/app"));
+        assert!(overlaps("/app/", "/app"));
+        assert!(!overlaps("/app/sub", "/app/other"));
+        assert!(!overlaps("/app", "/application"));
+        assert!(overlaps("/", "/srv"));
     }
 }

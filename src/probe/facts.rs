@@ -27,6 +27,16 @@ pub struct ProcInfo {
     /// for them (sigwait) without installing handlers.
     pub sig_blocked: Option<u64>,
     pub uid: Option<u32>,
+    /// What the server's config file switches on (gunicorn.conf.py), when one was read.
+    pub config: Option<ServerConfig>,
+}
+
+/// Settings read from a server's config file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerConfig {
+    pub path: String,
+    pub reload: bool,
+    pub preload: bool,
 }
 
 /// Whether a sync destination can be written by the container's user.
@@ -126,6 +136,8 @@ enum Try {
     Absent,
     Unusable(String),
     Gone(String),
+    /// RBAC refused the exec; every other exec would be refused too.
+    Forbidden(String),
 }
 
 async fn try_lister<E: Exec>(
@@ -156,6 +168,10 @@ async fn try_lister<E: Exec>(
             String::from_utf8_lossy(&stderr).trim()
         )),
         Err(ExecError::Gone(msg)) => Try::Gone(msg),
+        Err(e @ ExecError::Forbidden(_)) => {
+            errors.push(e.to_string());
+            Try::Forbidden(e.to_string())
+        }
         Err(e) => {
             errors.push(e.to_string());
             Try::Unusable(e.to_string())
@@ -216,6 +232,10 @@ pub async fn gather<E: Exec>(exec: &E, m: &Match, target: &ProbeTarget) -> Conta
                 facts.gone = Some(msg);
                 return facts;
             }
+            Try::Forbidden(why) => {
+                reasons.push(why);
+                break;
+            }
         }
     }
     let Some(mut listing) = listing else {
@@ -270,9 +290,84 @@ pub async fn gather<E: Exec>(exec: &E, m: &Match, target: &ProbeTarget) -> Conta
         })
         .collect();
     facts.uid = listing.uid;
+    read_server_configs(exec, m, &mut facts).await;
     facts.dests = listing.dests;
     compare_hashes(exec, m, target, &mut facts).await;
     facts
+}
+
+/// gunicorn reads `./gunicorn.conf.py` (or `-c FILE`) from its cwd, where `reload = True`
+/// and `preload_app = True` switch modes without any flag; read it with `cat` or python.
+async fn read_server_configs<E: Exec>(exec: &E, m: &Match, facts: &mut ContainerFacts) {
+    let masters: Vec<(usize, String)> = facts
+        .processes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.argv_exact && super::servers::role(p) == super::servers::Role::Gunicorn)
+        .filter(|(_, p)| {
+            // Workers carry the same argv; only the master (parent not gunicorn) counts.
+            !facts.processes.iter().any(|q| {
+                q.pid == p.ppid && super::servers::role(q) == super::servers::Role::Gunicorn
+            })
+        })
+        .filter_map(|(i, p)| {
+            let cwd = p.cwd.as_deref()?;
+            let mut file = "gunicorn.conf.py".to_string();
+            for (k, a) in p.argv.iter().enumerate() {
+                if a == "-c" || a == "--config" {
+                    file = p.argv.get(k + 1)?.clone();
+                } else if let Some(v) = a.strip_prefix("--config=") {
+                    file = v.to_string();
+                }
+            }
+            if file.starts_with("python:") {
+                return None;
+            }
+            let path = if file.starts_with('/') {
+                file
+            } else {
+                super::procs::normalize(&format!("{cwd}/{file}"))
+            };
+            Some((i, path))
+        })
+        .collect();
+    for (i, path) in masters {
+        let argv = if facts.tool("cat") == Some(true) {
+            vec!["cat".to_string(), path.clone()]
+        } else if facts.tool("python3") == Some(true) {
+            vec![
+                "python3".to_string(),
+                "-c".to_string(),
+                "import sys;sys.stdout.write(open(sys.argv[1]).read())".to_string(),
+                path.clone(),
+            ]
+        } else {
+            continue;
+        };
+        let Ok(ExecOutput {
+            stdout,
+            outcome: ExecOutcome::Exited(0),
+            ..
+        }) = exec.exec(&m.pod, &m.container, &argv).await
+        else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&stdout);
+        let set = |key: &str| {
+            text.lines().any(|l| {
+                let l = l.trim();
+                l.strip_prefix(key)
+                    .map(|rest| rest.trim_start())
+                    .and_then(|rest| rest.strip_prefix('='))
+                    .is_some_and(|v| v.trim().starts_with("True"))
+            })
+        };
+        facts.processes[i].config = Some(ServerConfig {
+            path,
+            reload: set("reload"),
+            preload: set("preload_app"),
+        });
+    }
 }
 
 async fn compare_hashes<E: Exec>(

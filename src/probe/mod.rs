@@ -21,8 +21,10 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use cluster::ImageMatch;
-pub use facts::{ContainerFacts, DestAccess, FileDrift, ProcInfo, ToolPresence};
+pub use cluster::{ImageMatch, Match, Termination};
+/// Every PROBE code and its kebab-case name.
+pub use conclude::ALL as CODES;
+pub use facts::{ContainerFacts, DestAccess, FileDrift, ProcInfo, ServerConfig, ToolPresence};
 pub use procs::ListMethod;
 pub use transport::{outcome_from_status, ExecOutcome, ExecOutput};
 

@@ -261,6 +261,7 @@ pub fn parse_python(stdout: &[u8]) -> Option<Listing> {
             sig_caught: parse_sigcgt(p.get("sigcgt").and_then(|s| s.as_str())),
             sig_blocked: parse_sigcgt(p.get("sigblk").and_then(|s| s.as_str())),
             uid: parse_uid(p.get("uid").and_then(|s| s.as_str())),
+            config: None,
         });
     }
     let self_pid = v.get("self").and_then(|s| s.as_i64()).map(|s| s as i32);
@@ -345,6 +346,7 @@ pub fn parse_shell(stdout: &[u8]) -> Option<Listing> {
                     sig_caught: parse_sigcgt(status_field(status, "SigCgt")),
                     sig_blocked: parse_sigcgt(status_field(status, "SigBlk")),
                     uid: parse_uid(status_field(status, "Uid")),
+                    config: None,
                 });
             }
             "U" if fields.len() >= 2 => self_pid = fields[1].trim().parse::<i32>().ok(),
@@ -436,6 +438,7 @@ pub fn parse_ps(stdout: &[u8]) -> Option<Listing> {
             sig_caught: None,
             sig_blocked: None,
             uid: None,
+            config: None,
         });
     }
     if procs.is_empty() {

@@ -139,6 +139,9 @@ pub struct ServerView {
     pub evidence: String,
     pub workers: usize,
     pub preload: bool,
+    /// Absolute directories a uvicorn reloader watches (its `--reload-dir`s, else its cwd);
+    /// empty when not known or not uvicorn.
+    pub watch_dirs: Vec<String>,
 }
 
 fn children(procs: &[ProcInfo], pid: i32) -> impl Iterator<Item = &ProcInfo> {
@@ -179,6 +182,7 @@ struct ArgvMeaning {
     reload_via: Option<String>,
     workers: Option<u32>,
     preload: bool,
+    reload_dirs: Vec<String>,
 }
 
 fn argv_meaning(p: &ProcInfo) -> Option<ArgvMeaning> {
@@ -197,12 +201,37 @@ fn argv_meaning(p: &ProcInfo) -> Option<ArgvMeaning> {
         reload_via,
         workers: cmd.workers,
         preload: cmd.preload,
+        reload_dirs: cmd.reload_dirs,
     })
 }
 
 fn view(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
     let mut v = view_from_tree(procs, p, kind);
-    if let Some(meaning) = argv_meaning(p) {
+    let meaning = argv_meaning(p);
+    if matches!(kind, Role::Uvicorn | Role::FastApi) && p.argv_exact {
+        // Relative reload dirs are resolved against the process's cwd, the default dir.
+        if let Some(cwd) = &p.cwd {
+            let dirs = meaning
+                .as_ref()
+                .map(|m| m.reload_dirs.clone())
+                .unwrap_or_default();
+            v.watch_dirs = if dirs.is_empty() {
+                vec![cwd.clone()]
+            } else {
+                dirs.iter()
+                    .map(|d| {
+                        let joined = if d.starts_with('/') {
+                            d.clone()
+                        } else {
+                            format!("{cwd}/{d}")
+                        };
+                        super::procs::normalize(&joined)
+                    })
+                    .collect()
+            };
+        }
+    }
+    if let Some(meaning) = meaning {
         if v.reload != Some(true) {
             if let Some(via) = meaning.reload_via {
                 v.reload = Some(true);
@@ -259,7 +288,10 @@ fn view_from_tree(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
         Role::Gunicorn => {
             let cmd_args = env(p, "GUNICORN_CMD_ARGS").unwrap_or("");
             let cmd_words: Vec<String> = cmd_args.split_whitespace().map(str::to_string).collect();
-            preload = has_flag(argv, "--preload") || has_flag(&cmd_words, "--preload");
+            let config = p.config.as_ref();
+            preload = has_flag(argv, "--preload")
+                || has_flag(&cmd_words, "--preload")
+                || config.is_some_and(|c| c.preload);
             workers = children(procs, p.pid)
                 .filter(|c| matches!(role(c), Role::Gunicorn | Role::GunicornWorker))
                 .count();
@@ -268,6 +300,8 @@ fn view_from_tree(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
                 (Some(true), "the --reload flag".to_string())
             } else if has_flag(&cmd_words, "--reload") {
                 (Some(true), "--reload in GUNICORN_CMD_ARGS".to_string())
+            } else if let Some(c) = config.filter(|c| c.reload) {
+                (Some(true), format!("reload = True in {}", c.path))
             } else if hidden {
                 (
                     None,
@@ -277,8 +311,14 @@ fn view_from_tree(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
             } else {
                 (
                     Some(false),
-                    "no --reload flag and no --reload in GUNICORN_CMD_ARGS (a gunicorn.conf.py could still set reload = True)"
-                        .to_string(),
+                    match config {
+                        Some(c) => format!(
+                            "no --reload flag, no --reload in GUNICORN_CMD_ARGS, no reload = True in {}",
+                            c.path
+                        ),
+                        None => "no --reload flag, no --reload in GUNICORN_CMD_ARGS, no gunicorn.conf.py"
+                            .to_string(),
+                    },
                 )
             }
         }
@@ -330,6 +370,7 @@ fn view_from_tree(procs: &[ProcInfo], p: &ProcInfo, kind: Role) -> ServerView {
         evidence,
         workers,
         preload,
+        watch_dirs: Vec::new(),
     }
 }
 
@@ -483,6 +524,7 @@ mod tests {
             sig_caught: Some(mask),
             sig_blocked: None,
             uid: Some(0),
+            config: None,
         }
     }
     const SPAWN: &str =

@@ -43,7 +43,11 @@ impl std::fmt::Display for ExecError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ExecError::Gone(m) => write!(f, "pod or container gone: {m}"),
-            ExecError::Forbidden(m) => write!(f, "exec forbidden: {m}"),
+            ExecError::Forbidden(m) => write!(
+                f,
+                "exec forbidden by RBAC: {m}; the probe needs {}",
+                super::NEEDED_VERBS
+            ),
             ExecError::Timeout(d) => write!(f, "exec timed out after {}s", d.as_secs()),
             ExecError::Transport(m) => write!(f, "exec failed: {m}"),
         }

@@ -565,3 +565,31 @@ pub fn processes(
         deployed.into_iter().map(|c| make(Some(c))).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalar_offsets_only_for_verbatim_values() {
+        assert_eq!(scalar_offset("kill 1", "kill 1"), Some(0));
+        assert_eq!(scalar_offset("\"kill 1\"", "kill 1"), Some(1));
+        assert_eq!(scalar_offset("'kill 1'", "kill 1"), Some(1));
+        // Escapes change the text: positions inside it are not known.
+        assert_eq!(scalar_offset("\"a \\\"b\\\"\"", "a \"b\""), None);
+        assert_eq!(scalar_offset("\"", ""), None);
+    }
+
+    #[test]
+    fn argv_index_of_positions() {
+        assert_eq!(argv_index(server::ArgPos::Argv { index: 3 }), 3);
+        assert_eq!(
+            argv_index(server::ArgPos::Script {
+                script_index: 2,
+                start: 0,
+                end: 4
+            }),
+            2
+        );
+    }
+}

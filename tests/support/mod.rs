@@ -61,6 +61,23 @@ pub mod profiles {
         "id",
         "true",
     ];
+    /// A Debian image without python.
+    pub const DEBIAN_NO_PYTHON: &[&str] = &[
+        "sh",
+        "cat",
+        "tar",
+        "ps",
+        "pkill",
+        "pgrep",
+        "kill",
+        "sha256sum",
+        "readlink",
+        "head",
+        "sleep",
+        "ls",
+        "id",
+        "true",
+    ];
     /// python:*-slim: no procps (ps, pkill, pgrep, kill).
     pub const DEBIAN_SLIM: &[&str] = &["sh", "cat", "tar", "sha256sum", "python3", "ls"];
     /// distroless python: the interpreter only.
@@ -91,6 +108,10 @@ pub struct PodSpec {
     pub tools: Vec<String>,
     /// Run the container (and execs) as this uid/gid instead of root.
     pub user: Option<u32>,
+    /// Extra pod-spec content shown by the API only (sidecars, volumes, mounts of `app`).
+    pub sidecars: Vec<Value>,
+    pub volumes: Vec<Value>,
+    pub mounts: Vec<Value>,
 }
 
 impl PodSpec {
@@ -104,6 +125,9 @@ impl PodSpec {
             cwd: cwd.to_path_buf(),
             tools: tools.iter().map(|s| s.to_string()).collect(),
             user: None,
+            sidecars: Vec::new(),
+            volumes: Vec::new(),
+            mounts: Vec::new(),
         }
     }
 }
@@ -314,12 +338,16 @@ fn supervise(
 ) {
     tokio::spawn(async move {
         loop {
+            if shutdown.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
             let (spec, bin_dir) = {
                 let p = &pods.lock().unwrap()[index];
                 (p.spec.clone(), p.bin_dir.clone())
             };
             let mut cmd = tokio::process::Command::new("/usr/bin/unshare");
-            cmd.args(["--pid", "--fork", "--mount-proc", "--"]);
+            // --kill-child: if the test ends abruptly, the pod dies with its unshare.
+            cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child", "--"]);
             if let Some(uid) = spec.user {
                 cmd.args([
                     "/usr/bin/setpriv",
@@ -438,10 +466,14 @@ fn pod_json(p: &PodState) -> Value {
         status["lastState"] = json!({"terminated":{"exitCode":code,"reason": if code == 0 {"Completed"} else {"Error"},
             "startedAt":rfc3339(p.started),"finishedAt":rfc3339(p.started)}});
     }
+    let mut containers = vec![
+        json!({"name":"app","image":p.spec.image,"workingDir":p.spec.cwd,"volumeMounts":p.spec.mounts}),
+    ];
+    containers.extend(p.spec.sidecars.iter().cloned());
     json!({"kind":"Pod","apiVersion":"v1",
         "metadata":{"name":p.spec.name,"namespace":NAMESPACE,"uid":format!("uid-{}",p.spec.name),
             "labels":p.spec.labels,"creationTimestamp":"2026-01-01T00:00:00Z","resourceVersion":"1"},
-        "spec":{"containers":[{"name":"app","image":p.spec.image,"workingDir":p.spec.cwd}],
+        "spec":{"containers":containers,"volumes":p.spec.volumes,
             "restartPolicy":"Always","nodeName":"fake-node"},
         "status":{"phase":"Running","podIP":"10.0.0.1","containerStatuses":[status]}})
 }

@@ -20,6 +20,11 @@ if [ -n "$missing" ]; then
 fi
 
 PY=${PYTHON:-python3}
+if ! "$PY" -c "import venv, ensurepip" >/dev/null 2>&1; then
+    # Debian's own python3 needs python3-venv for `python3 -m venv`.
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+fi
 if [ ! -x "$VENV/bin/python" ]; then
     mkdir -p "$ROOT/target"
     "$PY" -m venv "$VENV"
@@ -29,4 +34,4 @@ fi
     uvicorn==0.54.0 click==8.3.1 h11==0.16.0 \
     gunicorn==27.0.1 packaging==25.0 \
     flask==3.1.3 werkzeug==3.1.9 jinja2==3.1.6 itsdangerous==2.2.0 markupsafe==3.0.3 blinker==1.9.0
-"$VENV/bin/python" -c "import uvicorn, gunicorn, flask" 
+"$VENV/bin/python" -c "import uvicorn, gunicorn, flask"

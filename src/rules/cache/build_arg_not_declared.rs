@@ -78,15 +78,15 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             if in_stage || global_used {
                 continue;
             }
-            let stage = built.stage.reference();
+            let stage = crate::rules::sync::stage_label(built.stage);
             let in_other_stage = df.instructions.iter().any(|i| {
                 i.stage.is_some()
                     && matches!(&i.args, Args::Arg(decls) if decls.iter().any(|d| d.name == name))
             });
             let global = df.global_args.iter().any(|d| d.name == name);
             let where_ = match (in_other_stage, global) {
-                (true, _) => format!("only in stages that building `{stage}` does not run"),
-                (false, true) => format!("only before the first FROM, and no FROM uses it nor does `{stage}` re-declare it"),
+                (true, _) => format!("only in stages that building {stage} does not run"),
+                (false, true) => format!("only before the first FROM, and no FROM uses it nor does {stage} re-declare it"),
                 (false, false) => "nowhere in the Dockerfile".to_string(),
             };
             let from = &df.instructions[built.stage.from_index()];
@@ -94,14 +94,14 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             out.push(
                 pipeline
                     .at(&RULE, arg.key, format!(
-                        "build arg `{name}` is declared by `ARG` {where_}; Docker ignores an undeclared build arg, so it has no effect on the `{stage}` image (it only changes Skaffold's cache key)"
+                        "build arg `{name}` is declared by `ARG` {where_}; Docker ignores an undeclared build arg, so it has no effect on the {stage} image (it only changes Skaffold's cache key)"
                     ))
                     .with_artifact(&artifact.image.value)
                     .with_related(dockerfile_path.clone(), from.span, "the built stage")
                     .with_help(format!("declare it in the built stage (`ARG {name}` after its FROM) before the instructions it should affect, or remove it"))
                     .with_fix(Fix {
                         applicability: Applicability::Unsafe,
-                        message: format!("declare `ARG {name}` right after the FROM of stage `{stage}`"),
+                        message: format!("declare `ARG {name}` right after the FROM of stage {stage}"),
                         edits: vec![Edit {
                             path: dockerfile_path,
                             start: from.span.end,

@@ -66,8 +66,11 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             let instruction = &built.dockerfile.instructions[copy.instruction];
             let d = RULE
                 .diagnostic(ignore_path.clone(), pattern.span, format!(
-                    "`{}` excludes `{}`, which a {} needs (e.g. `{}`); the file is not in the build context, so the build fails with \"not found\"",
-                    pattern.pattern, copy.source, instruction.keyword, watched.files[first]
+                    "`{}` excludes `{}`{}, which a {} of the Dockerfile copies; it is not sent to the builder, so the build fails with \"not found\"",
+                    pattern.pattern,
+                    copy.source,
+                    if watched.files[first] != copy.source { " and every file in it" } else { "" },
+                    instruction.keyword
                 ))
                 .with_artifact(&artifact.image.value)
                 .with_related(dockerfile_path.clone(), instruction.span, "copied here")

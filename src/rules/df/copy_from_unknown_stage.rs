@@ -58,7 +58,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 format!("`--from={name}` is the COPY's own stage; buildkit fails with \"circular dependency detected on stage\"")
             } else {
                 // Anything that looks like an image reference is pulled as one.
-                if name.contains(['/', ':', '.', '@']) || crate::image::lookup(name).is_some() {
+                if name.contains(['/', ':', '.', '@'])
+                    || crate::image::lookup(name).is_some()
+                    || OFFICIAL_IMAGES.contains(&name.to_lowercase().as_str())
+                {
                     continue;
                 }
                 let lower = name.to_lowercase();
@@ -83,6 +86,66 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// Docker Hub official images often used as `COPY --from` sources (`COPY --from=composer
+/// /usr/bin/composer ...`); a stage name close to one of them is not a typo.
+const OFFICIAL_IMAGES: &[&str] = &[
+    "nginx",
+    "composer",
+    "redis",
+    "postgres",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "node",
+    "python",
+    "golang",
+    "alpine",
+    "busybox",
+    "debian",
+    "ubuntu",
+    "rust",
+    "ruby",
+    "php",
+    "openjdk",
+    "maven",
+    "gradle",
+    "tomcat",
+    "httpd",
+    "caddy",
+    "traefik",
+    "docker",
+    "registry",
+    "bash",
+    "gcc",
+    "eclipse-temurin",
+    "amazoncorretto",
+    "elixir",
+    "erlang",
+    "perl",
+    "swift",
+    "haproxy",
+    "memcached",
+    "rabbitmq",
+    "centos",
+    "fedora",
+    "rockylinux",
+    "almalinux",
+    "amazonlinux",
+    "consul",
+    "vault",
+    "envoy",
+    "kong",
+    "influxdb",
+    "telegraf",
+    "jenkins",
+    "sonarqube",
+    "dart",
+    "julia",
+    "haskell",
+    "clojure",
+    "groovy",
+];
 
 /// Levenshtein distance.
 fn distance(a: &str, b: &str) -> usize {

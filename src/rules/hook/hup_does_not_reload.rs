@@ -6,7 +6,7 @@ use super::{
     basename, container_hooks, runtime, server_is_pid1, server_name, signal_send,
     substitution_command, HookWord, SignalSend,
 };
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::project::runtime::Process;
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
     code: "HOOK004",
     name: "hup-does-not-reload",
     severity: Severity::Warning,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes(Applicability::Unsafe),
     summary: "A sync hook sends SIGHUP to a server that does not reload its code on SIGHUP.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/HOOK004.md"),
@@ -75,12 +75,16 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 }
                 let (_, reason) = &findings[0];
                 let at = send.signal_word.as_ref().unwrap_or(&send.command);
-                out.push(
-                    pipeline
+                let mut d = pipeline
                         .at(&RULE, Origin { span: at.span, ..hook.hook.origin }, format!("SIGHUP does not reload {reason}"))
                         .with_artifact(&artifact.image.value)
-                        .with_help("run the server with its reload flag (e.g. `uvicorn --reload`) so it picks up synced files itself, and drop the hook"),
-                );
+                        .with_help("run the server with its reload flag (e.g. `uvicorn --reload`) so it picks up synced files itself, and drop the hook");
+                if let Some(fix) =
+                    super::remove_hook_fix(pipeline, hook.hook, "SIGHUP does not reload the server")
+                {
+                    d = d.with_fix(fix);
+                }
+                out.push(d);
             }
         }
     }

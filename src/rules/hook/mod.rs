@@ -313,6 +313,10 @@ pub(crate) fn signal_send(words: &[HookWord]) -> Option<SignalSend> {
                         send.signal = Some(sig);
                         send.signal_word = Some(w.clone());
                     }
+                } else if t[1..].chars().all(|c| c.is_ascii_digit()) {
+                    // `kill -0 1` probes without signalling; unknown numbers are not a send
+                    // skafix can judge.
+                    return None;
                 } else if !t.starts_with("--") && t.len() > 2 {
                     // Clustered short flags (`-fx`).
                     let letters = &t[1..];
@@ -417,7 +421,24 @@ pub(crate) struct Runtime<'a> {
     pub processes: Vec<Process>,
 }
 
+/// The built image and what its deployed containers run. `None` when the artifact is not a
+/// Dockerfile build, and when no raw manifest runs the image while helm/kustomize/kpt
+/// manifests (which skafix does not read) may run it with another command.
 pub(crate) fn runtime<'a>(
+    pipeline: &Pipeline,
+    artifact: &'a Artifact,
+    view: &'a ArtifactView,
+) -> Option<Runtime<'a>> {
+    let built = image_runtime(pipeline, artifact, view)?;
+    if view.containers.iter().all(|c| c.init) && !pipeline.model.unanalysed.is_empty() {
+        return None;
+    }
+    Some(built)
+}
+
+/// Like [`runtime`], but also for the image's own default command when the deployed
+/// containers are unknown: for findings about the image itself (its Dockerfile CMD).
+pub(crate) fn image_runtime<'a>(
     pipeline: &Pipeline,
     artifact: &'a Artifact,
     view: &'a ArtifactView,
@@ -439,7 +460,7 @@ pub(crate) fn describe_pid1(process: &Process, image_sh: Option<ShellKind>) -> O
     let server = process.server.as_ref()?;
     if let Some(Wrapper::Init { name }) = server.wrappers.first() {
         return Some(format!(
-            "`{name}`, which forwards the signal to {}",
+            "`{name}`, the init that runs {}",
             server_name(server)
         ));
     }
@@ -517,6 +538,52 @@ pub(crate) fn signal_name(sig: Signal) -> String {
     }
 }
 
+/// Removes a hook item from its block list when it is written as `- container:` with a flow
+/// `command: [...]` list (whole lines, nothing else on them); `None` otherwise. Removing a
+/// hook changes what the sync does, so the fix is unsafe.
+pub(crate) fn remove_hook_fix(
+    pipeline: &Pipeline,
+    hook: &Hook,
+    why: &str,
+) -> Option<crate::diagnostic::Fix> {
+    let HookCommand::Argv {
+        origin: command, ..
+    } = &hook.command
+    else {
+        return None;
+    };
+    let source = pipeline.source(hook.origin.file);
+    let text: &str = &source.text;
+    let start = hook.origin.span.start;
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let lead = &text[line_start..start];
+    if lead.trim() != "-" || !text[..command.span.end].ends_with(']') {
+        return None;
+    }
+    let line_end = text[command.span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| command.span.end + i + 1);
+    let rest = text[command.span.end..line_end].trim();
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    // Only the `container:` and `command:` keys may sit in between.
+    let body = &text[start..command.span.start];
+    if body.lines().count() > 2 || !body.contains("command") {
+        return None;
+    }
+    Some(crate::diagnostic::Fix {
+        applicability: crate::diagnostic::Applicability::Unsafe,
+        message: format!("remove this hook ({why})"),
+        edits: vec![crate::diagnostic::Edit {
+            path: source.path.clone(),
+            start: line_start,
+            end: line_end,
+            content: String::new(),
+        }],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,6 +623,11 @@ mod tests {
             (Some(Signal::Hup), "gunicorn")
         );
         assert!(signal_send(&words("kill -l")).is_none());
+        assert!(signal_send(&words("kill -0 1")).is_none());
+        assert_eq!(
+            signal_send(&words("kill -9 1")).unwrap().signal,
+            Some(Signal::Kill)
+        );
         assert!(signal_send(&words("echo 1")).is_none());
     }
 

@@ -2,7 +2,7 @@
 //! has none (distroless, scratch, chainguard non-dev), so `kubectl exec` fails and so does the
 //! sync.
 
-use super::{basename, container_hooks, runtime, SHELLS};
+use super::{basename, container_hooks, image_runtime, SHELLS};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
@@ -24,7 +24,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         if hooks.is_empty() {
             continue;
         }
-        let Some(rt) = runtime(pipeline, artifact, view) else {
+        let Some(rt) = image_runtime(pipeline, artifact, view) else {
             continue;
         };
         let Some(image) = rt.built.base_image.clone() else {

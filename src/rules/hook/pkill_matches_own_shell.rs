@@ -3,7 +3,7 @@
 //! Skaffold retries it.
 
 use super::{
-    container_hooks, hook_shell_kind, runtime, signal_send, substitution_command, HookWord,
+    container_hooks, hook_shell_kind, image_runtime, signal_send, substitution_command, HookWord,
     SignalSend,
 };
 use crate::diagnostic::{Diagnostic, Severity};
@@ -30,7 +30,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         if hooks.is_empty() {
             continue;
         }
-        let image_sh = runtime(pipeline, artifact, view)
+        let image_sh = image_runtime(pipeline, artifact, view)
             .and_then(|rt| rt.built.facts)
             .and_then(|f| f.shell);
         for hook in &hooks {

@@ -4,7 +4,7 @@
 use super::{
     container_hooks, describe_pid1, kills_pid1, pid1_outcome, runtime, short, signal_name,
 };
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
 use crate::server::SignalOutcome;
@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     code: "HOOK002",
     name: "hook-restarts-container",
     severity: Severity::Error,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes(Applicability::Unsafe),
     summary: "A sync hook makes PID 1 exit: the container restarts from the image and the synced files are lost.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/HOOK002.md"),
@@ -49,16 +49,19 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 let Some(pid1) = described.first().filter(|_| described.len() == 1) else {
                     continue;
                 };
-                out.push(
-                    pipeline
+                let mut d = pipeline
                         .at(&RULE, Origin { span, ..hook.hook.origin }, format!(
                             "`{}` sends {} to PID 1 ({pid1}), which exits on it: the kubelet restarts the container from the image with a clean filesystem, so every file Skaffold synced is discarded, and Skaffold does not sync them again",
                             short(pipeline.source(hook.file).slice(span)),
                             signal_name(sig)
                         ))
                         .with_artifact(&artifact.image.value)
-                        .with_help("let the server reload the synced code itself (e.g. `uvicorn --reload`, `gunicorn --reload`) instead of restarting the container"),
-                );
+                        .with_help("let the server reload the synced code itself (e.g. `uvicorn --reload`, `gunicorn --reload`) instead of restarting the container");
+                if let Some(fix) = super::remove_hook_fix(pipeline, hook.hook, "it undoes the sync")
+                {
+                    d = d.with_fix(fix);
+                }
+                out.push(d);
             }
         }
     }

@@ -4,7 +4,7 @@
 use super::{
     container_hooks, describe_pid1, kills_pid1, pid1_outcome, runtime, short, signal_name,
 };
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
 use crate::server::SignalOutcome;
@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     code: "HOOK001",
     name: "signal-not-handled",
     severity: Severity::Warning,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes(Applicability::Unsafe),
     summary:
         "A sync hook signals PID 1, which has no handler for that signal: the signal is dropped.",
     check: Check::Pipeline(check),
@@ -50,16 +50,18 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 let Some(pid1) = described.first().filter(|_| described.len() == 1) else {
                     continue;
                 };
-                out.push(
-                    pipeline
+                let mut d = pipeline
                         .at(&RULE, crate::skaffold::tree::Origin { span, ..hook.hook.origin }, format!(
                             "`{}` sends {} to PID 1, which is {pid1} with no handler for it: the kernel drops signals to a namespace's init that it does not handle, so the hook does nothing; had it ended PID 1, the container restart would discard every synced file",
                             short(pipeline.source(hook.file).slice(span)),
                             signal_name(sig)
                         ))
                         .with_artifact(&artifact.image.value)
-                        .with_help("reload the code inside the container instead: run the server with its reload flag (e.g. `uvicorn --reload`) and drop the hook"),
-                );
+                        .with_help("reload the code inside the container instead: run the server with its reload flag (e.g. `uvicorn --reload`) and drop the hook");
+                if let Some(fix) = super::remove_hook_fix(pipeline, hook.hook, "it does nothing") {
+                    d = d.with_fix(fix);
+                }
+                out.push(d);
             }
         }
     }

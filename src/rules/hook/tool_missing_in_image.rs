@@ -1,7 +1,7 @@
 //! HOOK003 tool-missing-in-image: a container sync hook runs `pkill`, `pgrep`, `killall` or `ps`
 //! in an image that does not have it, so the hook fails with "not found" and the sync fails.
 
-use super::{basename, container_hooks, runtime};
+use super::{basename, container_hooks, image_runtime};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::image::ShellKind;
 use crate::project::Pipeline;
@@ -31,7 +31,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         if hooks.is_empty() {
             continue;
         }
-        let Some(rt) = runtime(pipeline, artifact, view) else {
+        let Some(rt) = image_runtime(pipeline, artifact, view) else {
             continue;
         };
         let Some(image) = rt.built.base_image.clone() else {
@@ -45,7 +45,8 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
             }
-            for command in &hook.commands {
+            let last = hook.commands.len().saturating_sub(1);
+            for (k, command) in hook.commands.iter().enumerate() {
                 let Some(first) = command.first() else {
                     continue;
                 };
@@ -65,7 +66,9 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 out.push(
                     pipeline
                         .at(&RULE, Origin { span: first.span, ..hook.hook.origin }, format!(
-                            "`{tool}` is not in the built image (`{image}` has no {package}): the hook runs through `kubectl exec` in the container and fails with \"not found\", which fails the sync"
+                            "`{tool}` is not in the built image (`{image}` has no {package}): the hook runs through `kubectl exec` in the container, where `{tool}` fails with \"not found\"{}",
+                            // Only the last command of a plain list decides the hook's exit status.
+                            if k == last && hook.plain_list { ", which fails the hook and the sync" } else { ", so it does nothing" }
                         ))
                         .with_artifact(&artifact.image.value)
                         .with_help(if rt.built.facts.and_then(|f| f.shell) == Some(ShellKind::Dash) {

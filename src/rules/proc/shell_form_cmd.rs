@@ -6,7 +6,7 @@ use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::dockerfile::Command;
 use crate::project::runtime::CommandSource;
 use crate::project::Pipeline;
-use crate::rules::hook::{runtime, short};
+use crate::rules::hook::{image_runtime, short};
 use crate::rules::{Check, FixAvailability, Rule};
 
 pub static RULE: Rule = Rule {
@@ -22,7 +22,7 @@ pub static RULE: Rule = Rule {
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     for (artifact, view) in pipeline.artifacts() {
-        let Some(rt) = runtime(pipeline, artifact, view) else {
+        let Some(rt) = image_runtime(pipeline, artifact, view) else {
             continue;
         };
         let sh = rt.built.facts.and_then(|f| f.shell);

@@ -20,6 +20,8 @@ pub static RULE: Rule = Rule {
 fn check(file: &ConfigFile, out: &mut Vec<Diagnostic>) {
     for issue in validation::issues(file) {
         let d = match issue {
+            // A hook command written as one string is HOOK006's, which also fixes it.
+            SchemaIssue::WrongType { ref path, found: "a string", .. } if path.ends_with(".command") => continue,
             SchemaIssue::WrongType { span, path, expected, found } => {
                 let mut d = RULE.diagnostic(
                     &file.source.path,

@@ -1,7 +1,7 @@
 //! SYNC006 auto-unsupported: `sync.auto` on a builder that has no auto sync, which makes
 //! Skaffold drop every change silently (neither sync nor rebuild).
 
-use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
 use crate::skaffold::model::{Builder, SyncMode};
@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     code: "SYNC006",
     name: "auto-unsupported",
     severity: Severity::Error,
-    fix: FixAvailability::Sometimes(Applicability::Unsafe),
+    fix: FixAvailability::None,
     summary: "`sync.auto` on a builder without auto sync: changes are dropped, neither synced nor rebuilt.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/SYNC006.md"),

@@ -49,6 +49,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             .iter()
             .filter(|c| chain.contains(&c.stage))
             .collect();
+        // Where other stages' files land: a synced path there may be what the app runs.
+        let Some(from_dests) = from_destinations(&built, &chain) else {
+            continue;
+        };
         for rule in rules {
             // An invalid strip is SYNC005's finding; Skaffold rejects the config.
             if rule
@@ -83,7 +87,11 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 let synced_to = manual_destination(&wd, &rule.dest.value, strip, file);
-                if targets.iter().any(|(t, _)| *t == synced_to) {
+                let under_from = from_dests.iter().any(|d| {
+                    synced_to == *d
+                        || synced_to.starts_with(&format!("{}/", d.trim_end_matches('/')))
+                });
+                if under_from || targets.iter().any(|(t, _)| *t == synced_to) {
                     any_match = true;
                     continue;
                 }
@@ -151,12 +159,10 @@ fn corrected(
     }
     let source = pipeline.source(rule.dest.origin.file);
     let dest_raw = source.slice(rule.dest.origin.span);
-    let mut edits = vec![Edit {
-        path: source.path.clone(),
-        start: rule.dest.origin.span.start,
-        end: rule.dest.origin.span.end,
-        content: requote(dest_raw, &new_dest),
-    }];
+    // One edit for `dest` (with a new `strip:` line after it when needed): edits that touch
+    // each other could not be applied together.
+    let mut dest_content = requote(dest_raw, &new_dest);
+    let mut edits = Vec::new();
     match (&rule.strip, &new_strip) {
         (Some(old), Some(new)) if old.value != *new => edits.push(Edit {
             path: source.path.clone(),
@@ -187,18 +193,24 @@ fn corrected(
             {
                 return None;
             }
-            edits.push(Edit {
-                path: source.path.clone(),
-                start: end,
-                end,
-                content: format!(
-                    "\n{}strip: {}",
-                    " ".repeat(lead.len()),
-                    requote(dest_raw, new)
-                ),
-            });
+            dest_content.push_str(&format!(
+                "\n{}strip: {}",
+                " ".repeat(lead.len()),
+                requote(dest_raw, new)
+            ));
         }
         _ => {}
+    }
+    if dest_content != dest_raw {
+        edits.push(Edit {
+            path: source.path.clone(),
+            start: rule.dest.origin.span.start,
+            end: rule.dest.origin.span.end,
+            content: dest_content,
+        });
+    }
+    if edits.is_empty() {
+        return None;
     }
     let strip_text = new_strip.as_deref().unwrap_or("");
     Some(Fix {
@@ -208,4 +220,23 @@ fn corrected(
         ),
         edits,
     })
+}
+
+/// The resolved destinations of the `COPY --from` instructions of the built stage's chain;
+/// `None` when one cannot be resolved.
+fn from_destinations(built: &BuiltImage, chain: &[usize]) -> Option<Vec<String>> {
+    let df = built.dockerfile;
+    let mut dests = Vec::new();
+    for ins in super::chain_instructions(df, chain) {
+        let Some(args) = ins.copy_args() else {
+            continue;
+        };
+        if ins.flag("from").is_none() {
+            continue;
+        }
+        let state = df.state_at(ins.index, Some(&built.build_args))?;
+        let dest = state.expand(&args.dest.value).known()?.to_string();
+        dests.push(super::absolute(state.workdir.value.as_deref()?, &dest));
+    }
+    Some(dests)
 }

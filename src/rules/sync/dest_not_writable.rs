@@ -44,6 +44,14 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         if is_root_or_unknown(&user) {
             continue;
         }
+        // A pod securityContext may run the container as another user than USER.
+        let overridden = view.containers.iter().any(|&c| {
+            let (manifest, _, _) = pipeline.container(c);
+            pipeline.source(manifest.file).text.contains("runAsUser")
+        });
+        if overridden {
+            continue;
+        }
         let df = built.dockerfile;
         let Some(chain) = stage_chain(df, built.stage.index) else {
             continue;
@@ -115,6 +123,17 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             let Some(creator) = root_creator(df, &instructions, dir, &built.build_args) else {
                 continue;
             };
+            // A volume mounted there replaces the directory with one of its own ownership.
+            let mounted = view.containers.iter().any(|&c| {
+                let (_, _, container) = pipeline.container(c);
+                container.volume_mounts.iter().any(|m| {
+                    let path = m.mount_path.value.trim_end_matches('/');
+                    dir == path || dir.starts_with(&format!("{path}/"))
+                })
+            });
+            if mounted {
+                continue;
+            }
             // buildkit creates a WORKDIR as the image's user, which a base image may set.
             let known_base = built.facts.is_some_and(|f| f.default_user.is_none());
             // A home directory exists before the Dockerfile runs and belongs to its user.
@@ -298,4 +317,28 @@ fn creator_dest(
         .known()?
         .to_string();
     Some(absolute(state.workdir.value.as_deref()?, &dest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_root_or_unknown, mentions_path};
+
+    #[test]
+    fn root_and_unknown_users() {
+        assert!(is_root_or_unknown("root"));
+        assert!(is_root_or_unknown("0:0"));
+        assert!(is_root_or_unknown("${APP_USER}"));
+        assert!(!is_root_or_unknown("app"));
+        assert!(!is_root_or_unknown("1000:1000"));
+    }
+
+    #[test]
+    fn path_mentions_are_whole_paths() {
+        assert!(mentions_path("mkdir -p /app && chown app /app", "/app"));
+        assert!(mentions_path("useradd -d /app app", "/app"));
+        assert!(mentions_path("cp x /app/", "/app"));
+        assert!(!mentions_path("useradd --create-home app", "/app"));
+        assert!(!mentions_path("ls /application", "/app"));
+        assert!(!mentions_path("ls /home/app", "/app"));
+    }
 }

@@ -73,14 +73,14 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .find(|c| c.covers(file).is_some())
                 .and_then(|c| built.dockerfile.stages.get(c.stage))
-                .map(|s| s.reference())
+                .map(super::stage_label)
                 .unwrap_or_default();
             out.push(
                 pipeline
                     .at(&RULE, pattern.origin, format!(
-                        "no file matching `{}` is copied by the last stage `{}` itself (e.g. `{file}` is copied in stage `{via}`); infer maps only the last stage's own COPY/ADD, so these changes are rebuilt, never synced",
+                        "no file matching `{}` is copied by the last stage {} itself (e.g. `{file}` is copied in stage {via}); infer maps only the last stage's own COPY/ADD, so these changes are rebuilt, never synced",
                         pattern.value,
-                        last.reference()
+                        super::stage_label(last)
                     ))
                     .with_artifact(&artifact.image.value)
                     .with_help("use `sync.manual` rules whose `dest` is where the final image has these files, or copy them in the last stage"),

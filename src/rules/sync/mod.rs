@@ -355,6 +355,14 @@ pub(crate) fn final_state(built: &crate::project::runtime::BuiltImage) -> Option
     Some(FinalState { workdir, user })
 }
 
+/// A stage as messages name it: `` `name` `` or `#index` for an unnamed stage.
+pub(crate) fn stage_label(stage: &crate::dockerfile::Stage) -> String {
+    match &stage.name {
+        Some(name) => format!("`{}`", name.value),
+        None => format!("#{}", stage.index),
+    }
+}
+
 /// A quoted replacement for a YAML scalar, keeping the original quoting style.
 pub(crate) fn requote(raw: &str, value: &str) -> String {
     if raw.starts_with('"') {

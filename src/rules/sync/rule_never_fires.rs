@@ -50,12 +50,18 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             }
             let example = &watched.files[first];
             let dockerfile = &built.docker.dockerfile.value;
-            let message = match matched.iter().find(|&&i| watched.covered[i]) {
-                Some(&ignored) => format!(
+            let ignored = matched.iter().find(|&&i| watched.covered[i]);
+            let uncopied = matched.iter().find(|&&i| !watched.covered[i]);
+            let message = match (ignored, uncopied) {
+                (Some(&ignored), None) => format!(
                     "every file `{}` matches is excluded by .dockerignore (e.g. `{}`), so Skaffold does not watch it and this sync rule never fires",
                     rule.src.value, watched.files[ignored]
                 ),
-                None => format!(
+                (Some(&ignored), Some(&uncopied)) => format!(
+                    "the files `{}` matches are either copied by no COPY/ADD in `{dockerfile}` (e.g. `{}`) or excluded by .dockerignore (e.g. `{}`), so Skaffold watches none of them and this sync rule never fires",
+                    rule.src.value, watched.files[uncopied], watched.files[ignored]
+                ),
+                _ => format!(
                     "no COPY/ADD in `{dockerfile}` copies the files `{}` matches (e.g. `{example}`); Skaffold watches only COPY/ADD sources, so this sync rule never fires",
                     rule.src.value
                 ),

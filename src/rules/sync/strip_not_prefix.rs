@@ -1,6 +1,6 @@
 //! SYNC005 strip-not-prefix: a manual sync rule whose `strip` is not a prefix of its `src`.
 
-use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
 use crate::skaffold::model::SyncMode;
@@ -17,7 +17,6 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
-    let _ = Applicability::Safe;
     for artifact in &pipeline.model.artifacts {
         let Some(SyncMode::Manual(rules)) = artifact.sync.as_ref().map(|s| &s.mode) else {
             continue;
