@@ -129,6 +129,9 @@ struct FixArgs {
 
 #[derive(Args, Debug)]
 struct ProbeArgs {
+    /// The project whose artifacts are probed (default: the current directory).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
     /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "PATH")]
     kubeconfig: Option<PathBuf>,
@@ -261,7 +264,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Check(args) => check(&args, color, cli.quiet),
         Command::Fix(args) => fix(&args, color, cli.quiet),
-        Command::Probe(args) => probe(&args),
+        Command::Probe(args) => probe(&args, color, cli.quiet),
         Command::Rule(args) => rule(&args),
         Command::Rules(args) => rules(&args),
         Command::Completions { shell } => {
@@ -467,18 +470,67 @@ fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// `skafix probe` goes through here once the probe lands.
-fn probe(args: &ProbeArgs) -> Result<u8, CliError> {
-    let _ = (
-        &args.kubeconfig,
-        &args.context,
-        &args.namespace,
-        &args.selector,
-        &args.common,
+/// `skafix probe`: the artifacts of the profile-resolved project, looked for in the cluster;
+/// the findings are rendered like `check`'s, then each pod's "what to do now" steps.
+fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
+    let common = &args.common;
+    let (mut resolver, options) = prepare(&args.paths, common)?;
+    let targets = skafix::project::load_probe_targets(&options)
+        .map_err(|err| CliError(err.to_string()))?;
+    let mut request = skafix::probe::ProbeRequest::new(targets);
+    request.kubeconfig = args.kubeconfig.clone();
+    request.context = args.context.clone();
+    request.namespace = args.namespace.clone();
+    request.selector = args.selector.clone();
+    let probed = skafix::probe::run(&request).map_err(|err| CliError(err.to_string()))?;
+    let sources: std::collections::BTreeMap<PathBuf, std::sync::Arc<skafix::source::SourceFile>> =
+        probed
+            .diagnostics
+            .iter()
+            .filter_map(|d| {
+                let text = std::fs::read_to_string(&d.path).ok()?;
+                Some((
+                    d.path.clone(),
+                    std::sync::Arc::new(skafix::source::SourceFile::new(d.path.clone(), text)),
+                ))
+            })
+            .collect();
+    let mut diagnostics = resolver.apply(probed.diagnostics.clone())?;
+    report::sort_diagnostics(&mut diagnostics);
+    let text = report::render(
+        output_format(common),
+        &Report {
+            diagnostics: &diagnostics,
+            sources: &sources,
+            files_checked: sources.len(),
+        },
+        &RenderOptions {
+            color: color && common.output_file.is_none(),
+            summary: !quiet,
+            width: terminal_width(),
+        },
     );
-    Err(CliError(
-        "`skafix probe` is not available in this build yet".to_string(),
-    ))
+    emit(&text, common.output_file.as_deref())?;
+    if !quiet && output_format(common).is_human() {
+        let mut stdout = std::io::stdout().lock();
+        for pod in probed.pods.iter().filter(|p| !p.steps.is_empty()) {
+            let _ = writeln!(stdout, "\nWhat to do now for pod {} (container {}):", pod.pod, pod.container);
+            for (i, step) in pod.steps.iter().enumerate() {
+                let _ = writeln!(stdout, "  {}. {step}", i + 1);
+            }
+        }
+    }
+    if probed.nothing_probed() {
+        return Ok(EXIT_ERROR);
+    }
+    let failing = diagnostics
+        .iter()
+        .any(|d| matches!(d.severity, Severity::Warning | Severity::Error));
+    Ok(if failing && !common.exit_zero {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
 }
 
 fn all_rules() -> Vec<&'static skafix::rules::Rule> {

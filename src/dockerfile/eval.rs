@@ -208,7 +208,7 @@ pub(crate) fn walk(
     df: &Dockerfile,
     build_args: Option<&HashMap<String, String>>,
     mut visit: impl FnMut(usize, &BuildState),
-) -> Vec<StageBase> {
+) -> Walked {
     let mut global = BuildState::new(df.escape, false);
     global.workdir = Setting::default();
     for name in PLATFORM_ARGS {
@@ -302,7 +302,23 @@ pub(crate) fn walk(
             _ => {}
         }
     }
-    bases
+    finals.extend(current);
+    Walked { bases, finals }
+}
+
+/// What a walk over the whole Dockerfile found: each stage's base and its state at its end.
+pub(crate) struct Walked {
+    pub bases: Vec<StageBase>,
+    pub finals: Vec<BuildState>,
+}
+
+/// The state a stage's image ends with: after its last instruction.
+pub(crate) fn state_after(
+    df: &Dockerfile,
+    stage: usize,
+    build_args: Option<&HashMap<String, String>>,
+) -> Option<BuildState> {
+    walk(df, build_args, |_, _| {}).finals.into_iter().nth(stage)
 }
 
 /// Fills the per-instruction WORKDIR/USER and the stages' base resolution with the
@@ -311,7 +327,8 @@ pub(crate) fn fill_defaults(df: &mut Dockerfile) {
     let mut settings = vec![(Setting::default(), Setting::default()); df.instructions.len()];
     let bases = walk(df, None, |i, state| {
         settings[i] = (state.workdir.clone(), state.user.clone());
-    });
+    })
+    .bases;
     for (ins, (workdir, user)) in df.instructions.iter_mut().zip(settings) {
         if let Args::Onbuild(inner) = &mut ins.args {
             inner.workdir = workdir.clone();

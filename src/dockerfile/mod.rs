@@ -318,6 +318,16 @@ impl Dockerfile {
         eval::state_at(self, instruction, build_args)
     }
 
+    /// The variables, WORKDIR and USER a stage's image ends with (after its last instruction),
+    /// with `build_args` as in [`Dockerfile::state_at`].
+    pub fn state_after(
+        &self,
+        stage: usize,
+        build_args: Option<&HashMap<String, String>>,
+    ) -> Option<BuildState> {
+        eval::state_after(self, stage, build_args)
+    }
+
     /// Expands `word` as buildkit would when running `instruction` (quotes removed, escapes
     /// and variables processed); `build_args` as in [`Dockerfile::state_at`].
     pub fn expand(

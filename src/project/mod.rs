@@ -11,7 +11,7 @@ mod pipeline;
 pub mod runtime;
 
 pub use load::{ConfigDoc, ConfigFile, Project};
-pub use pipeline::{ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile, Pipeline};
+pub use pipeline::{probe_targets, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile, Pipeline};
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
@@ -105,4 +105,22 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
             .collect(),
         diagnostics,
     })
+}
+
+/// Loads the project under `options.paths` for `skafix probe`: the targets of every artifact of
+/// the profile-resolved configs.
+pub fn load_probe_targets(options: &CheckOptions) -> Result<Vec<crate::probe::ProbeTarget>, EngineError> {
+    let roots = if options.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        options.paths.clone()
+    };
+    let found = discover::config_files(&roots)?;
+    let project = load::load(found);
+    if project.configs.is_empty() {
+        return Err(EngineError {
+            message: "no Skaffold config could be read; run `skafix check` to see why".to_string(),
+        });
+    }
+    Ok(probe_targets(&project, options))
 }

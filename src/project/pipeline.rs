@@ -464,3 +464,73 @@ fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
 fn relative_to(path: &Path, base: &Path) -> PathBuf {
     path.strip_prefix(base).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
 }
+
+/// What `skafix probe` looks for in the cluster: every artifact of the profile-resolved configs
+/// (auto-activated profiles for `dev` plus `-p`), with its sync rules, destinations and
+/// container hooks.
+pub fn probe_targets(project: &Project, options: &CheckOptions) -> Vec<crate::probe::ProbeTarget> {
+    use crate::skaffold::model::{HookCommand, SyncMode};
+    let selection = ProfileSelection::from_flags(&options.profiles);
+    let ctx = ActivationContext {
+        command: Some(options.command.clone().unwrap_or_else(|| "dev".to_string())),
+        kube_context: options.kube_context.clone(),
+        env: None,
+    };
+    let cache = Cache::default();
+    let mut targets = Vec::new();
+    for config in &project.configs {
+        let profiles: Vec<Val> = config.tree.get("profiles").map(|p| p.items().to_vec()).unwrap_or_default();
+        let (chosen, _) = profiles::active_profiles(&profiles, &selection, &ctx);
+        let mut tree = config.tree.clone();
+        for i in chosen {
+            profiles::overlay(&mut tree, &profiles[i]);
+            for p in profiles[i].get("patches").map(Val::items).unwrap_or(&[]) {
+                // A failing patch is reported by `check`; the probe uses what applies.
+                let _ = patch::apply(&mut tree, p);
+            }
+        }
+        let mut ignored = Vec::new();
+        let pipeline = build(project, config, None, tree, &cache, &mut ignored);
+        for (artifact, view) in pipeline.artifacts() {
+            let workdir = super::runtime::BuiltImage::of(artifact, view).and_then(|b| b.workdir());
+            let mut target = crate::probe::ProbeTarget {
+                image: artifact.image.value.clone(),
+                config_path: project.file(config.file).path.clone(),
+                context_dir: view.context_dir.clone(),
+                ..Default::default()
+            };
+            if let Some(sync) = &artifact.sync {
+                match &sync.mode {
+                    SyncMode::Manual(rules) => {
+                        for rule in rules {
+                            target.sync_rules.push(crate::probe::SyncRule {
+                                src: rule.src.value.clone(),
+                                dest: rule.dest.value.clone(),
+                                strip: rule.strip.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+                            });
+                            let dest = match (&workdir, rule.dest.value.starts_with('/')) {
+                                (Some(w), false) => format!("{}/{}", w.trim_end_matches('/'), rule.dest.value),
+                                _ => rule.dest.value.clone(),
+                            };
+                            if !target.sync_dests.contains(&dest) {
+                                target.sync_dests.push(dest);
+                            }
+                        }
+                    }
+                    SyncMode::Infer(_) | SyncMode::DefaultInfer | SyncMode::Auto(_) => {
+                        if let Some(w) = &workdir {
+                            target.sync_dests.push(w.clone());
+                        }
+                    }
+                }
+                for hook in sync.before.iter().chain(&sync.after).filter(|h| h.in_container) {
+                    if let HookCommand::Argv { .. } = hook.command {
+                        target.hooks.extend(hook.command.argv());
+                    }
+                }
+            }
+            targets.push(target);
+        }
+    }
+    targets
+}

@@ -249,17 +249,12 @@ impl<'a> BuiltImage<'a> {
         })
     }
 
-    /// The state after the built stage's last instruction.
-    fn last_instruction(&self) -> usize {
-        self.stage.instructions.end.saturating_sub(1)
-    }
-
     /// The final WORKDIR of the built image (`/` unless set; a base image's own WORKDIR is
     /// unknown and reported as None when no WORKDIR instruction set it).
     pub fn workdir(&self) -> Option<String> {
         let state = self
             .dockerfile
-            .state_at(self.last_instruction(), Some(&self.build_args))?;
+            .state_after(self.stage.index, Some(&self.build_args))?;
         if state.workdir.set_by.is_none() && self.facts.is_none() && self.base_image.is_none() {
             return None;
         }
@@ -271,7 +266,7 @@ impl<'a> BuiltImage<'a> {
     pub fn user(&self) -> Option<(String, usize)> {
         let state = self
             .dockerfile
-            .state_at(self.last_instruction(), Some(&self.build_args))?;
+            .state_after(self.stage.index, Some(&self.build_args))?;
         Some((state.user.value?, state.user.set_by?))
     }
 
@@ -279,7 +274,7 @@ impl<'a> BuiltImage<'a> {
     pub fn env(&self) -> HashMap<String, String> {
         let Some(state) = self
             .dockerfile
-            .state_at(self.last_instruction(), Some(&self.build_args))
+            .state_after(self.stage.index, Some(&self.build_args))
         else {
             return HashMap::new();
         };

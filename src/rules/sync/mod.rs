@@ -324,34 +324,11 @@ pub(crate) struct FinalState {
 }
 
 pub(crate) fn final_state(built: &crate::project::runtime::BuiltImage) -> Option<FinalState> {
-    let df = built.dockerfile;
-    let last = built.stage.instructions.end.checked_sub(1)?;
-    let state = df.state_at(last, Some(&built.build_args))?;
-    let mut workdir = state
-        .workdir
-        .value
-        .clone()
-        .filter(|_| state.workdir.set_by.is_some());
-    let mut user = state.user.value.clone().zip(state.user.set_by);
-    let ins = &df.instructions[last];
-    match &ins.args {
-        crate::dockerfile::Args::Workdir { path } => {
-            let before = state.workdir.value.clone()?;
-            workdir = state
-                .expand(&path.value)
-                .known()
-                .map(|p| absolute(&before, p));
-        }
-        crate::dockerfile::Args::User { user: u, group } => {
-            let name = state.expand(&u.value).known()?.to_string();
-            let full = match group {
-                Some(g) => format!("{name}:{}", state.expand(&g.value).known()?),
-                None => name,
-            };
-            user = Some((full, last));
-        }
-        _ => {}
-    }
+    let state = built
+        .dockerfile
+        .state_after(built.stage.index, Some(&built.build_args))?;
+    let workdir = state.workdir.value.clone().filter(|_| state.workdir.set_by.is_some());
+    let user = state.user.value.clone().zip(state.user.set_by);
     Some(FinalState { workdir, user })
 }
 
