@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn generate(root: &Path, artifacts: usize) {
-    let mut config = String::from("apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n");
+    let mut config =
+        String::from("apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n");
     let mut profile = String::from("profiles:\n  - name: dev\n    build:\n      artifacts:\n");
     for i in 0..artifacts {
         let service = format!("svc{i}");
@@ -17,9 +18,7 @@ fn generate(root: &Path, artifacts: usize) {
         std::fs::create_dir_all(dir.join("app")).unwrap();
         std::fs::write(
             dir.join("Dockerfile"),
-            format!(
-                "ARG BASE=python:3.12-slim\nFROM python:3.12-slim AS builder\nWORKDIR /build\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n\nFROM ${{BASE}}\nCOPY --from=builder /usr/local/lib/python3.12/site-packages /usr/local/lib/python3.12/site-packages\nWORKDIR /srv\nCOPY app/ /srv/app/\nCMD [\"uvicorn\", \"app.main:app\", \"--reload\", \"--host\", \"0.0.0.0\"]\n"
-            ),
+            "ARG BASE=python:3.12-slim\nFROM python:3.12-slim AS builder\nWORKDIR /build\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n\nFROM ${BASE}\nCOPY --from=builder /usr/local/lib/python3.12/site-packages /usr/local/lib/python3.12/site-packages\nWORKDIR /srv\nCOPY app/ /srv/app/\nCMD [\"uvicorn\", \"app.main:app\", \"--reload\", \"--host\", \"0.0.0.0\"]\n",
         )
         .unwrap();
         std::fs::write(dir.join("requirements.txt"), "uvicorn\n").unwrap();
@@ -46,7 +45,11 @@ fn generate(root: &Path, artifacts: usize) {
 
 fn median(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
     samples.sort();
-    (samples[0], samples[samples.len() / 2], samples[samples.len() - 1])
+    (
+        samples[0],
+        samples[samples.len() / 2],
+        samples[samples.len() - 1],
+    )
 }
 
 fn main() {
@@ -56,7 +59,11 @@ fn main() {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     // `cargo test --all-targets` runs benches once as a smoke test with --bench absent.
-    let runs = if std::env::args().any(|a| a == "--bench") { 9 } else { 1 };
+    let runs = if std::env::args().any(|a| a == "--bench") {
+        9
+    } else {
+        1
+    };
     for size in sizes {
         let dir = tempfile::tempdir().unwrap();
         generate(dir.path(), size);

@@ -131,6 +131,12 @@ impl Diagnostic {
 
     /// The order reports use: by path, then position, then code.
     pub fn sort_key(&self) -> (&PathBuf, usize, usize, &'static str, &str) {
-        (&self.path, self.span.start, self.span.end, self.code, &self.message)
+        (
+            &self.path,
+            self.span.start,
+            self.span.end,
+            self.code,
+            &self.message,
+        )
     }
 }

@@ -39,15 +39,26 @@ fn binary_file_named_skaffold_yaml() {
     let dir = project(&[("skaffold.yaml", b"\x7fELF\x02\x01\x01\x00\x00\x00")]);
     let (code, out) = concise(dir.path());
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("skaffold.yaml:1:8: SCHEMA001 cannot read skaffold.yaml: file is binary"), "{out}");
+    assert!(
+        out.contains("skaffold.yaml:1:8: SCHEMA001 cannot read skaffold.yaml: file is binary"),
+        "{out}"
+    );
 }
 
 #[test]
 fn non_utf8_text() {
-    let dir = project(&[("skaffold.yaml", b"apiVersion: skaffold/v4beta14\nkind: Config # caf\xe9\n")]);
+    let dir = project(&[(
+        "skaffold.yaml",
+        b"apiVersion: skaffold/v4beta14\nkind: Config # caf\xe9\n",
+    )]);
     let (code, out) = concise(dir.path());
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("skaffold.yaml:2:19: SCHEMA001 cannot read skaffold.yaml: file is not valid UTF-8"), "{out}");
+    assert!(
+        out.contains(
+            "skaffold.yaml:2:19: SCHEMA001 cannot read skaffold.yaml: file is not valid UTF-8"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -55,20 +66,31 @@ fn empty_file_is_a_config_without_documents() {
     let dir = project(&[("skaffold.yaml", b"")]);
     let (code, out) = concise(dir.path());
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("skaffold.yaml:1:1: SCHEMA010 config file has no documents"), "{out}");
+    assert!(
+        out.contains("skaffold.yaml:1:1: SCHEMA010 config file has no documents"),
+        "{out}"
+    );
 }
 
 #[test]
 fn invalid_yaml_points_at_the_error() {
-    let dir = project(&[("skaffold.yaml", b"apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts: [\n")]);
+    let dir = project(&[(
+        "skaffold.yaml",
+        b"apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts: [\n",
+    )]);
     let (code, out) = concise(dir.path());
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("skaffold.yaml:5:1: SCHEMA001 invalid YAML"), "{out}");
+    assert!(
+        out.contains("skaffold.yaml:5:1: SCHEMA001 invalid YAML"),
+        "{out}"
+    );
 }
 
 #[test]
 fn yaml_alias_bomb_finishes() {
-    let mut bomb = String::from("apiVersion: skaffold/v4beta14\nkind: Config\n.a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    let mut bomb = String::from(
+        "apiVersion: skaffold/v4beta14\nkind: Config\n.a: &a [x, x, x, x, x, x, x, x, x, x]\n",
+    );
     for level in 1..=9 {
         let prev = (b'a' + level - 1) as char;
         let name = (b'a' + level) as char;
@@ -92,12 +114,18 @@ fn huge_file_is_refused_with_its_size() {
     let dir = project(&[("skaffold.yaml", text.as_bytes())]);
     let (code, out) = concise(dir.path());
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("file is too large (50 MB; the limit is 32 MB)"), "{out}");
+    assert!(
+        out.contains("file is too large (50 MB; the limit is 32 MB)"),
+        "{out}"
+    );
 }
 
 #[test]
 fn symlink_loop_and_missing_path() {
-    let dir = project(&[("ok/skaffold.yaml", b"apiVersion: skaffold/v4beta14\nkind: Config\n")]);
+    let dir = project(&[(
+        "ok/skaffold.yaml",
+        b"apiVersion: skaffold/v4beta14\nkind: Config\n",
+    )]);
     std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
     std::os::unix::fs::symlink("skaffold-b.yaml", dir.path().join("skaffold-a.yaml")).unwrap();
     std::os::unix::fs::symlink("skaffold-a.yaml", dir.path().join("skaffold-b.yaml")).unwrap();
@@ -106,12 +134,18 @@ fn symlink_loop_and_missing_path() {
     assert!(out.contains("skaffold-a.yaml:1:1: SCHEMA001 cannot read skaffold-a.yaml: too many levels of symbolic links"), "{out}");
     let (code, _, err) = skafix(dir.path(), &["check", "does-not-exist"]);
     assert_eq!(code, 2);
-    assert!(err.contains("does-not-exist: no such file or directory"), "{err}");
+    assert!(
+        err.contains("does-not-exist: no such file or directory"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unreadable_file() {
-    let dir = project(&[("skaffold.yaml", b"apiVersion: skaffold/v4beta14\nkind: Config\n")]);
+    let dir = project(&[(
+        "skaffold.yaml",
+        b"apiVersion: skaffold/v4beta14\nkind: Config\n",
+    )]);
     let path = dir.path().join("skaffold.yaml");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();

@@ -17,13 +17,21 @@ fn corpus_findings_match_the_reviewed_snapshot() {
         ..Default::default()
     })
     .expect("the corpus is readable");
-    assert!(outcome.files_checked > 200, "configs checked: {}", outcome.files_checked);
+    assert!(
+        outcome.files_checked > 200,
+        "configs checked: {}",
+        outcome.files_checked
+    );
     let mut lines = Vec::new();
     for d in &outcome.diagnostics {
         let source = &outcome.sources[&d.path];
         let start = source.line_col(d.span.start);
         let rel = d.path.strip_prefix(&corpus).unwrap_or(&d.path);
-        let profile = d.profile.as_deref().map(|p| format!(" [profile {p}]")).unwrap_or_default();
+        let profile = d
+            .profile
+            .as_deref()
+            .map(|p| format!(" [profile {p}]"))
+            .unwrap_or_default();
         lines.push(format!(
             "{}:{}:{} {}{} {}",
             rel.display(),

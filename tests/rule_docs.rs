@@ -1,6 +1,7 @@
 //! Every registered rule has a doc (`rules/<CODE>.md`) with the required sections, and the doc's
 //! examples are real: the failing example's files trigger the rule, the passing example's don't.
-//! Example files are fenced blocks whose info string is `<language> <path>`.
+//! Example files are fenced blocks whose info string is `<language> <path>`. Probe rules
+//! (`Check::Probe`) describe pods instead, in `text` blocks, and are not run by `check`.
 
 use skafix::project::{check, CheckOptions};
 use std::path::Path;
@@ -21,7 +22,9 @@ fn example_files(doc: &str, section: &str) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut lines = body.lines();
     while let Some(line) = lines.next() {
-        let Some(info) = line.strip_prefix("```") else { continue };
+        let Some(info) = line.strip_prefix("```") else {
+            continue;
+        };
         let mut content = String::new();
         for inner in lines.by_ref() {
             if inner.starts_with("```") {
@@ -35,6 +38,24 @@ fn example_files(doc: &str, section: &str) -> Vec<(String, String)> {
         }
     }
     files
+}
+
+/// The info strings of the fenced blocks in one section of a doc.
+fn fenced_info_strings(doc: &str, section: &str) -> Vec<String> {
+    let start = doc.find(section).expect("section");
+    let rest = &doc[start + section.len()..];
+    let body = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+    let mut infos = Vec::new();
+    let mut inside = false;
+    for line in body.lines() {
+        if let Some(info) = line.strip_prefix("```") {
+            if !inside {
+                infos.push(info.trim().to_string());
+            }
+            inside = !inside;
+        }
+    }
+    infos
 }
 
 fn codes_reported(files: &[(String, String)]) -> Vec<&'static str> {
@@ -68,6 +89,20 @@ fn every_rule_doc_has_the_sections_and_working_examples() {
             problems.push(format!("{}: missing sections {missing:?}", rule.code));
             continue;
         }
+        if matches!(rule.check, skafix::rules::Check::Probe) {
+            // Probe findings come from running pods: their examples describe what runs there
+            // (fenced `text` blocks without a path) and are exercised by the live probe tests.
+            for section in ["## Failing example", "## Passing example"] {
+                let blocks = fenced_info_strings(doc, section);
+                if blocks.is_empty() || blocks.iter().any(|info| info != "text") {
+                    problems.push(format!(
+                        "{}: {section} needs ```text blocks without a path, found {blocks:?}",
+                        rule.code
+                    ));
+                }
+            }
+            continue;
+        }
         let failing = example_files(doc, "## Failing example");
         let passing = example_files(doc, "## Passing example");
         if failing.is_empty() || passing.is_empty() {
@@ -75,7 +110,10 @@ fn every_rule_doc_has_the_sections_and_working_examples() {
             continue;
         }
         if !codes_reported(&failing).contains(&rule.code) {
-            problems.push(format!("{}: failing example does not trigger it", rule.code));
+            problems.push(format!(
+                "{}: failing example does not trigger it",
+                rule.code
+            ));
         }
         if codes_reported(&passing).contains(&rule.code) {
             problems.push(format!("{}: passing example triggers it", rule.code));

@@ -70,9 +70,12 @@ pub struct Volume {
 fn pod_spec<'a>(kind: &str, root: NodeRef<'a>) -> Option<NodeRef<'a>> {
     match kind {
         "Pod" => root.get("spec"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => {
-            root.path(&["spec", "template", "spec"])
-        }
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => root.path(&["spec", "template", "spec"]),
         "CronJob" => root.path(&["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,
     }
@@ -91,31 +94,48 @@ pub fn workloads(text: &str) -> Result<Vec<Workload>, yaml::YamlError> {
 }
 
 fn collect(root: NodeRef<'_>, found: &mut Vec<Workload>) {
-    let Some(kind_node) = root.get("kind") else { return };
-    let Some(kind) = kind_node.as_str() else { return };
+    let Some(kind_node) = root.get("kind") else {
+        return;
+    };
+    let Some(kind) = kind_node.as_str() else {
+        return;
+    };
     if kind == "List" {
         for item in root.get("items").into_iter().flat_map(|i| i.items()) {
             collect(item, found);
         }
         return;
     }
-    let Some(spec) = pod_spec(kind, root) else { return };
+    let Some(spec) = pod_spec(kind, root) else {
+        return;
+    };
     let containers = |key: &str| -> Vec<Container> {
-        spec.get(key).into_iter().flat_map(|c| c.items()).map(container).collect()
+        spec.get(key)
+            .into_iter()
+            .flat_map(|c| c.items())
+            .map(container)
+            .collect()
     };
     let volumes = spec
         .get("volumes")
         .into_iter()
         .flat_map(|v| v.items())
         .map(|v| Volume {
-            name: v.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string(),
+            name: v
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default()
+                .to_string(),
             host_path: v.path(&["hostPath", "path"]).and_then(text),
             span: v.span(),
         })
         .collect();
     found.push(Workload {
         kind: kind.to_string(),
-        name: root.path(&["metadata", "name"]).and_then(|n| n.as_str()).map(str::to_string),
+        name: root
+            .path(&["metadata", "name"])
+            .and_then(|n| n.as_str())
+            .map(str::to_string),
         span: kind_node.span(),
         containers: containers("containers"),
         init_containers: containers("initContainers"),

@@ -9,67 +9,43 @@ use super::servers::{self, Effect, Role};
 use super::signals::{self, HookSignal, SignalTarget};
 use super::ProbeTarget;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::probe as probe_rules;
+use crate::rules::Rule;
 use crate::source::Span;
 
-/// The PROBE codes, names and default severities.
-pub const NO_PODS: (&str, &str) = ("PROBE001", "no-matching-pods");
-pub const NOT_RELOADING: (&str, &str) = ("PROBE002", "server-not-reloading");
-pub const SIGNAL_IGNORED: (&str, &str) = ("PROBE003", "hook-signal-ignored");
-pub const HOOK_RESTARTS: (&str, &str) = ("PROBE004", "hook-restarts-container");
-pub const HOOK_STOPS_SERVER: (&str, &str) = ("PROBE005", "hook-stops-server");
-pub const HOOK_OLD_CODE: (&str, &str) = ("PROBE006", "hook-keeps-old-code");
-pub const MISSING_TOOL: (&str, &str) = ("PROBE007", "missing-tool");
-pub const STALE_FILES: (&str, &str) = ("PROBE008", "synced-files-differ");
-pub const UNWRITABLE: (&str, &str) = ("PROBE009", "sync-dest-not-writable");
-pub const RESTARTED: (&str, &str) = ("PROBE010", "restart-discarded-sync");
-pub const INTERCEPTED: (&str, &str) = ("PROBE011", "traffic-intercepted");
-pub const DEVSPACE: (&str, &str) = ("PROBE012", "devspace-restart-helper");
-pub const HOSTPATH: (&str, &str) = ("PROBE013", "hostpath-mount");
-pub const IMAGE_TAG: (&str, &str) = ("PROBE014", "image-not-skaffold-tag");
-pub const NO_LISTER: (&str, &str) = ("PROBE015", "cannot-list-processes");
-pub const GONE: (&str, &str) = ("PROBE016", "pod-gone");
-pub const HOOK_SELF_KILL: (&str, &str) = ("PROBE017", "hook-kills-itself");
-pub const HOOK_NO_TARGET: (&str, &str) = ("PROBE018", "hook-matches-nothing");
-pub const EXEC_FAILED: (&str, &str) = ("PROBE019", "exec-failed");
+/// The PROBE rules, in code order; code, name and default severity come from the registry.
+pub use crate::rules::probe::ALL;
+const NO_PODS: &Rule = &probe_rules::no_matching_pods::RULE;
+const NOT_RELOADING: &Rule = &probe_rules::server_not_reloading::RULE;
+const SIGNAL_IGNORED: &Rule = &probe_rules::hook_signal_ignored::RULE;
+const HOOK_RESTARTS: &Rule = &probe_rules::hook_restarts_container::RULE;
+const HOOK_STOPS_SERVER: &Rule = &probe_rules::hook_stops_server::RULE;
+const HOOK_OLD_CODE: &Rule = &probe_rules::hook_keeps_old_code::RULE;
+const MISSING_TOOL: &Rule = &probe_rules::missing_tool::RULE;
+const STALE_FILES: &Rule = &probe_rules::synced_files_differ::RULE;
+const UNWRITABLE: &Rule = &probe_rules::sync_dest_not_writable::RULE;
+const RESTARTED: &Rule = &probe_rules::restart_discarded_sync::RULE;
+const INTERCEPTED: &Rule = &probe_rules::traffic_intercepted::RULE;
+const DEVSPACE: &Rule = &probe_rules::devspace_restart_helper::RULE;
+const HOSTPATH: &Rule = &probe_rules::hostpath_mount::RULE;
+const IMAGE_TAG: &Rule = &probe_rules::image_not_skaffold_tag::RULE;
+const NO_LISTER: &Rule = &probe_rules::cannot_list_processes::RULE;
+const GONE: &Rule = &probe_rules::pod_gone::RULE;
+const HOOK_SELF_KILL: &Rule = &probe_rules::hook_kills_itself::RULE;
+const HOOK_NO_TARGET: &Rule = &probe_rules::hook_matches_nothing::RULE;
+const EXEC_FAILED: &Rule = &probe_rules::exec_failed::RULE;
 
-/// Every PROBE code with its kebab-case name, in code order.
-pub const ALL: &[(&str, &str)] = &[
-    NO_PODS,
-    NOT_RELOADING,
-    SIGNAL_IGNORED,
-    HOOK_RESTARTS,
-    HOOK_STOPS_SERVER,
-    HOOK_OLD_CODE,
-    MISSING_TOOL,
-    STALE_FILES,
-    UNWRITABLE,
-    RESTARTED,
-    INTERCEPTED,
-    DEVSPACE,
-    HOSTPATH,
-    IMAGE_TAG,
-    NO_LISTER,
-    GONE,
-    HOOK_SELF_KILL,
-    HOOK_NO_TARGET,
-    EXEC_FAILED,
-];
+/// A finding of `rule` at its default severity, reported against the artifact's config.
+fn diag(target: &ProbeTarget, rule: &Rule, message: String) -> Diagnostic {
+    rule.diagnostic(target.config_path.clone(), Span::empty(0), message)
+        .with_artifact(target.image.clone())
+}
 
-fn diag(
-    target: &ProbeTarget,
-    code: (&'static str, &'static str),
-    severity: Severity,
-    message: String,
-) -> Diagnostic {
-    Diagnostic::new(
-        code.0,
-        code.1,
-        severity,
-        target.config_path.clone(),
-        Span::empty(0),
-        message,
-    )
-    .with_artifact(target.image.clone())
+/// A finding whose severity depends on the evidence (raised or lowered from the default).
+fn diag_at(target: &ProbeTarget, rule: &Rule, severity: Severity, message: String) -> Diagnostic {
+    let mut d = diag(target, rule, message);
+    d.severity = severity;
+    d
 }
 
 pub fn no_pods(
@@ -106,11 +82,7 @@ pub fn no_pods(
             sel.other_images.join(", ")
         )
     };
-    diag(
-        target,
-        NO_PODS,
-        Severity::Error,
-        format!("no running container uses image `{}`: {why}", target.image),
+    diag(target, NO_PODS, format!("no running container uses image `{}`: {why}", target.image),
     )
     .with_help(
         "check the namespace (-n), the kube context (--context) and that the deployment uses the artifact's image name",
@@ -148,11 +120,7 @@ pub fn conclude(
     let syncs = !target.sync_rules.is_empty() || !target.sync_dests.is_empty();
 
     if let Some(agent) = &m.traffic_agent {
-        out.push(diag(
-            target,
-            INTERCEPTED,
-            Severity::Warning,
-            format!(
+        out.push(diag(target, INTERCEPTED, format!(
                 "{at}: pod {} runs a Telepresence traffic agent {agent}; intercepted requests go to a workstation, not to this container",
                 m.pod
             ),
@@ -163,11 +131,7 @@ pub fn conclude(
         );
     }
     if let Some(helper) = &m.devspace_helper {
-        out.push(diag(
-            target,
-            DEVSPACE,
-            Severity::Info,
-            format!("{at}: a DevSpace restart helper is in this pod ({helper}); DevSpace, not Skaffold, may restart the process"),
+        out.push(diag(target, DEVSPACE, format!("{at}: a DevSpace restart helper is in this pod ({helper}); DevSpace, not Skaffold, may restart the process"),
         ));
     }
     for (vol, host, mount) in &m.host_paths {
@@ -184,7 +148,7 @@ pub fn conclude(
         } else {
             (Severity::Info, "")
         };
-        out.push(diag(
+        out.push(diag_at(
             target,
             HOSTPATH,
             sev,
@@ -193,11 +157,7 @@ pub fn conclude(
     }
     if let Some(expected) = &target.expected_image {
         if expected != &m.image {
-            out.push(diag(
-                target,
-                IMAGE_TAG,
-                Severity::Warning,
-                format!(
+            out.push(diag(target, IMAGE_TAG, format!(
                     "{at} runs image `{}` but Skaffold built `{expected}`; Skaffold syncs only into containers whose image equals the built tag",
                     m.image
                 ),
@@ -213,7 +173,6 @@ pub fn conclude(
         out.push(diag(
             target,
             GONE,
-            Severity::Warning,
             format!("{at} disappeared while probing: {msg}"),
         ));
         step(
@@ -223,20 +182,11 @@ pub fn conclude(
         return (out, steps);
     }
     for e in &facts.exec_errors {
-        out.push(diag(
-            target,
-            EXEC_FAILED,
-            Severity::Warning,
-            format!("{at}: {e}"),
-        ));
+        out.push(diag(target, EXEC_FAILED, format!("{at}: {e}")));
     }
     if let Some(why) = &facts.list_error {
         out.push(
-            diag(
-                target,
-                NO_LISTER,
-                Severity::Error,
-                format!("{at}: cannot list processes ({why})"),
+            diag(target, NO_LISTER, format!("{at}: cannot list processes ({why})"),
             )
             .with_help(format!(
                 "an ephemeral debug container sees the processes: `kubectl debug -it {} -n {namespace} --image=busybox --target={}` (it stays in the pod until the pod is deleted)",
@@ -264,7 +214,6 @@ pub fn conclude(
         out.push(diag(
             target,
             MISSING_TOOL,
-            Severity::Error,
             format!("{at}: the image has no `{tool}`, but {why}"),
         ));
         let pkg = match tool.as_str() {
@@ -287,11 +236,7 @@ pub fn conclude(
                 .uid
                 .map(|u| format!("uid {u}"))
                 .unwrap_or_else(|| "the container user".into());
-            out.push(diag(
-                target,
-                UNWRITABLE,
-                Severity::Error,
-                format!(
+            out.push(diag(target, UNWRITABLE, format!(
                     "{at}: sync destination {} ({}) is not writable by {user} (checked {}); sync fails there",
                     d.dest, d.path, d.checked
                 ),
@@ -333,11 +278,7 @@ pub fn conclude(
                     .filter(|dest| !s.watch_dirs.iter().any(|w| overlaps(w, dest)))
                     .collect();
                 if !outside.is_empty() {
-                    out.push(diag(
-                        target,
-                        NOT_RELOADING,
-                        Severity::Warning,
-                        format!(
+                    out.push(diag(target, NOT_RELOADING, format!(
                             "{at}: uvicorn (PID {}) reloads only on changes under {}, but files are synced to {}; those changes are never loaded",
                             s.pid,
                             s.watch_dirs.join(", "),
@@ -356,11 +297,7 @@ pub fn conclude(
             if s.reload == Some(false) {
                 let p = facts.processes.iter().find(|p| p.pid == s.pid);
                 let cmd = p.map(show_proc).unwrap_or_default();
-                out.push(diag(
-                    target,
-                    NOT_RELOADING,
-                    Severity::Warning,
-                    format!(
+                out.push(diag(target, NOT_RELOADING, format!(
                         "{at}: files are synced but the server does not reload: PID {} `{cmd}` ({}); synced code is on disk but never loaded",
                         s.pid, s.evidence
                     ),
@@ -398,11 +335,7 @@ pub fn conclude(
                 None => format!("{} -> {} (missing)", d.local, d.container),
             })
             .collect();
-        out.push(diag(
-            target,
-            STALE_FILES,
-            Severity::Warning,
-            format!(
+        out.push(diag(target, STALE_FILES, format!(
                 "{at}: of {} synced files compared ({}), {differ} differ from the local files and {missing_n} are missing: {}",
                 facts.hashed,
                 facts.hash_method.as_deref().unwrap_or("hash"),
@@ -444,11 +377,7 @@ pub fn conclude(
         } else {
             Severity::Warning
         };
-        out.push(diag(
-            target,
-            RESTARTED,
-            sev,
-            format!(
+        out.push(diag_at(target, RESTARTED, sev, format!(
                 "{at}: the container restarted {} time(s) ({last}); a restart starts from the image and discards every file synced before it",
                 m.restart_count
             ),
@@ -572,11 +501,7 @@ fn judge_hook(
         if regex::Regex::new(pattern).is_ok_and(|re| re.is_match(&shell_line))
             && signals::default_terminates(hs.signal)
         {
-            diagnostics.push(diag(
-                target,
-                HOOK_SELF_KILL,
-                Severity::Error,
-                format!(
+            diagnostics.push(diag(target, HOOK_SELF_KILL, format!(
                     "{at}: hook `{hook_text}`: the pattern `{pattern}` also matches the hook's own shell `{}`, so pkill sends it {sig} and the hook fails",
                     redact_line(&shell_line)
                 ),
@@ -590,11 +515,7 @@ fn judge_hook(
 
     let pids = resolve_targets(hs, procs);
     if pids.is_empty() {
-        diagnostics.push(diag(
-            target,
-            HOOK_NO_TARGET,
-            Severity::Warning,
-            format!("{at}: hook `{hook_text}` sends {sig} to no process here ({:?} matches nothing), so it exits non-zero", hs.target),
+        diagnostics.push(diag(target, HOOK_NO_TARGET, format!("{at}: hook `{hook_text}` sends {sig} to no process here ({:?} matches nothing), so it exits non-zero", hs.target),
         ));
         return HookJudgement {
             diagnostics,
@@ -636,11 +557,7 @@ fn judge_hook(
         };
         match last {
             Effect::Ignored if pid == 1 || decider == 1 => {
-                diagnostics.push(diag(
-                    target,
-                    SIGNAL_IGNORED,
-                    Severity::Warning,
-                    format!(
+                diagnostics.push(diag(target, SIGNAL_IGNORED, format!(
                         "{at}: hook `{hook_text}` sends {sig} to {}{via}, which has no handler for it ({}); PID 1 ignores such signals, so the hook does nothing",
                         show_pid(pid),
                         mask(decider)
@@ -652,11 +569,7 @@ fn judge_hook(
                 );
             }
             Effect::Terminates if pid == 1 => {
-                diagnostics.push(diag(
-                    target,
-                    HOOK_RESTARTS,
-                    Severity::Error,
-                    format!(
+                diagnostics.push(diag(target, HOOK_RESTARTS, format!(
                         "{at}: hook `{hook_text}` sends {sig} to {}{via}, which exits on it ({}); PID 1 exits, the container restarts from the image and every synced file is discarded",
                         show_pid(pid),
                         mask(decider)
@@ -672,11 +585,7 @@ fn judge_hook(
                     let _ = parent;
                     reloads = true;
                 } else if servers::is_server_process(procs, decider) {
-                    diagnostics.push(diag(
-                        target,
-                        HOOK_STOPS_SERVER,
-                        Severity::Error,
-                        format!(
+                    diagnostics.push(diag(target, HOOK_STOPS_SERVER, format!(
                             "{at}: hook `{hook_text}` sends {sig} to {}{via}, which has no handler that survives it ({}); the process ends and nothing starts it again, while the pod still shows Running",
                             show_pid(decider),
                             mask(decider)
@@ -690,11 +599,7 @@ fn judge_hook(
             }
             Effect::ReloadsCode => reloads = true,
             Effect::RestartsWorkersOldCode => {
-                diagnostics.push(diag(
-                    target,
-                    HOOK_OLD_CODE,
-                    Severity::Warning,
-                    format!(
+                diagnostics.push(diag(target, HOOK_OLD_CODE, format!(
                         "{at}: hook `{hook_text}` sends {sig} to {}{via}; gunicorn replaces its workers, but with --preload they keep the code loaded in the master, so synced changes are not picked up",
                         show_pid(decider)
                     ),
@@ -955,18 +860,31 @@ mod tests {
     }
 
     #[test]
-    fn codes_are_numbered_in_order_with_kebab_names() {
-        for (i, (code, name)) in ALL.iter().enumerate() {
-            assert_eq!(*code, format!("PROBE{:03}", i + 1));
+    fn codes_are_numbered_in_order_with_kebab_names_and_registered() {
+        for (i, rule) in ALL.iter().enumerate() {
+            assert_eq!(rule.code, format!("PROBE{:03}", i + 1));
             assert!(
-                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                "{name}"
+                rule.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                rule.name
             );
+            assert!(matches!(rule.check, crate::rules::Check::Probe));
+            assert!(std::ptr::eq(
+                crate::rules::by_code(rule.code).unwrap(),
+                *rule
+            ));
         }
-        let mut names: Vec<&str> = ALL.iter().map(|(_, n)| *n).collect();
+        let mut names: Vec<&str> = ALL.iter().map(|r| r.name).collect();
         names.sort();
         names.dedup();
         assert_eq!(names.len(), ALL.len());
+        let registered = crate::rules::all()
+            .iter()
+            .filter(|r| matches!(r.check, crate::rules::Check::Probe))
+            .count();
+        assert_eq!(registered, ALL.len());
     }
 
     #[test]

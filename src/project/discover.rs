@@ -30,7 +30,9 @@ pub fn config_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, EngineError> {
             .filter_entry(|e| e.file_name() != ".git")
             .build();
         for entry in walker.flatten() {
-            let is_file = entry.file_type().is_some_and(|t| t.is_file() || t.is_symlink());
+            let is_file = entry
+                .file_type()
+                .is_some_and(|t| t.is_file() || t.is_symlink());
             if is_file && entry.file_name().to_str().is_some_and(is_config_name) {
                 found.push(clean(entry.path()));
             }

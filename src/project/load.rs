@@ -69,10 +69,14 @@ impl Project {
     /// Keeps a file that is not valid text in a lossy form, so a problem inside it can still be
     /// shown at its line and column (the text before the first bad byte is exact).
     fn register_lossy(&self, path: &Path) {
-        let Ok(bytes) = std::fs::read(path) else { return };
+        let Ok(bytes) = std::fs::read(path) else {
+            return;
+        };
         let text = String::from_utf8_lossy(&bytes).replace('\0', "\u{FFFD}");
         let mut table = self.files.write().expect("file table");
-        table.files.push(Arc::new(SourceFile::new(report_path(path), text)));
+        table
+            .files
+            .push(Arc::new(SourceFile::new(report_path(path), text)));
     }
 
     /// Reads a file once and keeps it; the error is remembered too.
@@ -85,7 +89,9 @@ impl Project {
             .map(|text| {
                 let mut table = self.files.write().expect("file table");
                 let id = FileId(table.files.len() as u32);
-                table.files.push(Arc::new(SourceFile::new(report_path(&path), text)));
+                table
+                    .files
+                    .push(Arc::new(SourceFile::new(report_path(&path), text)));
                 id
             })
             .map_err(|e| e.message);
@@ -234,7 +240,11 @@ pub fn load(paths: Vec<PathBuf>) -> Project {
                         dup.second,
                         format!("duplicate key `{}`: Skaffold rejects the file", dup.key),
                     )
-                    .with_related(&source.path, dup.first, "first defined here"),
+                    .with_related(
+                        &source.path,
+                        dup.first,
+                        "first defined here",
+                    ),
                 );
             }
             let Some(root) = doc.root_ref() else { continue };
@@ -255,7 +265,10 @@ pub fn load(paths: Vec<PathBuf>) -> Project {
                     "SCHEMA001",
                     &source.path,
                     root.span(),
-                    format!("a Skaffold config must be a mapping, found {}", root.kind_name()),
+                    format!(
+                        "a Skaffold config must be a mapping, found {}",
+                        root.kind_name()
+                    ),
                 ));
                 continue;
             }
@@ -267,8 +280,14 @@ pub fn load(paths: Vec<PathBuf>) -> Project {
             project.configs.push(ConfigDoc {
                 file: id,
                 index,
-                api_version: tree.get("apiVersion").and_then(Val::as_str).map(str::to_string),
-                name: tree.path(&["metadata", "name"]).and_then(Val::as_str).map(str::to_string),
+                api_version: tree
+                    .get("apiVersion")
+                    .and_then(Val::as_str)
+                    .map(str::to_string),
+                name: tree
+                    .path(&["metadata", "name"])
+                    .and_then(Val::as_str)
+                    .map(str::to_string),
                 tree,
                 dir: dir.clone(),
             });
@@ -279,7 +298,9 @@ pub fn load(paths: Vec<PathBuf>) -> Project {
             documents,
         });
     }
-    project.config_files.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    project
+        .config_files
+        .sort_by(|a, b| a.source.path.cmp(&b.source.path));
     project
 }
 
@@ -313,9 +334,10 @@ fn is_other_kind_of_yaml(documents: &[yaml::Document]) -> bool {
 fn unquoted_template_near(text: &str, offset: usize) -> bool {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let previous_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |i| i + 1);
+    let previous_start = text[..line_start.saturating_sub(1)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    text.get(previous_start..line_end).is_some_and(|lines| {
-        lines.contains(": {{") || lines.contains("- {{")
-    })
+    text.get(previous_start..line_end)
+        .is_some_and(|lines| lines.contains(": {{") || lines.contains("- {{"))
 }

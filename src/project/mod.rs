@@ -11,7 +11,10 @@ mod pipeline;
 pub mod runtime;
 
 pub use load::{ConfigDoc, ConfigFile, Project};
-pub use pipeline::{probe_targets, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile, Pipeline};
+pub use pipeline::{
+    probe_targets, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile,
+    Pipeline,
+};
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
@@ -69,7 +72,11 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
         return Err(EngineError {
             message: format!(
                 "no Skaffold config (skaffold*.yaml) found under {}",
-                roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ")
+                roots
+                    .iter()
+                    .map(|r| r.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         });
     }
@@ -109,7 +116,9 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
 
 /// Loads the project under `options.paths` for `skafix probe`: the targets of every artifact of
 /// the profile-resolved configs.
-pub fn load_probe_targets(options: &CheckOptions) -> Result<Vec<crate::probe::ProbeTarget>, EngineError> {
+pub fn load_probe_targets(
+    options: &CheckOptions,
+) -> Result<Vec<crate::probe::ProbeTarget>, EngineError> {
     let roots = if options.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {

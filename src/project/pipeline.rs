@@ -9,9 +9,9 @@ use crate::dockerfile::{self, Dockerfile};
 use crate::k8s::{self, Workload};
 use crate::rules::{self, Check};
 use crate::skaffold::model::{self, Artifact, Builder, PipelineModel, Spanned};
+use crate::skaffold::patch;
 use crate::skaffold::profiles::{self, ActivationContext, ProfileSelection};
 use crate::skaffold::tree::{FileId, Origin, Val};
-use crate::skaffold::patch;
 use crate::source::{SourceFile, Span};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -82,8 +82,17 @@ impl<'p> Pipeline<'p> {
     }
 
     /// A diagnostic at a config value's key (`sync:` rather than its whole block).
-    pub fn at_key(&self, rule: &rules::Rule, origin: Origin, message: impl Into<String>) -> Diagnostic {
-        rule.diagnostic(self.path(origin.file), origin.key_span.unwrap_or(origin.span), message)
+    pub fn at_key(
+        &self,
+        rule: &rules::Rule,
+        origin: Origin,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        rule.diagnostic(
+            self.path(origin.file),
+            origin.key_span.unwrap_or(origin.span),
+            message,
+        )
     }
 
     /// Artifacts with their views.
@@ -94,16 +103,23 @@ impl<'p> Pipeline<'p> {
     pub fn container(&self, r: ContainerRef) -> (&ManifestFile, &Workload, &k8s::Container) {
         let manifest = &self.manifests[r.manifest];
         let workload = &manifest.workloads[r.workload];
-        let list = if r.init { &workload.init_containers } else { &workload.containers };
+        let list = if r.init {
+            &workload.init_containers
+        } else {
+            &workload.containers
+        };
         (manifest, workload, &list[r.container])
     }
 }
 
+/// A parsed file, or where and why parsing failed.
+type Parsed<T> = Result<Arc<T>, (Span, String)>;
+
 /// Parsed Dockerfiles and manifests, shared by all pipelines.
 #[derive(Default)]
 struct Cache {
-    dockerfiles: std::sync::Mutex<HashMap<FileId, Result<Arc<Dockerfile>, (Span, String)>>>,
-    manifests: std::sync::Mutex<HashMap<FileId, Result<Arc<Vec<Workload>>, (Span, String)>>>,
+    dockerfiles: std::sync::Mutex<HashMap<FileId, Parsed<Dockerfile>>>,
+    manifests: std::sync::Mutex<HashMap<FileId, Parsed<Vec<Workload>>>>,
 }
 
 struct Evaluation {
@@ -133,7 +149,14 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
         .map(|evaluation| {
             let config = &project.configs[evaluation.config];
             let mut found = evaluation.problems;
-            let pipeline = build(project, config, evaluation.profile.clone(), evaluation.tree, &cache, &mut found);
+            let pipeline = build(
+                project,
+                config,
+                evaluation.profile.clone(),
+                evaluation.tree,
+                &cache,
+                &mut found,
+            );
             for rule in rules::all() {
                 if let Check::Pipeline(check) = rule.check {
                     check(&pipeline, &mut found);
@@ -164,7 +187,11 @@ fn evaluations(
     selection: &ProfileSelection,
     ctx: &ActivationContext,
 ) -> Vec<Evaluation> {
-    let profiles: Vec<Val> = config.tree.get("profiles").map(|p| p.items().to_vec()).unwrap_or_default();
+    let profiles: Vec<Val> = config
+        .tree
+        .get("profiles")
+        .map(|p| p.items().to_vec())
+        .unwrap_or_default();
     let path = project.file(config.file).path.clone();
     let apply = |chosen: &[usize], problems: &mut Vec<Diagnostic>| -> Val {
         let mut tree = config.tree.clone();
@@ -178,19 +205,32 @@ fn evaluations(
                         "SCHEMA008",
                         &path,
                         span,
-                        format!("profile patch fails: {}; Skaffold aborts when this profile is active", e.message),
+                        format!(
+                            "profile patch fails: {}; Skaffold aborts when this profile is active",
+                            e.message
+                        ),
                     ));
                 }
             }
         }
         tree
     };
-    let name_of = |i: usize| profiles[i].get("name").and_then(Val::as_str).unwrap_or("").to_string();
+    let name_of = |i: usize| {
+        profiles[i]
+            .get("name")
+            .and_then(Val::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     if !selection.is_empty() {
         let (chosen, _unknown) = profiles::active_profiles(&profiles, selection, ctx);
         let mut problems = Vec::new();
         let tree = apply(&chosen, &mut problems);
-        let label = chosen.iter().map(|&i| name_of(i)).collect::<Vec<_>>().join(",");
+        let label = chosen
+            .iter()
+            .map(|&i| name_of(i))
+            .collect::<Vec<_>>()
+            .join(",");
         return vec![Evaluation {
             config: index,
             profile: (!label.is_empty()).then_some(label),
@@ -223,7 +263,12 @@ fn merge_profiles(per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)>) -> Vec
     let mut index: HashMap<(String, PathBuf, Span, String), usize> = HashMap::new();
     for (profile, found) in per_evaluation {
         for mut d in found {
-            let key = (d.code.to_string(), d.path.clone(), d.span, d.message.clone());
+            let key = (
+                d.code.to_string(),
+                d.path.clone(),
+                d.span,
+                d.message.clone(),
+            );
             match index.get(&key) {
                 Some(&i) => {
                     let existing = &mut merged[i];
@@ -279,7 +324,9 @@ fn build<'p>(
         }
     }
     for path in manifest_paths {
-        let Ok(file) = project.read(&path) else { continue };
+        let Ok(file) = project.read(&path) else {
+            continue;
+        };
         let parsed = cache
             .manifests
             .lock()
@@ -350,7 +397,10 @@ fn artifact_view(
     };
     for (m, manifest) in manifests.iter().enumerate() {
         for (w, workload) in manifest.workloads.iter().enumerate() {
-            for (init, list) in [(false, &workload.containers), (true, &workload.init_containers)] {
+            for (init, list) in [
+                (false, &workload.containers),
+                (true, &workload.init_containers),
+            ] {
                 for (c, container) in list.iter().enumerate() {
                     let image = container.image.as_ref().map(|i| k8s::image_name(&i.value));
                     if image == Some(artifact.image.value.as_str()) {
@@ -416,7 +466,9 @@ fn artifact_view(
         .and_then(|path| project.read(&path).ok())
         .map(|file| DockerIgnoreView {
             file,
-            parsed: Arc::new(dockerfile::ignore::DockerIgnore::parse(&project.file(file).text)),
+            parsed: Arc::new(dockerfile::ignore::DockerIgnore::parse(
+                &project.file(file).text,
+            )),
         });
     view
 }
@@ -425,7 +477,10 @@ fn artifact_view(
 fn artifact_point(origin: Origin, value: &Spanned<String>) -> Origin {
     let _ = value;
     Origin {
-        span: origin.key_span.filter(|_| origin.span.is_empty()).unwrap_or(origin.span),
+        span: origin
+            .key_span
+            .filter(|_| origin.span.is_empty())
+            .unwrap_or(origin.span),
         ..origin
     }
 }
@@ -434,7 +489,11 @@ fn artifact_point(origin: Origin, value: &Spanned<String>) -> Origin {
 fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
     let full = normalize(&dir.join(pattern));
     if !pattern.contains(['*', '?', '[', '{']) {
-        return if full.is_file() { vec![full] } else { Vec::new() };
+        return if full.is_file() {
+            vec![full]
+        } else {
+            Vec::new()
+        };
     }
     let Ok(glob) = globset::GlobBuilder::new(&full.to_string_lossy())
         .literal_separator(true)
@@ -446,7 +505,11 @@ fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
     // Walk only below the pattern's literal prefix.
     let literal: PathBuf = full
         .components()
-        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[', '{']))
+        .take_while(|c| {
+            !c.as_os_str()
+                .to_string_lossy()
+                .contains(['*', '?', '[', '{'])
+        })
         .collect();
     let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(&literal)
         .standard_filters(false)
@@ -462,7 +525,9 @@ fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
 
 /// `path` relative to `base` when under it (paths are already normalized), else as is.
 fn relative_to(path: &Path, base: &Path) -> PathBuf {
-    path.strip_prefix(base).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    path.strip_prefix(base)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// What `skafix probe` looks for in the cluster: every artifact of the profile-resolved configs
@@ -479,7 +544,11 @@ pub fn probe_targets(project: &Project, options: &CheckOptions) -> Vec<crate::pr
     let cache = Cache::default();
     let mut targets = Vec::new();
     for config in &project.configs {
-        let profiles: Vec<Val> = config.tree.get("profiles").map(|p| p.items().to_vec()).unwrap_or_default();
+        let profiles: Vec<Val> = config
+            .tree
+            .get("profiles")
+            .map(|p| p.items().to_vec())
+            .unwrap_or_default();
         let (chosen, _) = profiles::active_profiles(&profiles, &selection, &ctx);
         let mut tree = config.tree.clone();
         for i in chosen {
@@ -506,10 +575,16 @@ pub fn probe_targets(project: &Project, options: &CheckOptions) -> Vec<crate::pr
                             target.sync_rules.push(crate::probe::SyncRule {
                                 src: rule.src.value.clone(),
                                 dest: rule.dest.value.clone(),
-                                strip: rule.strip.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+                                strip: rule
+                                    .strip
+                                    .as_ref()
+                                    .map(|s| s.value.clone())
+                                    .unwrap_or_default(),
                             });
                             let dest = match (&workdir, rule.dest.value.starts_with('/')) {
-                                (Some(w), false) => format!("{}/{}", w.trim_end_matches('/'), rule.dest.value),
+                                (Some(w), false) => {
+                                    format!("{}/{}", w.trim_end_matches('/'), rule.dest.value)
+                                }
                                 _ => rule.dest.value.clone(),
                             };
                             if !target.sync_dests.contains(&dest) {
@@ -523,7 +598,12 @@ pub fn probe_targets(project: &Project, options: &CheckOptions) -> Vec<crate::pr
                         }
                     }
                 }
-                for hook in sync.before.iter().chain(&sync.after).filter(|h| h.in_container) {
+                for hook in sync
+                    .before
+                    .iter()
+                    .chain(&sync.after)
+                    .filter(|h| h.in_container)
+                {
                     if let HookCommand::Argv { .. } = hook.command {
                         target.hooks.extend(hook.command.argv());
                     }

@@ -22,6 +22,8 @@ pub enum Check {
     Pipeline(fn(&Pipeline, &mut Vec<Diagnostic>)),
     /// Emitted by the engine itself while loading (parse errors, missing files, ...).
     Engine,
+    /// Emitted by `skafix probe` from what runs in a pod; the static engine never runs it.
+    Probe,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +51,7 @@ impl Rule {
     }
 }
 
-/// Every rule, in code order.
+/// Every rule: the static rules, then the probe's.
 pub fn all() -> &'static [&'static Rule] {
     ALL
 }
@@ -61,6 +63,7 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 pub mod cache;
 pub mod df;
 pub mod hook;
+pub mod probe;
 pub mod proc;
 pub mod reload;
 pub mod schema;
@@ -110,4 +113,23 @@ static ALL: &[&Rule] = &[
     &cache::dockerignore_excludes_needed::RULE,
     &df::copy_from_unknown_stage::RULE,
     &df::site_packages_mismatch::RULE,
+    &probe::no_matching_pods::RULE,
+    &probe::server_not_reloading::RULE,
+    &probe::hook_signal_ignored::RULE,
+    &probe::hook_restarts_container::RULE,
+    &probe::hook_stops_server::RULE,
+    &probe::hook_keeps_old_code::RULE,
+    &probe::missing_tool::RULE,
+    &probe::synced_files_differ::RULE,
+    &probe::sync_dest_not_writable::RULE,
+    &probe::restart_discarded_sync::RULE,
+    &probe::traffic_intercepted::RULE,
+    &probe::devspace_restart_helper::RULE,
+    &probe::hostpath_mount::RULE,
+    &probe::image_not_skaffold_tag::RULE,
+    &probe::cannot_list_processes::RULE,
+    &probe::pod_gone::RULE,
+    &probe::hook_kills_itself::RULE,
+    &probe::hook_matches_nothing::RULE,
+    &probe::exec_failed::RULE,
 ];

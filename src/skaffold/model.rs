@@ -56,6 +56,8 @@ pub struct Artifact {
     pub requires: Vec<Spanned<String>>,
 }
 
+// One per artifact, matched everywhere: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Builder {
     /// `docker` (the default) or `kaniko`: both build a Dockerfile.
@@ -133,7 +135,10 @@ pub struct Hook {
 #[derive(Debug, Clone, PartialEq)]
 pub enum HookCommand {
     /// The documented form: an argv list.
-    Argv { args: Vec<Spanned<String>>, origin: Origin },
+    Argv {
+        args: Vec<Spanned<String>>,
+        origin: Origin,
+    },
     /// A single string where a list is required.
     Scalar(Spanned<String>),
     Missing,
@@ -149,7 +154,15 @@ impl HookCommand {
 }
 
 /// Builders Skaffold knows; the first present decides (`latest/config.go` ArtifactType).
-const BUILDERS: &[&str] = &["docker", "bazel", "ko", "jib", "kaniko", "buildpacks", "custom"];
+const BUILDERS: &[&str] = &[
+    "docker",
+    "bazel",
+    "ko",
+    "jib",
+    "kaniko",
+    "buildpacks",
+    "custom",
+];
 
 /// Reads the pipeline of one effective config document.
 pub fn extract(config: &Val) -> PipelineModel {
@@ -169,7 +182,11 @@ pub fn extract(config: &Val) -> PipelineModel {
         .collect();
     let tag_policy = build
         .and_then(|b| b.get("tagPolicy"))
-        .and_then(|t| t.entries().iter().find(|(_, v)| !v.is_null() || v.origin.key_span.is_some()))
+        .and_then(|t| {
+            t.entries()
+                .iter()
+                .find(|(_, v)| !v.is_null() || v.origin.key_span.is_some())
+        })
         .map(|(k, v)| Spanned {
             value: k.clone(),
             origin: v.origin,
@@ -243,11 +260,17 @@ fn artifact(index: usize, a: &Val, build_type: BuildType) -> Option<Artifact> {
         .to_string();
     let chosen = BUILDERS.iter().find(|b| a.get(b).is_some());
     let builder = match chosen {
-        Some(&kind @ ("docker" | "kaniko")) => Builder::Dockerfile(docker_build(kind, a.get(kind)?)),
+        Some(&kind @ ("docker" | "kaniko")) => {
+            Builder::Dockerfile(docker_build(kind, a.get(kind)?))
+        }
         Some(other) => Builder::Other(key_of(other, a.get(other)?)),
         // No builder key: docker, or kaniko when the build runs in the cluster (defaults.go:59-63).
         None => {
-            let kind = if build_type == BuildType::Cluster { "kaniko" } else { "docker" };
+            let kind = if build_type == BuildType::Cluster {
+                "kaniko"
+            } else {
+                "docker"
+            };
             let mut defaulted = docker_build(kind, &Val::null(a.origin));
             defaulted.origin = a.origin;
             Builder::Dockerfile(defaulted)
@@ -306,10 +329,16 @@ fn docker_build(kind: &'static str, d: &Val) -> DockerBuild {
         kind,
         origin: d.origin,
         dockerfile,
-        target: d.get("target").and_then(Spanned::from_val).filter(|t| !t.value.is_empty()),
+        target: d
+            .get("target")
+            .and_then(Spanned::from_val)
+            .filter(|t| !t.value.is_empty()),
         build_args,
         cache_from: d.get("cacheFrom").map(|v| v.origin),
-        no_cache: d.get("noCache").filter(|v| v.as_bool() == Some(true)).map(|v| v.origin),
+        no_cache: d
+            .get("noCache")
+            .filter(|v| v.as_bool() == Some(true))
+            .map(|v| v.origin),
     }
 }
 
@@ -324,7 +353,10 @@ fn sync(s: &Val, builder: &Builder) -> Sync {
                 origin: r.origin,
                 src: Spanned::from_val(r.get("src")?)?,
                 dest: Spanned::from_val(r.get("dest")?)?,
-                strip: r.get("strip").and_then(Spanned::from_val).filter(|s| !s.value.is_empty()),
+                strip: r
+                    .get("strip")
+                    .and_then(Spanned::from_val)
+                    .filter(|s| !s.value.is_empty()),
             })
         })
         .collect();

@@ -12,7 +12,11 @@ pub struct PatchError {
 
 /// Applies one patch entry (a `{op, path, from, value}` mapping).
 pub fn apply(config: &mut Val, patch: &Val) -> Result<(), PatchError> {
-    let op = patch.get("op").and_then(Val::as_str).filter(|s| !s.is_empty()).unwrap_or("replace");
+    let op = patch
+        .get("op")
+        .and_then(Val::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("replace");
     let path = patch.get("path").and_then(Val::as_str).unwrap_or_default();
     let invalid = || PatchError {
         message: format!("invalid path: {path}"),
@@ -20,7 +24,10 @@ pub fn apply(config: &mut Val, patch: &Val) -> Result<(), PatchError> {
     let tokens = pointer_tokens(path).ok_or_else(invalid)?;
     match op {
         "add" | "replace" => {
-            let value = patch.get("value").cloned().unwrap_or_else(|| Val::null(patch.origin));
+            let value = patch
+                .get("value")
+                .cloned()
+                .unwrap_or_else(|| Val::null(patch.origin));
             put(config, &tokens, value, op == "add").ok_or_else(invalid)
         }
         "remove" => take(config, &tokens).map(|_| ()).ok_or_else(invalid),
@@ -63,18 +70,23 @@ fn pointer_tokens(path: &str) -> Option<Vec<String>> {
 }
 
 fn lookup<'a>(root: &'a Val, tokens: &[String]) -> Option<&'a Val> {
-    tokens.iter().try_fold(root, |node, token| match &node.kind {
-        Kind::Map(_) => node.get(token),
-        Kind::Seq(items) => items.get(token.parse::<usize>().ok()?),
-        _ => None,
-    })
+    tokens
+        .iter()
+        .try_fold(root, |node, token| match &node.kind {
+            Kind::Map(_) => node.get(token),
+            Kind::Seq(items) => items.get(token.parse::<usize>().ok()?),
+            _ => None,
+        })
 }
 
 fn parent_of<'a>(root: &'a mut Val, tokens: &[String]) -> Option<&'a mut Val> {
     let mut node = root;
     for token in tokens {
         node = match &mut node.kind {
-            Kind::Map(entries) => entries.iter_mut().find(|(k, _)| k == token).map(|(_, v)| v)?,
+            Kind::Map(entries) => entries
+                .iter_mut()
+                .find(|(k, _)| k == token)
+                .map(|(_, v)| v)?,
             Kind::Seq(items) => items.get_mut(token.parse::<usize>().ok()?)?,
             _ => return None,
         };
@@ -97,7 +109,11 @@ fn put(root: &mut Val, tokens: &[String], value: Val, add: bool) -> Option<()> {
         }
         Kind::Seq(items) => {
             if add {
-                let index = if last == "-" { items.len() } else { last.parse().ok()? };
+                let index = if last == "-" {
+                    items.len()
+                } else {
+                    last.parse().ok()?
+                };
                 if index > items.len() {
                     return None;
                 }
@@ -141,18 +157,41 @@ mod tests {
 
     #[test]
     fn replace_add_remove() {
-        let mut config = tree("build:\n  artifacts:\n  - image: a\n    docker:\n      dockerfile: Dockerfile\n");
-        apply(&mut config, &tree("path: /build/artifacts/0/docker/dockerfile\nvalue: Dockerfile.dev\n")).unwrap();
+        let mut config =
+            tree("build:\n  artifacts:\n  - image: a\n    docker:\n      dockerfile: Dockerfile\n");
+        apply(
+            &mut config,
+            &tree("path: /build/artifacts/0/docker/dockerfile\nvalue: Dockerfile.dev\n"),
+        )
+        .unwrap();
         assert_eq!(
             config.path(&["build", "artifacts"]).unwrap().items()[0]
-                .path(&["docker", "dockerfile"]).unwrap().as_str(),
+                .path(&["docker", "dockerfile"])
+                .unwrap()
+                .as_str(),
             Some("Dockerfile.dev")
         );
-        apply(&mut config, &tree("op: add\npath: /build/artifacts/0/sync\nvalue:\n  infer: ['**/*']\n")).unwrap();
-        assert!(config.path(&["build", "artifacts"]).unwrap().items()[0].get("sync").is_some());
-        apply(&mut config, &tree("op: remove\npath: /build/artifacts/0/sync\n")).unwrap();
-        assert!(config.path(&["build", "artifacts"]).unwrap().items()[0].get("sync").is_none());
-        let err = apply(&mut config, &tree("path: /build/artifacts/3/image\nvalue: x\n")).unwrap_err();
+        apply(
+            &mut config,
+            &tree("op: add\npath: /build/artifacts/0/sync\nvalue:\n  infer: ['**/*']\n"),
+        )
+        .unwrap();
+        assert!(config.path(&["build", "artifacts"]).unwrap().items()[0]
+            .get("sync")
+            .is_some());
+        apply(
+            &mut config,
+            &tree("op: remove\npath: /build/artifacts/0/sync\n"),
+        )
+        .unwrap();
+        assert!(config.path(&["build", "artifacts"]).unwrap().items()[0]
+            .get("sync")
+            .is_none());
+        let err = apply(
+            &mut config,
+            &tree("path: /build/artifacts/3/image\nvalue: x\n"),
+        )
+        .unwrap_err();
         assert_eq!(err.message, "invalid path: /build/artifacts/3/image");
     }
 }

@@ -65,7 +65,7 @@ pub fn overlay(config: &mut Val, profile: &Val) {
 fn overlay_field<'a>(parent: &mut Val, key: &'a str, profile: &'a Val, path: &mut Vec<&'a str>) {
     match field_kind(path) {
         Some(kind) if profile.is_map() => {
-            if parent.get(key).is_none_or(|v| !v.is_map()) {
+            if !parent.get(key).is_some_and(Val::is_map) {
                 set(parent, key, Val::null(profile.origin));
                 if let Some(slot) = parent.get_mut(key) {
                     slot.kind = Kind::Map(Vec::new());
@@ -76,13 +76,21 @@ fn overlay_field<'a>(parent: &mut Val, key: &'a str, profile: &'a Val, path: &mu
             };
             if let FieldKind::OneOf(groups) = kind {
                 for group in groups {
-                    if let Some(member) = group.iter().find(|m| {
-                        profile.get(m).is_some_and(|v| !v.is_null())
-                    }) {
+                    if let Some(member) = group
+                        .iter()
+                        .find(|m| profile.get(m).is_some_and(|v| !v.is_null()))
+                    {
                         if let Kind::Map(entries) = &mut target.kind {
                             entries.retain(|(k, _)| !group.contains(&k.as_str()));
                         }
-                        set(target, member, profile.get(member).cloned().unwrap_or(Val::null(profile.origin)));
+                        set(
+                            target,
+                            member,
+                            profile
+                                .get(member)
+                                .cloned()
+                                .unwrap_or(Val::null(profile.origin)),
+                        );
                     }
                 }
             }
@@ -270,7 +278,8 @@ mod tests {
         let mut config = tree(
             "build:\n  artifacts:\n  - image: a\n  - image: b\n  tagPolicy:\n    gitCommit: {}\n  local:\n    push: false\ndeploy:\n  kubectl: {}\n",
         );
-        let profile = tree("build:\n  artifacts:\n  - image: c\n  tagPolicy:\n    inputDigest: {}\n");
+        let profile =
+            tree("build:\n  artifacts:\n  - image: c\n  tagPolicy:\n    inputDigest: {}\n");
         overlay(&mut config, &profile);
         let images: Vec<_> = config
             .path(&["build", "artifacts"])
@@ -290,16 +299,26 @@ mod tests {
     #[test]
     fn one_of_build_type_replaces_the_group() {
         let mut config = tree("build:\n  local:\n    push: false\n");
-        overlay(&mut config, &tree("build:\n  googleCloudBuild:\n    projectId: p\n"));
+        overlay(
+            &mut config,
+            &tree("build:\n  googleCloudBuild:\n    projectId: p\n"),
+        );
         assert!(config.path(&["build", "local"]).is_none());
         assert!(config.path(&["build", "googleCloudBuild"]).is_some());
     }
 
     #[test]
     fn empty_list_and_empty_string_keep_the_config_value() {
-        let mut config = tree("build:\n  artifacts:\n  - image: a\ndeploy:\n  kubeContext: minikube\n");
-        overlay(&mut config, &tree("build:\n  artifacts: []\ndeploy:\n  kubeContext: \"\"\n"));
-        assert_eq!(config.path(&["build", "artifacts"]).unwrap().items().len(), 1);
+        let mut config =
+            tree("build:\n  artifacts:\n  - image: a\ndeploy:\n  kubeContext: minikube\n");
+        overlay(
+            &mut config,
+            &tree("build:\n  artifacts: []\ndeploy:\n  kubeContext: \"\"\n"),
+        );
+        assert_eq!(
+            config.path(&["build", "artifacts"]).unwrap().items().len(),
+            1
+        );
         assert_eq!(
             config.path(&["deploy", "kubeContext"]).unwrap().as_str(),
             Some("minikube")
@@ -315,13 +334,25 @@ mod tests {
         };
         let p = |t: &str| tree(t);
         assert!(auto_activated(&p("activation:\n- command: dev\n"), &ctx));
-        assert!(!auto_activated(&p("activation:\n- command: '!dev'\n"), &ctx));
+        assert!(!auto_activated(
+            &p("activation:\n- command: '!dev'\n"),
+            &ctx
+        ));
         assert!(auto_activated(&p("activation:\n- env: ENV=stag\n"), &ctx));
-        assert!(!auto_activated(&p("activation:\n- env: ENV=prod\n  command: dev\n"), &ctx));
+        assert!(!auto_activated(
+            &p("activation:\n- env: ENV=prod\n  command: dev\n"),
+            &ctx
+        ));
         assert!(auto_activated(&p("activation:\n- env: OTHER=\n"), &ctx));
-        assert!(!auto_activated(&p("activation:\n- kubeContext: minikube\n"), &ctx));
+        assert!(!auto_activated(
+            &p("activation:\n- kubeContext: minikube\n"),
+            &ctx
+        ));
         ctx.kube_context = Some("minikube".into());
-        assert!(auto_activated(&p("activation:\n- kubeContext: minikube\n"), &ctx));
+        assert!(auto_activated(
+            &p("activation:\n- kubeContext: minikube\n"),
+            &ctx
+        ));
         assert!(!auto_activated(
             &p("requiresAllActivations: true\nactivation:\n- kubeContext: minikube\n- command: run\n"),
             &ctx

@@ -58,7 +58,8 @@ pub fn field_refs(template: &str) -> Vec<FieldRef> {
                 None if c == b'"' || c == b'`' => in_string = Some(c),
                 None if c == b'.' => {
                     let prev_is_word = i > 0
-                        && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b')' | b'$'));
+                        && (bytes[i - 1].is_ascii_alphanumeric()
+                            || matches!(bytes[i - 1], b'_' | b')' | b'$'));
                     let end = body[i + 1..]
                         .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
                         .map_or(body.len(), |e| e + i + 1);

@@ -23,7 +23,10 @@ pub struct Origin {
 pub enum Kind {
     Null,
     /// Any scalar; `plain` tells an unquoted scalar (which YAML may read as bool/number).
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Map(Vec<(String, Val)>),
     Seq(Vec<Val>),
 }

@@ -9,7 +9,8 @@ pub static RULE: Rule = Rule {
     name: "devspace-restart-helper",
     severity: Severity::Info,
     fix: FixAvailability::None,
-    summary: "A DevSpace restart helper is in the pod; DevSpace, not Skaffold, may restart the process.",
+    summary:
+        "A DevSpace restart helper is in the pod; DevSpace, not Skaffold, may restart the process.",
     check: Check::Probe,
     doc: include_str!("../../../rules/PROBE012.md"),
 };

@@ -24,7 +24,9 @@ fn check(file: &ConfigFile, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let Some(text) = node.as_str() else { continue };
-        let Some(version) = schema::known_version(text) else { continue };
+        let Some(version) = schema::known_version(text) else {
+            continue;
+        };
         if !version.is_outdated() {
             continue;
         }
@@ -32,7 +34,10 @@ fn check(file: &ConfigFile, out: &mut Vec<Diagnostic>) {
         let mut d = RULE.diagnostic(
             &file.source.path,
             node.span(),
-            format!("apiVersion `{text}` is outdated; the newest is `{}`", latest.name()),
+            format!(
+                "apiVersion `{text}` is outdated; the newest is `{}`",
+                latest.name()
+            ),
         );
         let tables = schema::schema_for(latest).expect("latest has tables");
         // Bumping is only safe when nothing in the document changed shape since this version.
@@ -51,7 +56,10 @@ fn check(file: &ConfigFile, out: &mut Vec<Diagnostic>) {
                     }],
                 });
             }
-            d.help = Some(format!("the document is valid under `{}`: bump the version", latest.name()));
+            d.help = Some(format!(
+                "the document is valid under `{}`: bump the version",
+                latest.name()
+            ));
         } else {
             d.help = Some("run `skaffold fix --overwrite` to upgrade (it rewrites the file without comments), or update the changed keys by hand".to_string());
         }

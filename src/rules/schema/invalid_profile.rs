@@ -8,7 +8,8 @@ pub static RULE: Rule = Rule {
     name: "invalid-profile",
     severity: Severity::Error,
     fix: FixAvailability::None,
-    summary: "A profile patch whose path does not exist; Skaffold aborts when the profile is active.",
+    summary:
+        "A profile patch whose path does not exist; Skaffold aborts when the profile is active.",
     check: Check::Engine,
     doc: include_str!("../../../rules/SCHEMA008.md"),
 };

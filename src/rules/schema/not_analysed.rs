@@ -8,7 +8,8 @@ pub static RULE: Rule = Rule {
     name: "not-analysed",
     severity: Severity::Info,
     fix: FixAvailability::None,
-    summary: "Helm, kustomize or kpt manifests are not analysed; container checks are skipped for them.",
+    summary:
+        "Helm, kustomize or kpt manifests are not analysed; container checks are skipped for them.",
     check: Check::Engine,
     doc: include_str!("../../../rules/SCHEMA009.md"),
 };

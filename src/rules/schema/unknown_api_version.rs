@@ -24,7 +24,10 @@ fn check(file: &ConfigFile, out: &mut Vec<Diagnostic>) {
                 crate::source::Span::empty(0),
                 "config file has no documents: Skaffold refuses a config without `apiVersion`",
             )
-            .with_help(format!("add `apiVersion: {}` and `kind: Config`, or delete the file", schema::LATEST)),
+            .with_help(format!(
+                "add `apiVersion: {}` and `kind: Config`, or delete the file",
+                schema::LATEST
+            )),
         );
         return;
     }

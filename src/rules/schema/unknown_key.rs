@@ -11,7 +11,8 @@ pub static RULE: Rule = Rule {
     name: "unknown-key",
     severity: Severity::Error,
     fix: FixAvailability::Sometimes(Applicability::Unsafe),
-    summary: "A key that this apiVersion does not have; Skaffold's strict decoder rejects the file.",
+    summary:
+        "A key that this apiVersion does not have; Skaffold's strict decoder rejects the file.",
     check: Check::ConfigFile(check),
     doc: include_str!("../../../rules/SCHEMA002.md"),
 };
@@ -43,7 +44,9 @@ fn check(file: &ConfigFile, out: &mut Vec<Diagnostic>) {
             );
             Some(format!(
                 "remove it and pass `{flag}` (or set SKAFFOLD_{}) on the command line",
-                flag.trim_start_matches('-').replace('-', "_").to_uppercase()
+                flag.trim_start_matches('-')
+                    .replace('-', "_")
+                    .to_uppercase()
             ))
         } else if let Some((first, last)) = known_in {
             Some(format!("`{key}` exists in {object} from {first} to {last}; change the key or the apiVersion"))
@@ -53,12 +56,19 @@ fn check(file: &ConfigFile, out: &mut Vec<Diagnostic>) {
                 [one] => Some(format!("did you mean `{one}`?")),
                 many => Some(format!(
                     "did you mean one of {}?",
-                    many.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             }
         };
         let mut d = RULE.diagnostic(&file.source.path, span, message);
-        d.severity = if ignored_by_skaffold { Severity::Warning } else { Severity::Error };
+        d.severity = if ignored_by_skaffold {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
         d.help = help;
         if let ([candidate], None) = (did_you_mean.as_slice(), cli_flag) {
             d = d.with_fix(Fix {

@@ -19,7 +19,12 @@ pub static RULE: Rule = Rule {
 
 fn check(file: &ConfigFile, out: &mut Vec<Diagnostic>) {
     for issue in validation::issues(file) {
-        let SchemaIssue::UnquotedTemplate { span, path, template } = issue else {
+        let SchemaIssue::UnquotedTemplate {
+            span,
+            path,
+            template,
+        } = issue
+        else {
             continue;
         };
         let quoted = serde_json::to_string(&template).unwrap_or_default();

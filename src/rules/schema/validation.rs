@@ -15,7 +15,13 @@ pub fn document_schema(doc: &Document) -> Option<&'static schema::Schema> {
 pub fn issues(file: &ConfigFile) -> Vec<SchemaIssue> {
     file.documents
         .iter()
-        .filter_map(|doc| Some(schema::validate(doc, &file.source.text, document_schema(doc)?)))
+        .filter_map(|doc| {
+            Some(schema::validate(
+                doc,
+                &file.source.text,
+                document_schema(doc)?,
+            ))
+        })
         .flatten()
         .collect()
 }

@@ -2,18 +2,20 @@
 //! another stage (`COPY --from`, or a COPY in a parent stage). Infer maps only the COPY/ADD of
 //! the last stage of the file, so those files are never synced: every change rebuilds.
 
+use super::to_manual::{replace_with_manual, Layout};
 use super::Watched;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::project::runtime::BuiltImage;
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
-use crate::skaffold::model::{Spanned, SyncMode};
+use crate::skaffold::model::{Artifact, Spanned, SyncMode};
+use crate::skaffold::tree::Val;
 
 pub static RULE: Rule = Rule {
     code: "SYNC002",
     name: "infer-copy-from",
     severity: Severity::Warning,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes(Applicability::Unsafe),
     summary: "An infer pattern matches only files the last stage does not COPY itself (they come via COPY --from): they are never synced.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/SYNC002.md"),
@@ -47,6 +49,9 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         let Some(watched) = Watched::of(view, built.dockerfile, &built.build_args) else {
             continue;
         };
+        let fix = matches!(sync.mode, SyncMode::Infer(_))
+            .then(|| manual_rules_fix(pipeline, artifact, &built, &watched))
+            .flatten();
         for pattern in &patterns {
             let Some(matched) = watched.matching(&pattern.value) else {
                 continue;
@@ -75,16 +80,46 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 .and_then(|c| built.dockerfile.stages.get(c.stage))
                 .map(super::stage_label)
                 .unwrap_or_default();
-            out.push(
-                pipeline
+            let mut d = pipeline
                     .at(&RULE, pattern.origin, format!(
                         "no file matching `{}` is copied by the last stage {} itself (e.g. `{file}` is copied in stage {via}); infer maps only the last stage's own COPY/ADD, so these changes are rebuilt, never synced",
                         pattern.value,
                         super::stage_label(last)
                     ))
                     .with_artifact(&artifact.image.value)
-                    .with_help("use `sync.manual` rules whose `dest` is where the final image has these files, or copy them in the last stage"),
-            );
+                    .with_help("use `sync.manual` rules whose `dest` is where the final image has these files, or copy them in the last stage");
+            if let Some(fix) = &fix {
+                d = d.with_fix(fix.clone());
+            }
+            out.push(d);
         }
     }
+}
+
+/// Manual rules that put every file of every infer pattern where the final image has it
+/// (whether its own COPY or a `COPY --from` brought it there); the `infer:` entry is replaced.
+fn manual_rules_fix(
+    pipeline: &Pipeline,
+    artifact: &Artifact,
+    built: &BuiltImage,
+    watched: &Watched,
+) -> Option<Fix> {
+    let infer = pipeline
+        .tree
+        .path(&["build", "artifacts"])
+        .map(Val::items)?
+        .get(artifact.index)?
+        .path(&["sync", "infer"])?;
+    let layout = Layout::of(built, watched)?;
+    let rules = infer
+        .items()
+        .iter()
+        .map(|p| layout.rule_for(p.as_str()?))
+        .collect::<Option<Vec<_>>>()?;
+    replace_with_manual(
+        pipeline,
+        infer,
+        &rules,
+        "replace `infer` with `manual` rules for where the final image has the files",
+    )
 }

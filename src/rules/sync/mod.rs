@@ -23,6 +23,7 @@ pub mod profile_drops_artifacts;
 pub mod rule_never_fires;
 pub mod strip_not_prefix;
 pub mod synced_artifact_required;
+pub(crate) mod to_manual;
 
 use crate::dockerfile::ignore::clean_path;
 use crate::dockerfile::{Dockerfile, Instruction};
