@@ -226,14 +226,10 @@ fn evaluations(
         let (chosen, _unknown) = profiles::active_profiles(&profiles, selection, ctx);
         let mut problems = Vec::new();
         let tree = apply(&chosen, &mut problems);
-        let label = chosen
-            .iter()
-            .map(|&i| name_of(i))
-            .collect::<Vec<_>>()
-            .join(",");
+        // The user chose this pipeline: its findings are not "only under a profile".
         return vec![Evaluation {
             config: index,
-            profile: (!label.is_empty()).then_some(label),
+            profile: None,
             tree,
             problems,
         }];

@@ -119,16 +119,12 @@ impl<'w> Layout<'w> {
                     continue;
                 }
                 let rest = strip.map_or(rel.as_str(), |s| &rel[s.len()..]);
-                let Some(dest) = place
-                    .strip_suffix(rest)
-                    .and_then(|d| d.strip_suffix('/'))
-                else {
+                let Some(dest) = place.strip_suffix(rest).and_then(|d| d.strip_suffix('/')) else {
                     continue;
                 };
                 let dest = if dest.is_empty() { "/" } else { dest };
                 let fits = files.iter().all(|&i| {
-                    let at =
-                        manual_destination("/", dest, strip, &self.watched.files[i]);
+                    let at = manual_destination("/", dest, strip, &self.watched.files[i]);
                     self.places[i].as_ref().is_some_and(|p| p.contains(&at))
                 });
                 if fits {
@@ -215,7 +211,11 @@ fn stage_copies(
         copies.push(ContextCopy {
             instruction: 0,
             stage: 0,
-            source: if rel.is_empty() { ".".into() } else { rel.into() },
+            source: if rel.is_empty() {
+                ".".into()
+            } else {
+                rel.into()
+            },
             wildcard,
             unpacked: false,
             dest: dest.clone(),
