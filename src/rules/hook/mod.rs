@@ -572,16 +572,78 @@ pub(crate) fn remove_hook_fix(
     if body.lines().count() > 2 || !body.contains("command") {
         return None;
     }
+    let start = emptied_parents_start(text, line_start, line_end);
     Some(crate::diagnostic::Fix {
         applicability: crate::diagnostic::Applicability::Unsafe,
         message: format!("remove this hook ({why})"),
         edits: vec![crate::diagnostic::Edit {
             path: source.path.clone(),
-            start: line_start,
+            start,
             end: line_end,
             content: String::new(),
         }],
     })
+}
+
+/// Where the removal of the lines `start..end` (a hook, the only item of its list) should
+/// begin so that no empty `after:`/`before:` key, and then no empty `hooks:` key, is left.
+/// A key goes only when its block is exactly the removed lines (no other entry, comment or
+/// blank line inside it), and `hooks:` only when its parent keeps other content: `sync:`
+/// holding nothing would turn sync off instead of defaulting to infer.
+fn emptied_parents_start(text: &str, start: usize, end: usize) -> usize {
+    let Some(list_key) = parent_key_line(text, start, end, &["after", "before"]) else {
+        return start;
+    };
+    match parent_key_line(text, list_key, end, &["hooks"]) {
+        Some(hooks_key) if has_other_content(text, hooks_key, end) => hooks_key,
+        _ => list_key,
+    }
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The start of the line just before `start` when it is a bare `<key>:` (one of `keys`) whose
+/// block is exactly the lines `start..end`.
+fn parent_key_line(text: &str, start: usize, end: usize, keys: &[&str]) -> Option<usize> {
+    let key_end = start.checked_sub(1)?;
+    let key_start = text[..key_end].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[key_start..key_end].trim_end_matches('\r');
+    let indent = indent_of(line);
+    let name = line[indent..].strip_suffix(':')?;
+    if !keys.contains(&name) {
+        return None;
+    }
+    let first = text[start..end].lines().next()?;
+    if first.trim().is_empty() || indent_of(first) < indent {
+        return None;
+    }
+    // The next line with content must close the block, and a comment there might belong to it.
+    let after = text[end..]
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| (indent_of(l), l.trim_start().starts_with('#')));
+    match after {
+        None => Some(key_start),
+        Some((next, comment)) if next <= indent && !comment => {
+            // A sibling `- item` at the key's own indentation would still belong to the list.
+            let next_line = text[end..].lines().find(|l| !l.trim().is_empty())?;
+            (!(next == indent && next_line.trim_start().starts_with('-'))).then_some(key_start)
+        }
+        _ => None,
+    }
+}
+
+/// The mapping holding the key line at `key_start` has another entry besides the lines
+/// `key_start..end`.
+fn has_other_content(text: &str, key_start: usize, end: usize) -> bool {
+    let indent = indent_of(&text[key_start..]);
+    let content = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let before = text[..key_start].lines().rev().find(content);
+    let after = text[end..].lines().find(content);
+    // Lines after the parent's own key line and indented at least as deep are its entries.
+    before.is_some_and(|l| indent_of(l) >= indent) || after.is_some_and(|l| indent_of(l) == indent)
 }
 
 #[cfg(test)]

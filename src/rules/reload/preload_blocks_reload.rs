@@ -4,7 +4,7 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::Pipeline;
 use crate::rules::hook::hup_does_not_reload::targets_server;
-use crate::rules::hook::{container_hooks, runtime, signal_send};
+use crate::rules::hook::{container_hooks, runtime, server_is_pid1, signal_send};
 use crate::rules::{Check, FixAvailability, Rule};
 use crate::server::{ReloadMode, ServerKind, Signal};
 use crate::skaffold::tree::Origin;
@@ -36,10 +36,15 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             if !matches!(server.kind, ServerKind::Gunicorn { .. }) || !server.preload {
                 continue;
             }
+            let sh = rt.built.facts.and_then(|f| f.shell);
+            // `kill -HUP 1` reaches gunicorn itself when its master is PID 1.
+            let master_is_pid1 = server_is_pid1(server, sh) == Some(true);
             let hup_hook = hooks.iter().any(|h| {
                 h.commands.iter().filter_map(|c| signal_send(c)).any(|s| {
+                    let to_pid1 = s.tool == "kill" && s.targets.iter().any(|t| t.text == "1");
                     s.signal == Some(Signal::Hup)
-                        && targets_server(&s, server, process) == Some(true)
+                        && (targets_server(&s, server, process) == Some(true)
+                            || (to_pid1 && master_is_pid1))
                 })
             });
             let reload = matches!(server.reload, ReloadMode::On { .. });
