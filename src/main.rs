@@ -477,6 +477,26 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     let (mut resolver, options) = prepare(&args.paths, common)?;
     let targets = skafix::project::load_probe_targets(&options)
         .map_err(|err| CliError(err.to_string()))?;
+    if targets.is_empty() {
+        // Without artifacts there is no image to look for; connecting would prove nothing.
+        let place = if args.paths.is_empty() {
+            ".".to_string()
+        } else {
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let profiles = if common.profiles.is_empty() {
+            ""
+        } else {
+            " with the selected profiles"
+        };
+        return Err(CliError(format!(
+            "nothing to probe: the Skaffold config in {place} has no build artifacts{profiles}"
+        )));
+    }
     let mut request = skafix::probe::ProbeRequest::new(targets);
     request.kubeconfig = args.kubeconfig.clone();
     request.context = args.context.clone();
@@ -521,6 +541,10 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
         }
     }
     if probed.nothing_probed() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skafix: error: nothing could be probed: no container of the project's artifacts could be examined (see the findings above)"
+        );
         return Ok(EXIT_ERROR);
     }
     let failing = diagnostics

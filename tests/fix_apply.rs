@@ -732,3 +732,61 @@ fn findings_revealed_by_a_fix_are_reported_not_rolled_back() {
     assert!(left.contains(&"HOOK003"), "{left:?}");
     assert!(!left.contains(&"HOOK006"), "{left:?}");
 }
+
+/// `fixtures/fix/<name>`: with `--unsafe-fixes`, exactly the fixes in `messages` are applied,
+/// each file of `expected/` gets those bytes and every other file is untouched; without the
+/// flag nothing changes; a second run has nothing left to do.
+fn unsafe_fix_gives_expected_bytes(name: &str, messages_wanted: &[&str]) {
+    let dir = project(name);
+    let before = snapshot(dir.path());
+    let outcome = fix::run(&options(dir.path(), false, false)).unwrap();
+    assert!(outcome.applied.is_empty(), "{:?}", messages(&outcome));
+    assert_eq!(snapshot(dir.path()), before);
+
+    let outcome = fix::run(&options(dir.path(), true, false)).unwrap();
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    assert_eq!(messages(&outcome), messages_wanted);
+    let expected_dir = Path::new(FIXTURES).join(name).join("expected");
+    for (path, bytes, _) in snapshot(dir.path()) {
+        let rel = path.strip_prefix(dir.path()).unwrap();
+        let want = match fs::read(expected_dir.join(rel)) {
+            Ok(want) => want,
+            Err(_) => fs::read(Path::new(FIXTURES).join(name).join("input").join(rel)).unwrap(),
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&bytes),
+            String::from_utf8_lossy(&want),
+            "{}",
+            rel.display()
+        );
+    }
+    let again = fix::run(&options(dir.path(), true, false)).unwrap();
+    assert!(again.applied.is_empty(), "{:?}", messages(&again));
+}
+
+#[test]
+fn infer_with_copy_from_sources_becomes_manual_rules() {
+    unsafe_fix_gives_expected_bytes(
+        "sync-copy-from",
+        &["replace `infer` with `manual` rules for where the final image has the files"],
+    );
+}
+
+#[test]
+fn auto_on_a_docker_artifact_becomes_manual_rules() {
+    unsafe_fix_gives_expected_bytes(
+        "sync-auto",
+        &["replace `auto` with `manual` rules matching the Dockerfile's COPY instructions"],
+    );
+}
+
+#[test]
+fn removing_the_only_hook_removes_its_emptied_keys() {
+    unsafe_fix_gives_expected_bytes(
+        "hook-tidy",
+        &[
+            "remove this hook (it undoes the sync)",
+            "remove this hook (it undoes the sync)",
+        ],
+    );
+}

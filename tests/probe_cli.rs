@@ -144,6 +144,36 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
+/// Stdout of a run that must end with `code`; stderr is shown when it does not.
+fn stdout_with(out: &Output, code: i32) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// A kubeconfig like `cluster`'s whose server is a local port nothing listens on.
+fn closed_port_kubeconfig(cluster: &FakeCluster, dir: &Path) -> PathBuf {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let original = std::fs::read_to_string(&cluster.kubeconfig).unwrap();
+    let server = format!("http://{}", cluster.addr);
+    assert!(original.contains(&server));
+    let path = dir.join("closed-kubeconfig");
+    std::fs::write(
+        &path,
+        original.replace(&server, &format!("http://{closed}")),
+    )
+    .unwrap();
+    path
+}
+
 fn probe_args(project: &Project, kubeconfig: &Path, format: &str) -> Vec<String> {
     vec![
         "probe".into(),
@@ -155,24 +185,245 @@ fn probe_args(project: &Project, kubeconfig: &Path, format: &str) -> Vec<String>
     ]
 }
 
+const STEPS: &str = "What to do now for pod web-1 (container app):
+  1. Replace the signal hook: run the server in reload mode instead of signalling PID 1
+  2. Make the dev command reload: add `--reload` to uvicorn (and `--reload-dir` for the synced directory); then redeploy
+  3. To run the current code now, let Skaffold rebuild and redeploy (`skaffold run`); deleting the pod or `kubectl rollout restart` starts the image's code and drops synced files
+";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_uvicorn_with_a_hup_hook_is_reported_with_steps() {
     let project = Project::new();
-    let cluster = FakeCluster::start(vec![pod(
-        "web-1",
-        "app:dev",
-        &project.uvicorn_argv(),
-        &project.dir,
-    )])
-    .await;
-    support::wait_http(&project.socket()).await;
+    let argv = project.uvicorn_argv();
+    let cluster = FakeCluster::start(vec![pod("web-1", "app:dev", &argv, &project.dir)]).await;
+    assert_eq!(support::wait_http(&project.socket()).await, "v1");
     let home = tempfile::tempdir().unwrap();
+    let config = project.config();
+    let pid1 = argv.join(" ");
+    let not_reloading = format!(
+        "pod web-1 container app: files are synced but the server does not reload: PID 1 `{pid1}` (no --reload flag, no UVICORN_RELOAD, no reload child); synced code is on disk but never loaded"
+    );
+    let hup_ignored = format!(
+        "pod web-1 container app: hook `sh -c 'kill -HUP 1'` sends SIGHUP to PID 1 `{pid1}`, which has no handler for it (SigCgt 0000000000004002); PID 1 ignores such signals, so the hook does nothing"
+    );
 
-    let out = skafix(probe_args(&project, &cluster.kubeconfig, "concise"), home.path()).await;
-    println!("{}\n{}", text(&out.stdout), text(&out.stderr));
-    let out = skafix(probe_args(&project, &cluster.kubeconfig, "full"), home.path()).await;
-    println!("{}\n{}", text(&out.stdout), text(&out.stderr));
-    let out = skafix(probe_args(&project, &cluster.kubeconfig, "json"), home.path()).await;
-    println!("{}\n{}", text(&out.stdout), text(&out.stderr));
-    panic!("{}", project.config());
+    let concise = stdout_with(
+        &skafix(
+            probe_args(&project, &cluster.kubeconfig, "concise"),
+            home.path(),
+        )
+        .await,
+        1,
+    );
+    assert_eq!(
+        concise,
+        format!(
+            "{config}:5:14: PROBE002 {not_reloading}\n{config}:5:14: PROBE003 {hup_ignored}\nFound 2 warnings in 1 file.\n\n{STEPS}"
+        )
+    );
+
+    let full = stdout_with(
+        &skafix(
+            probe_args(&project, &cluster.kubeconfig, "full"),
+            home.path(),
+        )
+        .await,
+        1,
+    );
+    assert!(
+        full.starts_with("PROBE002 server-not-reloading\n"),
+        "{full}"
+    );
+    assert!(full.contains("\nPROBE003 hook-signal-ignored\n"), "{full}");
+    assert!(full.contains(&format!("[{config}:5:14]")), "{full}");
+    assert!(
+        full.ends_with(&format!("Found 2 warnings in 1 file.\n\n{STEPS}")),
+        "{full}"
+    );
+
+    // JSON carries the diagnostics only: no prose after the document.
+    let json = stdout_with(
+        &skafix(
+            probe_args(&project, &cluster.kubeconfig, "json"),
+            home.path(),
+        )
+        .await,
+        1,
+    );
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let got: Vec<(&str, &str, &str, &str, &str, &str)> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap(),
+                d["name"].as_str().unwrap(),
+                d["severity"].as_str().unwrap(),
+                d["path"].as_str().unwrap(),
+                d["artifact"].as_str().unwrap(),
+                d["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "PROBE002",
+                "server-not-reloading",
+                "warning",
+                config.as_str(),
+                "app",
+                not_reloading.as_str()
+            ),
+            (
+                "PROBE003",
+                "hook-signal-ignored",
+                "warning",
+                config.as_str(),
+                "app",
+                hup_ignored.as_str()
+            ),
+        ]
+    );
+    assert_eq!(value["summary"]["warnings"], 2);
+    assert_eq!(value["summary"]["errors"], 0);
+
+    // What the findings predict really happens: the hook leaves PID 1 as it was, and code
+    // synced into the container (the project directory) is not served.
+    let init = cluster.init_pid("web-1").unwrap();
+    let before = support::descendants(init);
+    let (_, _, status) = support::kube_exec(&cluster, "web-1", &["sh", "-c", "kill -HUP 1"]).await;
+    assert_eq!(status.and_then(|s| s.status).as_deref(), Some("Success"));
+    std::fs::write(
+        project.dir.join("app.py"),
+        APP_PY.replace("b\"v1\"", "b\"v2\""),
+    )
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        support::http_get_unix(&project.socket()).await.as_deref(),
+        Some("v1")
+    );
+    assert_eq!(cluster.init_pid("web-1"), Some(init));
+    assert_eq!(support::descendants(init), before);
+    assert_eq!(cluster.restart_count("web-1"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_matching_pods_says_why_and_exits_2() {
+    let project = Project::new();
+    let home = tempfile::tempdir().unwrap();
+    let config = project.config();
+    let sleep = vec!["sleep".to_string(), "600".to_string()];
+    let other = FakeCluster::start(vec![pod("web-1", "nginx:1.27", &sleep, &project.dir)]).await;
+    other.wait_ready("web-1", 1).await;
+    let empty = FakeCluster::start(Vec::new()).await;
+    // Nothing could be probed, so the exit code is 2 (not 1), with the reason as a finding.
+    let cases = [
+        (
+            &other,
+            "1 pod(s) in namespace dev run other images: nginx:1.27",
+        ),
+        (&empty, "there are no pods in namespace dev"),
+    ];
+    for (cluster, why) in cases {
+        let out = skafix(
+            probe_args(&project, &cluster.kubeconfig, "concise"),
+            home.path(),
+        )
+        .await;
+        assert_eq!(
+            stdout_with(&out, 2),
+            format!(
+                "{config}:5:14: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file.\n"
+            )
+        );
+        assert_eq!(
+            text(&out.stderr),
+            "skafix: error: nothing could be probed: no container of the project's artifacts could be examined (see the findings above)\n"
+        );
+    }
+    // The flags narrow the search the way kubectl's do, and the reason names them.
+    let flags: [(&[&str], &str); 2] = [
+        (&["-n", "staging"], "there are no pods in namespace staging"),
+        (
+            &["--selector", "app=api"],
+            "there are no pods in namespace dev with selector app=api",
+        ),
+    ];
+    for (extra, why) in flags {
+        let mut args = probe_args(&project, &other.kubeconfig, "concise");
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let out = skafix(args, home.path()).await;
+        assert_eq!(
+            stdout_with(&out, 2),
+            format!(
+                "{config}:5:14: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file.\n"
+            )
+        );
+    }
+    let out = skafix(probe_args(&project, &other.kubeconfig, "json"), home.path()).await;
+    let value: serde_json::Value = serde_json::from_str(&stdout_with(&out, 2)).unwrap();
+    assert_eq!(value["diagnostics"][0]["code"], "PROBE001");
+    assert_eq!(value["diagnostics"][0]["name"], "no-matching-pods");
+    assert_eq!(value["diagnostics"][0]["severity"], "error");
+    assert_eq!(
+        value["diagnostics"][0]["help"],
+        "check the namespace (-n), the kube context (--context) and that the deployment uses the artifact's image name"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_cluster_and_missing_config_exit_2_with_a_message() {
+    let project = Project::new();
+    let home = tempfile::tempdir().unwrap();
+    let cluster = FakeCluster::start(Vec::new()).await;
+
+    let closed = closed_port_kubeconfig(&cluster, home.path());
+    let out = skafix(probe_args(&project, &closed, "concise"), home.path()).await;
+    assert_eq!(stdout_with(&out, 2), "");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("skafix: error: the cluster cannot be reached: "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // No --kubeconfig, no KUBECONFIG, an empty HOME and not in a pod.
+    let out = skafix(
+        vec!["probe".into(), project.dir.display().to_string()],
+        home.path(),
+    )
+    .await;
+    assert_eq!(stdout_with(&out, 2), "");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("skafix: error: no Kubernetes configuration: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("(set --kubeconfig, KUBECONFIG or ~/.kube/config)\n"),
+        "{stderr}"
+    );
+
+    // A config without artifacts has nothing to look for; the cluster is not contacted.
+    let bare = tempfile::tempdir().unwrap();
+    std::fs::write(
+        bare.path().join("skaffold.yaml"),
+        "apiVersion: skaffold/v4beta14\nkind: Config\n",
+    )
+    .unwrap();
+    let mut args = probe_args(&project, &closed, "concise");
+    args[1] = bare.path().display().to_string();
+    let out = skafix(args, home.path()).await;
+    assert_eq!(stdout_with(&out, 2), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "skafix: error: nothing to probe: the Skaffold config in {} has no build artifacts\n",
+            bare.path().display()
+        )
+    );
 }

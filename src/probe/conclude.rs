@@ -11,7 +11,6 @@ use super::ProbeTarget;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::probe as probe_rules;
 use crate::rules::Rule;
-use crate::source::Span;
 
 /// The PROBE rules, in code order; code, name and default severity come from the registry.
 pub use crate::rules::probe::ALL;
@@ -37,7 +36,7 @@ const EXEC_FAILED: &Rule = &probe_rules::exec_failed::RULE;
 
 /// A finding of `rule` at its default severity, reported against the artifact's config.
 fn diag(target: &ProbeTarget, rule: &Rule, message: String) -> Diagnostic {
-    rule.diagnostic(target.config_path.clone(), Span::empty(0), message)
+    rule.diagnostic(target.config_path.clone(), target.image_span, message)
         .with_artifact(target.image.clone())
 }
 

@@ -72,6 +72,8 @@ pub struct ProbeTarget {
     pub expected_image: Option<String>,
     /// The skaffold.yaml the artifact comes from; diagnostics are reported against it.
     pub config_path: PathBuf,
+    /// Where the artifact's `image` is written in `config_path` (empty: the file's start).
+    pub image_span: crate::source::Span,
     /// The artifact's build context on this machine, for content hashes of synced files.
     pub context_dir: PathBuf,
     /// `sync.manual` rules.

@@ -561,6 +561,7 @@ pub fn probe_targets(project: &Project, options: &CheckOptions) -> Vec<crate::pr
             let mut target = crate::probe::ProbeTarget {
                 image: artifact.image.value.clone(),
                 config_path: project.file(config.file).path.clone(),
+                image_span: artifact.image.origin.span,
                 context_dir: view.context_dir.clone(),
                 ..Default::default()
             };

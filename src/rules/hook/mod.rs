@@ -722,4 +722,60 @@ mod tests {
             ["pgrep", "-f", "uvicorn"]
         );
     }
+
+    /// The text left after removing the hook item (the line holding `HOOK` and the next one)
+    /// the way `remove_hook_fix` does.
+    fn removed(text: &str) -> String {
+        let item = text.find("- container").unwrap();
+        let start = text[..item].rfind('\n').map_or(0, |i| i + 1);
+        let command = text[start..].find("command").unwrap() + start;
+        let end = text[command..]
+            .find('\n')
+            .map_or(text.len(), |i| command + i + 1);
+        let from = emptied_parents_start(text, start, end);
+        format!("{}{}", &text[..from], &text[end..])
+    }
+
+    const HOOK: &str = "          - container:\n              command: [\"kill\", \"1\"]\n";
+
+    #[test]
+    fn removing_the_only_hook_removes_the_emptied_keys() {
+        let head = "sync:\n  manual:\n    - src: a\n      dest: /\n";
+        let text = format!("{head}  hooks:\n    after:\n{HOOK}deploy: {{}}\n");
+        assert_eq!(removed(&text), format!("{head}deploy: {{}}\n"));
+        // At the end of the file, and with the list items at the key's indentation.
+        let text =
+            format!("{head}  hooks:\n    after:\n    - container:\n        command: [\"kill\"]");
+        assert_eq!(removed(&text), head);
+        // `hooks:` before the other entries of `sync:`.
+        let text = format!("sync:\n  hooks:\n    after:\n{HOOK}  manual: []\n");
+        assert_eq!(removed(&text), "sync:\n  manual: []\n");
+    }
+
+    #[test]
+    fn keys_with_other_content_are_kept() {
+        // Another hook list under `hooks:`: only `after:` goes.
+        let text = format!("sync:\n  manual: []\n  hooks:\n    before:\n{HOOK}    after:\n{HOOK}");
+        let item = text.rfind("- container").unwrap();
+        let start = text[..item].rfind('\n').unwrap() + 1;
+        assert_eq!(
+            emptied_parents_start(&text, start, text.len()),
+            text.rfind("    after:").unwrap()
+        );
+        // Another item, a comment, or a trailing comment on the key: nothing but the item.
+        for text in [
+            format!("sync:\n  hooks:\n    after:\n{HOOK}{HOOK}"),
+            format!("sync:\n  hooks:\n    after:\n{HOOK}      # keep me\n"),
+            format!("sync:\n  hooks:\n    after:\n      # keep me\n{HOOK}"),
+            format!("sync:\n  hooks:\n    after: # keep me\n{HOOK}"),
+        ] {
+            let item = text.find("- container").unwrap();
+            let start = text[..item].rfind('\n').unwrap() + 1;
+            let end = start + HOOK.len();
+            assert_eq!(emptied_parents_start(&text, start, end), start, "{text}");
+        }
+        // `hooks:` is all `sync:` holds: removing it would turn sync off, so it stays.
+        let text = format!("sync:\n  hooks:\n    after:\n{HOOK}build: {{}}\n");
+        assert_eq!(removed(&text), "sync:\n  hooks:\nbuild: {}\n");
+    }
 }

@@ -49,9 +49,8 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         let Some(watched) = Watched::of(view, built.dockerfile, &built.build_args) else {
             continue;
         };
-        let fix = matches!(sync.mode, SyncMode::Infer(_))
-            .then(|| manual_rules_fix(pipeline, artifact, &built, &watched))
-            .flatten();
+        // Derived once per artifact, and only when a pattern is reported.
+        let mut fix: Option<Option<Fix>> = None;
         for pattern in &patterns {
             let Some(matched) = watched.matching(&pattern.value) else {
                 continue;
@@ -88,7 +87,12 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                     ))
                     .with_artifact(&artifact.image.value)
                     .with_help("use `sync.manual` rules whose `dest` is where the final image has these files, or copy them in the last stage");
-            if let Some(fix) = &fix {
+            let fix = fix.get_or_insert_with(|| {
+                matches!(sync.mode, SyncMode::Infer(_))
+                    .then(|| manual_rules_fix(pipeline, artifact, &built, &watched))
+                    .flatten()
+            });
+            if let Some(fix) = fix {
                 d = d.with_fix(fix.clone());
             }
             out.push(d);

@@ -100,7 +100,7 @@ impl<'w> Layout<'w> {
         let first = *files.first()?;
         if files
             .iter()
-            .any(|&i| self.places[i].as_ref().is_none_or(Vec::is_empty))
+            .any(|&i| !self.places[i].as_ref().is_some_and(|p| !p.is_empty()))
         {
             return None;
         }
@@ -173,19 +173,29 @@ impl<'w> Layout<'w> {
 
     /// Every file `rule` syncs is synced to the same place by one of `others`.
     fn covered_by(&self, rule: &ManualRule, others: &[&ManualRule]) -> bool {
-        let place = |r: &ManualRule, f: &str| {
-            super::sync_glob(&r.src)
-                .filter(|g| g.is_match(f))
-                .map(|_| manual_destination("/", &r.dest, r.strip.as_deref(), f))
+        let compiled = |r: &ManualRule| super::sync_glob(&r.src);
+        let (Some(glob), Some(other_globs)) = (
+            compiled(rule),
+            others
+                .iter()
+                .map(|o| compiled(o))
+                .collect::<Option<Vec<_>>>(),
+        ) else {
+            return false;
         };
+        let place =
+            |r: &ManualRule, f: &str| manual_destination("/", &r.dest, r.strip.as_deref(), f);
         self.watched
             .files
             .iter()
             .enumerate()
-            .filter(|&(i, _)| self.watched.is_watched(i))
-            .all(|(_, f)| match place(rule, f) {
-                None => true,
-                Some(at) => others.iter().any(|o| place(o, f).as_ref() == Some(&at)),
+            .filter(|&(i, f)| self.watched.is_watched(i) && glob.is_match(f))
+            .all(|(_, f)| {
+                let at = place(rule, f);
+                others
+                    .iter()
+                    .zip(&other_globs)
+                    .any(|(o, g)| g.is_match(f) && place(o, f) == at)
             })
     }
 }
