@@ -2,10 +2,10 @@
 //! copy of the project (`skafix fix --diff`), so the diff comes from exactly the same loop of
 //! apply, re-parse and re-check without touching a single real file.
 //!
-//! The shadow tree mirrors absolute paths under a temporary directory. Directories on the way
-//! to a file the check read are real directories; the files it read are copied; everything
-//! else in those directories is a symlink to the original (cheap, and existence checks, globs
-//! and ignore files see the same tree). Reported paths are mapped back, so diagnostics, fixes
+//! The shadow tree mirrors absolute paths under a temporary directory. Directories are real
+//! directories; the files the check read are copied; every other file is a symlink to the
+//! original (cheap, and existence checks, globs, context walks and ignore files see the same
+//! tree). Reported paths are mapped back, so diagnostics, fixes
 //! and the diff name the user's files.
 
 use super::write::write_atomic;
@@ -122,7 +122,7 @@ impl Shadow {
                 let mirrored = shadow.mirror_of(&original);
                 match texts.get(&original) {
                     Some(text) => fs::write(&mirrored, text.as_bytes())?,
-                    None => link(&original, &mirrored)?,
+                    None => mirror_entry(&original, &mirrored)?,
                 }
             }
         }
@@ -282,6 +282,22 @@ fn create_root() -> std::io::Result<PathBuf> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Mirrors a file as a link and a directory as a real directory of links: rules walk build
+/// contexts without following directory symlinks (as Docker sends a context), so a linked
+/// directory would look empty to them.
+fn mirror_entry(original: &Path, mirrored: &Path) -> std::io::Result<()> {
+    let meta = fs::symlink_metadata(original)?;
+    if !meta.is_dir() {
+        return link(original, mirrored);
+    }
+    fs::create_dir_all(mirrored)?;
+    for entry in fs::read_dir(original)? {
+        let entry = entry?;
+        mirror_entry(&entry.path(), &mirrored.join(entry.file_name()))?;
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

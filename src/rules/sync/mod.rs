@@ -204,7 +204,11 @@ pub(crate) fn context_files(context: &Path) -> Option<Vec<String>> {
         .build();
     for entry in walker {
         let entry = entry.ok()?;
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        // A symlink to a file is part of the context too (Docker sends it as a link).
+        let is_file = entry
+            .file_type()
+            .is_some_and(|t| t.is_file() || (t.is_symlink() && entry.path().is_file()));
+        if !is_file {
             continue;
         }
         let rel = entry.path().strip_prefix(context).ok()?;
@@ -328,7 +332,11 @@ pub(crate) fn final_state(built: &crate::project::runtime::BuiltImage) -> Option
     let state = built
         .dockerfile
         .state_after(built.stage.index, Some(&built.build_args))?;
-    let workdir = state.workdir.value.clone().filter(|_| state.workdir.set_by.is_some());
+    let workdir = state
+        .workdir
+        .value
+        .clone()
+        .filter(|_| state.workdir.set_by.is_some());
     let user = state.user.value.clone().zip(state.user.set_by);
     Some(FinalState { workdir, user })
 }
