@@ -475,8 +475,8 @@ fn count(n: usize, one: &str, many: &str) -> String {
 fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     let common = &args.common;
     let (mut resolver, options) = prepare(&args.paths, common)?;
-    let targets = skafix::project::load_probe_targets(&options)
-        .map_err(|err| CliError(err.to_string()))?;
+    let targets =
+        skafix::project::load_probe_targets(&options).map_err(|err| CliError(err.to_string()))?;
     if targets.is_empty() {
         // Without artifacts there is no image to look for; connecting would prove nothing.
         let place = if args.paths.is_empty() {
@@ -534,7 +534,11 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     if !quiet && output_format(common).is_human() {
         let mut stdout = std::io::stdout().lock();
         for pod in probed.pods.iter().filter(|p| !p.steps.is_empty()) {
-            let _ = writeln!(stdout, "\nWhat to do now for pod {} (container {}):", pod.pod, pod.container);
+            let _ = writeln!(
+                stdout,
+                "\nWhat to do now for pod {} (container {}):",
+                pod.pod, pod.container
+            );
             for (i, step) in pod.steps.iter().enumerate() {
                 let _ = writeln!(stdout, "  {}. {step}", i + 1);
             }

@@ -318,7 +318,10 @@ pub(crate) fn state_after(
     stage: usize,
     build_args: Option<&HashMap<String, String>>,
 ) -> Option<BuildState> {
-    walk(df, build_args, |_, _| {}).finals.into_iter().nth(stage)
+    walk(df, build_args, |_, _| {})
+        .finals
+        .into_iter()
+        .nth(stage)
 }
 
 /// Fills the per-instruction WORKDIR/USER and the stages' base resolution with the

@@ -4,7 +4,6 @@
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::project::{ConfigFile, Pipeline};
 
-
 /// Whether and how a rule can fix what it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixAvailability {
@@ -57,7 +56,9 @@ pub fn all() -> &'static [&'static Rule] {
 }
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
-    ALL.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code))
+    ALL.iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code))
 }
 
 pub mod cache;
