@@ -1,40 +1,66 @@
 //! Benchmark of `check` on a generated monorepo: N artifacts, each with its own multi-stage
-//! Dockerfile, manual sync rules, hooks, a dev profile and a Deployment manifest. Prints the
-//! median and spread of repeated runs and the time per artifact, so linear scaling can be read
-//! off two sizes. Run with `cargo bench --bench check` (sizes via SKAFIX_BENCH_SIZES=200,2000).
+//! Dockerfile, `.dockerignore`, build args, manual sync rules, sync hooks in a dev profile and
+//! a Deployment + Service manifest. Prints the median and spread of repeated runs and the time
+//! per artifact, so linear scaling can be read off two sizes. Run with
+//! `cargo bench --bench check` (sizes via SKAFIX_BENCH_SIZES=200,2000).
 
 use skafix::project::{check, CheckOptions};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Writes a monorepo of `artifacts` Python services. Each context holds a dozen files (some
+/// copied, some not, some `.dockerignore`d) so the sync rules have a context to list and
+/// match; every tenth artifact also has a sync rule that never fires and a mismatched `dest`,
+/// so findings are built and merged across profiles as in a real run.
 fn generate(root: &Path, artifacts: usize) {
     let mut config =
         String::from("apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n");
     let mut profile = String::from("profiles:\n  - name: dev\n    build:\n      artifacts:\n");
+    std::fs::create_dir_all(root.join("k8s")).unwrap();
     for i in 0..artifacts {
         let service = format!("svc{i}");
         let dir = root.join(&service);
-        std::fs::create_dir_all(dir.join("app")).unwrap();
+        for sub in ["app/routes", "app/models", "tests", "docs", "scripts"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
         std::fs::write(
             dir.join("Dockerfile"),
-            "ARG BASE=python:3.12-slim\nFROM python:3.12-slim AS builder\nWORKDIR /build\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n\nFROM ${BASE}\nCOPY --from=builder /usr/local/lib/python3.12/site-packages /usr/local/lib/python3.12/site-packages\nWORKDIR /srv\nCOPY app/ /srv/app/\nCMD [\"uvicorn\", \"app.main:app\", \"--reload\", \"--host\", \"0.0.0.0\"]\n",
+            "ARG BASE=python:3.12-slim\nFROM python:3.12-slim AS builder\nWORKDIR /build\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n\nFROM ${BASE}\nARG APP_HOME=/srv\nENV PYTHONUNBUFFERED=1\nCOPY --from=builder /usr/local/lib/python3.12/site-packages /usr/local/lib/python3.12/site-packages\nWORKDIR ${APP_HOME}\nCOPY app/ ${APP_HOME}/app/\nCOPY scripts/*.sh /usr/local/bin/\nRUN useradd -m app && chown -R app ${APP_HOME}\nUSER app\nCMD [\"uvicorn\", \"app.main:app\", \"--reload\", \"--host\", \"0.0.0.0\"]\n",
         )
         .unwrap();
-        std::fs::write(dir.join("requirements.txt"), "uvicorn\n").unwrap();
-        std::fs::write(dir.join("app/main.py"), "").unwrap();
-        let artifact = format!(
-            "  - image: example/{service}\n    context: {service}\n    sync:\n      manual:\n        - src: \"app/**/*.py\"\n          dest: /srv\n"
+        std::fs::write(dir.join(".dockerignore"), "**/__pycache__\ntests/\n*.md\n").unwrap();
+        for file in [
+            "requirements.txt",
+            "app/__init__.py",
+            "app/main.py",
+            "app/routes/__init__.py",
+            "app/routes/items.py",
+            "app/routes/users.py",
+            "app/models/__init__.py",
+            "app/models/item.py",
+            "tests/test_main.py",
+            "docs/index.md",
+            "scripts/entrypoint.sh",
+            "README.md",
+        ] {
+            std::fs::write(dir.join(file), "\n").unwrap();
+        }
+        let mut artifact = format!(
+            "  - image: example/{service}\n    context: {service}\n    docker:\n      buildArgs:\n        APP_HOME: /srv\n    sync:\n      manual:\n        - src: \"app/**/*.py\"\n          dest: {}\n",
+            if i % 10 == 9 { "/app" } else { "/srv" }
         );
+        if i % 10 == 9 {
+            artifact.push_str("        - src: \"docs/*.md\"\n          dest: /srv/docs\n");
+        }
         config.push_str(&artifact);
         for line in artifact.lines() {
             writeln!(profile, "    {line}").unwrap();
         }
         writeln!(profile, "          hooks:\n            after:\n              - container:\n                  command: [\"sh\", \"-c\", \"true\"]").unwrap();
-        std::fs::create_dir_all(root.join("k8s")).unwrap();
         std::fs::write(
             root.join(format!("k8s/{service}.yaml")),
-            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {service}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: example/{service}\n"),
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {service}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: example/{service}\n          ports:\n            - containerPort: 8000\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {service}\nspec:\n  ports:\n    - port: 80\n      targetPort: 8000\n"),
         )
         .unwrap();
     }

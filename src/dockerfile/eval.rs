@@ -12,6 +12,8 @@
 //! cleaned (`system.NormalizeWorkdir`).
 
 use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use super::expand::{expand_word, Expanded, Lookup};
 use super::ignore::clean_path;
@@ -318,10 +320,67 @@ pub(crate) fn state_after(
     stage: usize,
     build_args: Option<&HashMap<String, String>>,
 ) -> Option<BuildState> {
-    walk(df, build_args, |_, _| {})
-        .finals
-        .into_iter()
-        .nth(stage)
+    replay(df, build_args).finals.get(stage).cloned()
+}
+
+/// A whole replay of a Dockerfile for one set of build args: the state before each
+/// instruction and each stage's final state.
+struct Replay {
+    before: Vec<Option<BuildState>>,
+    finals: Vec<BuildState>,
+}
+
+/// Replays already made, by build-arg set. Rules ask for the state at many instructions of
+/// the same Dockerfile, and replaying it from the top for each question made a check
+/// quadratic in the Dockerfile's length. A clone starts empty; it never affects equality.
+#[derive(Default)]
+pub struct Replays(Mutex<Vec<(Option<HashMap<String, String>>, Arc<Replay>)>>);
+
+/// Distinct build-arg sets remembered per Dockerfile (an artifact uses one; the Dockerfile's
+/// own defaults are another).
+const MAX_REPLAYS: usize = 8;
+
+impl Clone for Replays {
+    fn clone(&self) -> Self {
+        Replays::default()
+    }
+}
+
+impl PartialEq for Replays {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Replays {}
+
+impl fmt::Debug for Replays {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Replays")
+    }
+}
+
+fn replay(df: &Dockerfile, build_args: Option<&HashMap<String, String>>) -> Arc<Replay> {
+    if let Ok(known) = df.replays.0.lock() {
+        if let Some((_, found)) = known.iter().find(|(args, _)| args.as_ref() == build_args) {
+            return found.clone();
+        }
+    }
+    let mut before = vec![None; df.instructions.len()];
+    let finals = walk(df, build_args, |i, state| {
+        if let Some(slot) = before.get_mut(i) {
+            *slot = Some(state.clone());
+        }
+    })
+    .finals;
+    let made = Arc::new(Replay { before, finals });
+    if let Ok(mut known) = df.replays.0.lock() {
+        if known.len() >= MAX_REPLAYS {
+            known.remove(0);
+        }
+        known.push((build_args.cloned(), made.clone()));
+    }
+    made
 }
 
 /// Fills the per-instruction WORKDIR/USER and the stages' base resolution with the
@@ -351,11 +410,9 @@ pub(crate) fn state_at(
     instruction: usize,
     build_args: Option<&HashMap<String, String>>,
 ) -> Option<BuildState> {
-    let mut found = None;
-    walk(df, build_args, |i, state| {
-        if i == instruction {
-            found = Some(state.clone());
-        }
-    });
-    found
+    replay(df, build_args)
+        .before
+        .get(instruction)
+        .cloned()
+        .flatten()
 }

@@ -264,6 +264,8 @@ pub struct Dockerfile {
     pub syntax: Option<Word>,
     /// The text starts with a UTF-8 byte order mark (all spans account for it).
     pub has_bom: bool,
+    /// Build-state replays already made, so `state_at`/`state_after` replay once.
+    replays: eval::Replays,
 }
 
 impl Dockerfile {
@@ -419,6 +421,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         escape,
         syntax,
         has_bom,
+        replays: eval::Replays::default(),
     };
     eval::fill_defaults(&mut dockerfile);
     Ok(dockerfile)

@@ -28,15 +28,26 @@ pub fn config_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, EngineError> {
             .require_git(false)
             .follow_links(false)
             .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walker.flatten() {
-            let is_file = entry
-                .file_type()
-                .is_some_and(|t| t.is_file() || t.is_symlink());
-            if is_file && entry.file_name().to_str().is_some_and(is_config_name) {
-                found.push(clean(entry.path()));
-            }
-        }
+            .build_parallel();
+        // Listing a large monorepo is a good part of a check: walk it on every core. The
+        // result is sorted below, so the order the threads find files in does not matter.
+        let in_root = std::sync::Mutex::new(Vec::new());
+        walker.run(|| {
+            Box::new(|entry| {
+                if let Ok(entry) = entry {
+                    let is_file = entry
+                        .file_type()
+                        .is_some_and(|t| t.is_file() || t.is_symlink());
+                    if is_file && entry.file_name().to_str().is_some_and(is_config_name) {
+                        if let Ok(mut list) = in_root.lock() {
+                            list.push(clean(entry.path()));
+                        }
+                    }
+                }
+                ignore::WalkState::Continue
+            })
+        });
+        found.extend(in_root.into_inner().unwrap_or_default());
     }
     found.sort();
     found.dedup();

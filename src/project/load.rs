@@ -19,6 +19,9 @@ pub struct ConfigFile {
     pub id: FileId,
     pub source: Arc<SourceFile>,
     pub documents: Vec<yaml::Document>,
+    /// The schema walk's findings, made once for the several SCHEMA rules that read them
+    /// (`rules::schema::validation::issues`).
+    pub(crate) schema_issues: std::sync::OnceLock<Vec<crate::skaffold::schema::SchemaIssue>>,
 }
 
 /// One config document (`---` separated) of a config file.
@@ -296,6 +299,7 @@ pub fn load(paths: Vec<PathBuf>) -> Project {
             id,
             source,
             documents,
+            schema_issues: std::sync::OnceLock::new(),
         });
     }
     project

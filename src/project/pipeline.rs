@@ -14,9 +14,9 @@ use crate::skaffold::profiles::{self, ActivationContext, ProfileSelection};
 use crate::skaffold::tree::{FileId, Origin, Val};
 use crate::source::{SourceFile, Span};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One effective pipeline: a config document with the profiles of one evaluation applied.
 pub struct Pipeline<'p> {
@@ -40,6 +40,27 @@ pub struct ArtifactView {
     pub dockerignore: Option<DockerIgnoreView>,
     /// Manifest containers whose image is this artifact's image.
     pub containers: Vec<ContainerRef>,
+    /// The context's file list, listed on first use and shared by every artifact (in every
+    /// pipeline) with the same context: many rules need it, and walking the context again
+    /// for each of them dominated a check.
+    context_listing: Arc<OnceLock<Option<Arc<Vec<String>>>>>,
+    /// What the context's COPY/ADD instructions watch, computed once for the Dockerfile and
+    /// build args it was first asked for (see [`crate::rules::sync::Watched::of`]).
+    pub(crate) watched: OnceLock<(WatchedKey, Option<Arc<crate::rules::sync::Watched>>)>,
+}
+
+/// What a cached watched set was computed from: the Dockerfile (by address: it is shared for
+/// the whole run) and the build args.
+pub(crate) type WatchedKey = (usize, HashMap<String, String>);
+
+impl ArtifactView {
+    /// Every file under the context, relative with `/` separators, sorted; `None` when the
+    /// context cannot be read or is too large (see [`crate::rules::sync::context_files`]).
+    pub fn context_files(&self) -> Option<Arc<Vec<String>>> {
+        self.context_listing
+            .get_or_init(|| crate::rules::sync::context_files(&self.context_dir).map(Arc::new))
+            .clone()
+    }
 }
 
 pub struct DockerIgnoreView {
@@ -115,11 +136,14 @@ impl<'p> Pipeline<'p> {
 /// A parsed file, or where and why parsing failed.
 type Parsed<T> = Result<Arc<T>, (Span, String)>;
 
-/// Parsed Dockerfiles and manifests, shared by all pipelines.
+/// Parsed Dockerfiles, `.dockerignore` files and manifests, and context listings, shared by
+/// all pipelines: profiles mostly repeat the base pipeline's artifacts.
 #[derive(Default)]
 struct Cache {
-    dockerfiles: std::sync::Mutex<HashMap<FileId, Parsed<Dockerfile>>>,
-    manifests: std::sync::Mutex<HashMap<FileId, Parsed<Vec<Workload>>>>,
+    dockerfiles: Mutex<HashMap<FileId, Parsed<Dockerfile>>>,
+    dockerignores: Mutex<HashMap<FileId, Arc<dockerfile::ignore::DockerIgnore>>>,
+    manifests: Mutex<HashMap<FileId, Parsed<Vec<Workload>>>>,
+    contexts: Mutex<HashMap<PathBuf, Arc<OnceLock<Option<Arc<Vec<String>>>>>>>,
 }
 
 struct Evaluation {
@@ -157,11 +181,20 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
                 &cache,
                 &mut found,
             );
-            for rule in rules::all() {
-                if let Check::Pipeline(check) = rule.check {
-                    check(&pipeline, &mut found);
-                }
-            }
+            // Rules are independent: run them in parallel too, since a project often has a
+            // single pipeline. Findings are kept in rule order, as a serial run gives them.
+            let per_rule: Vec<Vec<Diagnostic>> = rules::all()
+                .par_iter()
+                .filter_map(|rule| match rule.check {
+                    Check::Pipeline(check) => {
+                        let mut out = Vec::new();
+                        check(&pipeline, &mut out);
+                        Some(out)
+                    }
+                    _ => None,
+                })
+                .collect();
+            found.extend(per_rule.into_iter().flatten());
             (evaluation.profile, found)
         })
         .collect();
@@ -300,6 +333,7 @@ fn build<'p>(
     let config_path = project.file(config.file).path.clone();
     let mut manifests = Vec::new();
     let mut manifest_paths = Vec::new();
+    let mut seen_paths = HashSet::new();
     for pattern in &model.raw_manifests {
         if pattern.value.contains("://") {
             continue;
@@ -314,7 +348,7 @@ fn build<'p>(
             ));
         }
         for path in matched {
-            if !manifest_paths.contains(&path) {
+            if seen_paths.insert(path.clone()) {
                 manifest_paths.push(path);
             }
         }
@@ -347,24 +381,30 @@ fn build<'p>(
             )),
         }
     }
-    // Only where it matters: without sync no check needs the deployed containers.
-    let any_sync = model.artifacts.iter().any(|a| a.sync.is_some());
-    for unanalysed in model.unanalysed.iter().filter(|_| any_sync) {
+    // Never silence: say which manifests the container checks could not see.
+    for unanalysed in &model.unanalysed {
         problems.push(engine_diagnostic(
             "SCHEMA009",
             &project.file(unanalysed.origin.file).path,
             unanalysed.origin.span,
             format!(
-                "`{}` manifests are not analysed: skafix reads raw Kubernetes YAML only, so sync checks that need the deployed containers are skipped for them",
+                "`{}` manifests are not analysed: skafix reads raw Kubernetes YAML only, so checks that need the deployed containers (commands, volumes, which pods run the image) are skipped for them",
                 unanalysed.value
             ),
         ));
     }
-    let artifacts = model
+    let containers = containers_by_image(&manifests);
+    // Each view reads and parses its own files; problems stay in artifact order.
+    let (artifacts, view_problems): (Vec<ArtifactView>, Vec<Vec<Diagnostic>>) = model
         .artifacts
-        .iter()
-        .map(|artifact| artifact_view(project, config, artifact, &manifests, cache, problems))
-        .collect();
+        .par_iter()
+        .map(|artifact| {
+            let mut found = Vec::new();
+            let view = artifact_view(project, config, artifact, &containers, cache, &mut found);
+            (view, found)
+        })
+        .unzip();
+    problems.extend(view_problems.into_iter().flatten());
     Pipeline {
         project,
         config,
@@ -376,21 +416,10 @@ fn build<'p>(
     }
 }
 
-fn artifact_view(
-    project: &Project,
-    config: &ConfigDoc,
-    artifact: &Artifact,
-    manifests: &[ManifestFile],
-    cache: &Cache,
-    problems: &mut Vec<Diagnostic>,
-) -> ArtifactView {
-    let context_dir = normalize(&config.dir.join(&artifact.context));
-    let mut view = ArtifactView {
-        context_dir: context_dir.clone(),
-        dockerfile: None,
-        dockerignore: None,
-        containers: Vec::new(),
-    };
+/// Every manifest container by the image name it runs, in manifest order, so each artifact
+/// finds its containers without scanning every manifest.
+fn containers_by_image(manifests: &[ManifestFile]) -> HashMap<String, Vec<ContainerRef>> {
+    let mut by_image: HashMap<String, Vec<ContainerRef>> = HashMap::new();
     for (m, manifest) in manifests.iter().enumerate() {
         for (w, workload) in manifest.workloads.iter().enumerate() {
             for (init, list) in [
@@ -398,36 +427,63 @@ fn artifact_view(
                 (true, &workload.init_containers),
             ] {
                 for (c, container) in list.iter().enumerate() {
-                    let image = container.image.as_ref().map(|i| k8s::image_name(&i.value));
-                    if image == Some(artifact.image.value.as_str()) {
-                        view.containers.push(ContainerRef {
+                    let Some(image) = container.image.as_ref() else {
+                        continue;
+                    };
+                    by_image
+                        .entry(k8s::image_name(&image.value).to_string())
+                        .or_default()
+                        .push(ContainerRef {
                             manifest: m,
                             workload: w,
                             container: c,
                             init,
                         });
-                    }
                 }
             }
         }
     }
+    by_image
+}
+
+fn artifact_view(
+    project: &Project,
+    config: &ConfigDoc,
+    artifact: &Artifact,
+    containers: &HashMap<String, Vec<ContainerRef>>,
+    cache: &Cache,
+    problems: &mut Vec<Diagnostic>,
+) -> ArtifactView {
+    let context_dir = normalize(&config.dir.join(&artifact.context));
+    let context_listing = cache
+        .contexts
+        .lock()
+        .expect("cache")
+        .entry(context_dir.clone())
+        .or_default()
+        .clone();
+    let mut view = ArtifactView {
+        context_dir: context_dir.clone(),
+        dockerfile: None,
+        dockerignore: None,
+        containers: containers
+            .get(artifact.image.value.as_str())
+            .cloned()
+            .unwrap_or_default(),
+        context_listing,
+        watched: OnceLock::new(),
+    };
     let Builder::Dockerfile(docker) = &artifact.builder else {
         return view;
     };
     let dockerfile_path = normalize(&context_dir.join(&docker.dockerfile.value));
     match project.read(&dockerfile_path) {
         Ok(file) => {
-            let parsed = cache
-                .dockerfiles
-                .lock()
-                .expect("cache")
-                .entry(file)
-                .or_insert_with(|| {
-                    dockerfile::parse(&project.file(file).text)
-                        .map(Arc::new)
-                        .map_err(|e| (e.span, e.message))
-                })
-                .clone();
+            let parsed = cached(&cache.dockerfiles, file, || {
+                dockerfile::parse(&project.file(file).text)
+                    .map(Arc::new)
+                    .map_err(|e| (e.span, e.message))
+            });
             match parsed {
                 Ok(parsed) => {
                     view.dockerfile = Some(DockerfileView {
@@ -462,11 +518,27 @@ fn artifact_view(
         .and_then(|path| project.read(&path).ok())
         .map(|file| DockerIgnoreView {
             file,
-            parsed: Arc::new(dockerfile::ignore::DockerIgnore::parse(
-                &project.file(file).text,
-            )),
+            parsed: cached(&cache.dockerignores, file, || {
+                Arc::new(dockerfile::ignore::DockerIgnore::parse(
+                    &project.file(file).text,
+                ))
+            }),
         });
     view
+}
+
+/// The cached value for `file`, made outside the lock so views built in parallel do not wait
+/// on each other's parsing (two may parse the same file; the first one stored is kept).
+fn cached<T: Clone>(map: &Mutex<HashMap<FileId, T>>, file: FileId, make: impl FnOnce() -> T) -> T {
+    if let Some(known) = map.lock().expect("cache").get(&file) {
+        return known.clone();
+    }
+    let made = make();
+    map.lock()
+        .expect("cache")
+        .entry(file)
+        .or_insert(made)
+        .clone()
 }
 
 /// Where to point for a defaulted value: the value if written, else its parent's key.

@@ -23,8 +23,12 @@ pub static RULE: Rule = Rule {
 /// `(major, minor, byte range of "pythonX.Y")` of the first `pythonX.Y/site-packages` or
 /// `pythonX.Y/dist-packages` in a path.
 fn packages_dir(path: &str) -> Option<(u32, u32, std::ops::Range<usize>)> {
-    let re = regex::Regex::new(r"python(\d+)\.(\d+)/(?:site|dist)-packages(?:/|$)").ok()?;
-    let c = re.captures(path)?;
+    // Compiled once: compiling per COPY cost more than the rest of the rule.
+    static PACKAGES_DIR: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"python(\d+)\.(\d+)/(?:site|dist)-packages(?:/|$)").ok()
+        });
+    let c = PACKAGES_DIR.as_ref()?.captures(path)?;
     let whole = c.get(0)?;
     let minor = c.get(2)?;
     Some((

@@ -147,7 +147,7 @@ fn hook_may_reload(
 /// gunicorn reads `./gunicorn.conf.py` from its working directory, where `reload = True` may
 /// be set (`gunicorn/config.py`); any such file in the context makes the mode unknown.
 fn has_gunicorn_conf(view: &crate::project::ArtifactView) -> bool {
-    match crate::rules::sync::context_files(&view.context_dir) {
+    match view.context_files() {
         Some(files) => files.iter().any(|f| basename(f) == "gunicorn.conf.py"),
         None => true,
     }

@@ -11,17 +11,22 @@ pub fn document_schema(doc: &Document) -> Option<&'static schema::Schema> {
     schema::schema_for(schema::known_version(version)?)
 }
 
-/// Every schema issue of every document of the file, in document order.
+/// Every schema issue of every document of the file, in document order. The walk is made
+/// once per file; each rule gets its own copy.
 pub fn issues(file: &ConfigFile) -> Vec<SchemaIssue> {
-    file.documents
-        .iter()
-        .filter_map(|doc| {
-            Some(schema::validate(
-                doc,
-                &file.source.text,
-                document_schema(doc)?,
-            ))
+    file.schema_issues
+        .get_or_init(|| {
+            file.documents
+                .iter()
+                .filter_map(|doc| {
+                    Some(schema::validate(
+                        doc,
+                        &file.source.text,
+                        document_schema(doc)?,
+                    ))
+                })
+                .flatten()
+                .collect()
         })
-        .flatten()
-        .collect()
+        .clone()
 }

@@ -31,6 +31,7 @@ use crate::project::ArtifactView;
 use globset::{GlobBuilder, GlobMatcher};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// At most this many context files are listed; a larger context is not analysed.
 const MAX_CONTEXT_FILES: usize = 50_000;
@@ -170,24 +171,43 @@ impl ContextCopy {
 }
 
 /// A COPY source pattern (Go `filepath.Match`: `*` and `?` stay inside one component).
-fn go_pattern(pattern: &str) -> Option<GlobMatcher> {
+fn go_pattern(pattern: &str) -> Option<Arc<GlobMatcher>> {
     if pattern.contains("**") {
         return None;
     }
-    GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .ok()
-        .map(|g| g.compile_matcher())
+    compiled_glob(pattern)
 }
 
 /// A sync `src` pattern with doublestar semantics (`**` matches zero or more directories).
-pub(crate) fn sync_glob(pattern: &str) -> Option<GlobMatcher> {
-    GlobBuilder::new(pattern)
+pub(crate) fn sync_glob(pattern: &str) -> Option<Arc<GlobMatcher>> {
+    compiled_glob(pattern)
+}
+
+/// Compiled patterns by text. Rules ask for the same few patterns once per file and per
+/// artifact, and compiling one costs far more than matching it, so each is compiled once.
+static GLOBS: LazyLock<Mutex<HashMap<String, Option<Arc<GlobMatcher>>>>> =
+    LazyLock::new(Default::default);
+
+/// Past this many distinct patterns the memo starts over, so a long-lived process that sees
+/// many configs does not grow without bound.
+const MAX_MEMOISED_GLOBS: usize = 4096;
+
+fn compiled_glob(pattern: &str) -> Option<Arc<GlobMatcher>> {
+    if let Some(known) = GLOBS.lock().ok()?.get(pattern) {
+        return known.clone();
+    }
+    let compiled = GlobBuilder::new(pattern)
         .literal_separator(true)
         .build()
         .ok()
-        .map(|g| g.compile_matcher())
+        .map(|g| Arc::new(g.compile_matcher()));
+    if let Ok(mut memo) = GLOBS.lock() {
+        if memo.len() >= MAX_MEMOISED_GLOBS {
+            memo.clear();
+        }
+        memo.insert(pattern.to_string(), compiled.clone());
+    }
+    compiled
 }
 
 /// Every file under the context, relative with `/` separators, sorted; `None` when the context
@@ -223,7 +243,7 @@ pub(crate) fn context_files(context: &Path) -> Option<Vec<String>> {
 
 /// What a Dockerfile artifact's context holds and which of it is watched.
 pub(crate) struct Watched {
-    pub files: Vec<String>,
+    pub files: Arc<Vec<String>>,
     pub copies: Vec<ContextCopy>,
     /// Per file of `files`: some COPY/ADD covers it.
     pub covered: Vec<bool>,
@@ -232,13 +252,34 @@ pub(crate) struct Watched {
 }
 
 impl Watched {
+    /// The watched set of `view`'s context for `dockerfile` built with `build_args`. Rules ask
+    /// for it once each per artifact, always with the artifact's own Dockerfile and build
+    /// args, so the first answer is kept on the view; another question is answered afresh.
     pub fn of(
+        view: &ArtifactView,
+        dockerfile: &Dockerfile,
+        build_args: &HashMap<String, String>,
+    ) -> Option<Arc<Watched>> {
+        let address = std::ptr::from_ref(dockerfile) as usize;
+        let ((cached_address, cached_args), cached) = view.watched.get_or_init(|| {
+            (
+                (address, build_args.clone()),
+                Self::compute(view, dockerfile, build_args).map(Arc::new),
+            )
+        });
+        if *cached_address == address && cached_args == build_args {
+            return cached.clone();
+        }
+        Self::compute(view, dockerfile, build_args).map(Arc::new)
+    }
+
+    fn compute(
         view: &ArtifactView,
         dockerfile: &Dockerfile,
         build_args: &HashMap<String, String>,
     ) -> Option<Watched> {
         let copies = context_copies(dockerfile, build_args)?;
-        let files = context_files(&view.context_dir)?;
+        let files = view.context_files()?;
         let covered = files
             .iter()
             .map(|f| copies.iter().any(|c| c.covers(f).is_some()))
