@@ -334,7 +334,10 @@ struct Replay {
 /// the same Dockerfile, and replaying it from the top for each question made a check
 /// quadratic in the Dockerfile's length. A clone starts empty; it never affects equality.
 #[derive(Default)]
-pub struct Replays(Mutex<Vec<(Option<HashMap<String, String>>, Arc<Replay>)>>);
+pub struct Replays(Mutex<Vec<(BuildArgs, Arc<Replay>)>>);
+
+/// The build args a replay was made with (`None`: not known).
+type BuildArgs = Option<HashMap<String, String>>;
 
 /// Distinct build-arg sets remembered per Dockerfile (an artifact uses one; the Dockerfile's
 /// own defaults are another).

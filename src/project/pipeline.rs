@@ -43,11 +43,14 @@ pub struct ArtifactView {
     /// The context's file list, listed on first use and shared by every artifact (in every
     /// pipeline) with the same context: many rules need it, and walking the context again
     /// for each of them dominated a check.
-    context_listing: Arc<OnceLock<Option<Arc<Vec<String>>>>>,
+    context_listing: Arc<ContextListing>,
     /// What the context's COPY/ADD instructions watch, computed once for the Dockerfile and
     /// build args it was first asked for (see [`crate::rules::sync::Watched::of`]).
     pub(crate) watched: OnceLock<(WatchedKey, Option<Arc<crate::rules::sync::Watched>>)>,
 }
+
+/// A context's file list, made on first use (`None`: unreadable or too large).
+type ContextListing = OnceLock<Option<Arc<Vec<String>>>>;
 
 /// What a cached watched set was computed from: the Dockerfile (by address: it is shared for
 /// the whole run) and the build args.
@@ -143,7 +146,7 @@ struct Cache {
     dockerfiles: Mutex<HashMap<FileId, Parsed<Dockerfile>>>,
     dockerignores: Mutex<HashMap<FileId, Arc<dockerfile::ignore::DockerIgnore>>>,
     manifests: Mutex<HashMap<FileId, Parsed<Vec<Workload>>>>,
-    contexts: Mutex<HashMap<PathBuf, Arc<OnceLock<Option<Arc<Vec<String>>>>>>>,
+    contexts: Mutex<HashMap<PathBuf, Arc<ContextListing>>>,
 }
 
 struct Evaluation {
