@@ -79,17 +79,25 @@ fn median(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
 }
 
 fn main() {
+    // `SKAFIX_BENCH_PROJECT=DIR` only writes the project (first size) to DIR, to time the CLI.
+    if let Ok(dir) = std::env::var("SKAFIX_BENCH_PROJECT") {
+        let size = std::env::var("SKAFIX_BENCH_SIZES")
+            .ok()
+            .and_then(|s| s.split(',').next()?.trim().parse().ok())
+            .unwrap_or(2000);
+        std::fs::create_dir_all(&dir).unwrap();
+        generate(Path::new(&dir), size);
+        return;
+    }
+    let bench = std::env::args().any(|a| a == "--bench");
+    // Under `cargo test --all-targets` the bench runs once on a small project, as a smoke test.
+    let default_sizes = if bench { "200,2000" } else { "50" };
     let sizes: Vec<usize> = std::env::var("SKAFIX_BENCH_SIZES")
-        .unwrap_or_else(|_| "200,2000".into())
+        .unwrap_or_else(|_| default_sizes.into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    // `cargo test --all-targets` runs benches once as a smoke test with --bench absent.
-    let runs = if std::env::args().any(|a| a == "--bench") {
-        9
-    } else {
-        1
-    };
+    let runs = if bench { 9 } else { 1 };
     for size in sizes {
         let dir = tempfile::tempdir().unwrap();
         generate(dir.path(), size);

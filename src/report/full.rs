@@ -4,14 +4,68 @@
 
 use super::{display_path, fix_note, position, summary_line, RenderOptions, Report};
 use crate::diagnostic::{Diagnostic, Severity};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use crate::source::SourceFile;
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceSpan, SpanContents,
+};
 use std::fmt;
 use std::sync::Arc;
+
+/// A file as miette reads it: only the lines around a span, found through the file's line
+/// index, so rendering many findings in a big file does not rescan it from the start each time.
+struct Window {
+    name: String,
+    file: Arc<SourceFile>,
+}
+
+impl miette::SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text = &self.file.text;
+        let start = span.offset();
+        let end = start + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first_line = self.file.line_col(start).line - 1;
+        // A span ending right after a newline does not reach into the next line.
+        let last_line = self.file.line_col(end.saturating_sub(1).max(start)).line - 1;
+        let from_line = first_line.saturating_sub(context_lines_before);
+        let to_line = (last_line + context_lines_after).min(self.file.line_count() - 1);
+        let from = self.file.line_start(from_line + 1).unwrap_or(0);
+        let to = self
+            .file
+            .line_start(to_line + 2)
+            .map_or(text.len(), |next| next.saturating_sub(1));
+        let to = if text[..to].ends_with('\r') { to - 1 } else { to };
+        // Without context lines miette asks where the span itself starts (the header's
+        // line:column): the contents then begin at the span, as miette's own sources do.
+        let (from, column) = if context_lines_before == 0 {
+            // Columns count characters, as in every other format.
+            (start, self.file.line_col(start).column - 1)
+        } else {
+            (from, 0)
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            &text.as_bytes()[from..to.max(from)],
+            SourceSpan::from(from..to.max(from)),
+            from_line,
+            column,
+            to_line - from_line + 1,
+        )))
+    }
+}
 
 /// Adapter that lets miette render one of our diagnostics.
 struct Rendered<'a> {
     diagnostic: &'a Diagnostic,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Window>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
 }
@@ -109,8 +163,10 @@ fn prepare<'a>(diagnostic: &'a Diagnostic, report: &Report<'_>) -> Rendered<'a> 
             ));
         }
     }
-    let source =
-        source_file.map(|s| NamedSource::new(display_path(&diagnostic.path), Arc::clone(&s.text)));
+    let source = source_file.map(|s| Window {
+        name: display_path(&diagnostic.path),
+        file: Arc::clone(s),
+    });
     // Without a source, miette would show no location at all; put it in the notes.
     if source_file.is_none() {
         notes.insert(0, format!("in {}", display_path(&diagnostic.path)));
