@@ -47,6 +47,9 @@ pub struct ArtifactView {
     /// What the context's COPY/ADD instructions watch, computed once for the Dockerfile and
     /// build args it was first asked for (see [`crate::rules::sync::Watched::of`]).
     pub(crate) watched: OnceLock<(WatchedKey, Option<Arc<crate::rules::sync::Watched>>)>,
+    /// The built image's external base and what it contains, resolved once: every rule that
+    /// looks at the image asks for it.
+    pub(crate) base_image: OnceLock<(Option<String>, Option<crate::image::ImageFacts>)>,
 }
 
 /// A context's file list, made on first use (`None`: unreadable or too large).
@@ -475,6 +478,7 @@ fn artifact_view(
             .unwrap_or_default(),
         context_listing,
         watched: OnceLock::new(),
+        base_image: OnceLock::new(),
     };
     let Builder::Dockerfile(docker) = &artifact.builder else {
         return view;

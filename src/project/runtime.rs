@@ -236,8 +236,14 @@ impl<'a> BuiltImage<'a> {
             .iter()
             .filter_map(|a| Some((a.name.clone(), a.value.as_ref()?.value.clone())))
             .collect();
-        let base_image = external_base(dockerfile, stage.index, &build_args);
-        let facts = base_image.as_deref().and_then(image::lookup);
+        let (base_image, facts) = view
+            .base_image
+            .get_or_init(|| {
+                let base = external_base(dockerfile, stage.index, &build_args);
+                let facts = base.as_deref().and_then(image::lookup);
+                (base, facts)
+            })
+            .clone();
         Some(BuiltImage {
             docker,
             dockerfile,

@@ -42,7 +42,11 @@ impl miette::SourceCode for Window {
             .file
             .line_start(to_line + 2)
             .map_or(text.len(), |next| next.saturating_sub(1));
-        let to = if text[..to].ends_with('\r') { to - 1 } else { to };
+        let to = if text[..to].ends_with('\r') {
+            to - 1
+        } else {
+            to
+        };
         // Without context lines miette asks where the span itself starts (the header's
         // line:column): the contents then begin at the span, as miette's own sources do.
         let (from, column) = if context_lines_before == 0 {
