@@ -598,11 +598,30 @@ fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
     found
 }
 
-/// `path` relative to `base` when under it (paths are already normalized), else as is.
+/// `path` relative to `base` (`../app/Dockerfile` when it is beside it; both are normalized).
 fn relative_to(path: &Path, base: &Path) -> PathBuf {
-    path.strip_prefix(base)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
+    let path_parts: Vec<_> = path.components().collect();
+    let base_parts: Vec<_> = base.components().collect();
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    // Paths on different roots (or a base with `..` left) have no relative form.
+    if common == 0 && (path.is_absolute() || base.is_absolute()) {
+        return path.to_path_buf();
+    }
+    let mut relative = PathBuf::new();
+    for part in &base_parts[common..] {
+        if matches!(part, std::path::Component::ParentDir) {
+            return path.to_path_buf();
+        }
+        relative.push("..");
+    }
+    for part in &path_parts[common..] {
+        relative.push(part.as_os_str());
+    }
+    relative
 }
 
 /// What `skafix probe` looks for in the cluster: every artifact of the profile-resolved configs
