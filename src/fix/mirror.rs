@@ -10,6 +10,7 @@
 
 use super::write::write_atomic;
 use crate::diagnostic::Diagnostic;
+use crate::project::normalize;
 use crate::project::{CheckOptions, CheckOutcome, EngineError};
 use crate::source::SourceFile;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -326,27 +327,6 @@ fn common_ancestor<'a>(mut dirs: impl Iterator<Item = &'a PathBuf>) -> Option<Pa
         }
     }
     Some(common)
-}
-
-/// Lexically cleans a path (`a/./b/../c` -> `a/c`) without touching the file system, the way
-/// the loader names files.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() || out.as_os_str().is_empty() && !path.is_absolute() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
 }
 
 #[cfg(test)]

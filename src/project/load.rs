@@ -138,14 +138,21 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
     })
 }
 
-/// Lexically cleans a path (`a/./b/../c` -> `a/c`) without touching the file system.
+/// Lexically cleans a path (`a/./b/../c` -> `a/c`, `../../x` stays) without touching the file
+/// system.
 pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() || out.as_os_str().is_empty() && !path.is_absolute() {
+                // `..` cancels a normal component; at a relative start it stays (`../../x`),
+                // and above the root there is nothing to go to.
+                let last_is_normal =
+                    matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if last_is_normal {
+                    out.pop();
+                } else if !path.is_absolute() {
                     out.push("..");
                 }
             }
@@ -344,4 +351,23 @@ fn unquoted_template_near(text: &str, offset: usize) -> bool {
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     text.get(previous_start..line_end)
         .is_some_and(|lines| lines.contains(": {{") || lines.contains("- {{"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn normalize_is_lexical_and_keeps_leading_parents() {
+        assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalize(Path::new("a/../..")), PathBuf::from(".."));
+        assert_eq!(normalize(Path::new("../../x")), PathBuf::from("../../x"));
+        assert_eq!(
+            normalize(Path::new("a/b/../../../x")),
+            PathBuf::from("../x")
+        );
+        assert_eq!(normalize(Path::new("/../x")), PathBuf::from("/x"));
+        assert_eq!(normalize(Path::new("./")), PathBuf::from("."));
+    }
 }

@@ -10,7 +10,7 @@ mod load;
 mod pipeline;
 pub mod runtime;
 
-pub use load::{ConfigDoc, ConfigFile, Project};
+pub use load::{normalize, ConfigDoc, ConfigFile, Project};
 pub use pipeline::{
     probe_targets, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile,
     Pipeline,
