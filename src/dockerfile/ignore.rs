@@ -253,12 +253,32 @@ fn compile(pattern: &str) -> Matcher {
         Kind::Suffix => Matcher::Suffix(pattern[2..].to_string()),
         Kind::Regex => {
             re.push('$');
-            match regex::Regex::new(&re) {
-                Ok(r) => Matcher::Regex(r),
-                Err(_) => Matcher::Invalid,
+            match cached_regex(&re) {
+                Some(r) => Matcher::Regex(r),
+                None => Matcher::Invalid,
             }
         }
     }
+}
+
+/// Compiles a pattern's regex once per run: monorepos repeat the same `.dockerignore` in every
+/// service, and compiling dominated reading them. Bounded so odd inputs cannot grow it forever.
+fn cached_regex(source: &str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(source).cloned()) {
+        return found;
+    }
+    let compiled = regex::Regex::new(source).ok();
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= 4096 {
+            c.clear();
+        }
+        c.insert(source.to_string(), compiled.clone());
+    }
+    compiled
 }
 
 /// The syntax check Go's `filepath.Match(pattern, ".")` performs: character classes must be
