@@ -212,6 +212,9 @@ fn fix(
                 (at.span.end + 1, format!(", {}", quoted.join(", ")))
             }
             CommandSource::Manifest { list, .. } => {
+                // Written like the word it follows: quoted after a quoted item.
+                let quoted = matches!(text.as_bytes().get(at.span.start), Some(b'"' | b'\''));
+                let words: Vec<String> = words.iter().map(|w| yaml_item(w, quoted)).collect();
                 if source.slice(*list).starts_with('[') {
                     (at.span.end, format!(", {}", words.join(", ")))
                 } else {
@@ -245,4 +248,20 @@ fn fix(
             content,
         }],
     })
+}
+
+/// A list item as YAML text: plain when it is a simple word and its neighbours are plain,
+/// else double-quoted (JSON string syntax is valid YAML).
+fn yaml_item(word: &str, quoted: bool) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=+".contains(c))
+        && !word.starts_with(['.', '='])
+        && !(word.starts_with('-') && word.len() == 1);
+    if plain && !quoted {
+        word.to_string()
+    } else {
+        serde_json::to_string(word).unwrap_or_default()
+    }
 }
