@@ -258,7 +258,7 @@ fn yaml_item(word: &str, quoted: bool) -> String {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=+".contains(c))
         && !word.starts_with(['.', '='])
-        && !(word.starts_with('-') && word.len() == 1);
+        && word != "-";
     if plain && !quoted {
         word.to_string()
     } else {
