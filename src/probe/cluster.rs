@@ -64,8 +64,24 @@ pub async fn list_pods(
             "listing pods in namespace {namespace} failed: {} ({})",
             status.message, status.code
         ))),
-        Err(e) => Err(ProbeError::Unreachable(e.to_string())),
+        Err(e) => Err(ProbeError::Unreachable(error_chain(&e))),
     }
+}
+
+/// An error with its causes (`client error (Connect): tcp connect error: Connection refused`),
+/// since the outermost message alone rarely says what went wrong.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// The repository part of an image reference: tag and digest removed.
