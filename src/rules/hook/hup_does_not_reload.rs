@@ -3,8 +3,8 @@
 //! kills the server, and the synced code is not loaded.
 
 use super::{
-    basename, container_hooks, runtime, server_is_pid1, server_name, signal_send,
-    substitution_command, HookWord, SignalSend,
+    basename, hooked, server_is_pid1, server_name, signal_send, substitution_command, HookWord,
+    Hooked, SignalSend,
 };
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::project::runtime::Process;
@@ -24,14 +24,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
-    for (artifact, view) in pipeline.artifacts() {
-        let hooks = container_hooks(pipeline, artifact);
-        if hooks.is_empty() {
-            continue;
-        }
-        let Some(rt) = runtime(pipeline, artifact, view) else {
-            continue;
-        };
+    for Hooked {
+        artifact,
+        hooks,
+        rt,
+    } in hooked(pipeline, true)
+    {
         let sh = rt.built.facts.and_then(|f| f.shell);
         for hook in &hooks {
             for command in &hook.commands {

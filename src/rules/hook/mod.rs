@@ -448,6 +448,38 @@ pub(crate) fn image_runtime<'a>(
     Some(Runtime { built, processes })
 }
 
+/// An artifact with container sync hooks, and what its containers run.
+pub(crate) struct Hooked<'a> {
+    pub artifact: &'a Artifact,
+    pub hooks: Vec<ParsedHook<'a>>,
+    pub rt: Runtime<'a>,
+}
+
+/// The artifacts of a pipeline that have container sync hooks and a known runtime:
+/// [`runtime`] when the finding is about the deployed containers, [`image_runtime`] when it is
+/// about the image itself.
+pub(crate) fn hooked<'a>(pipeline: &'a Pipeline, deployed_only: bool) -> Vec<Hooked<'a>> {
+    pipeline
+        .artifacts()
+        .filter_map(|(artifact, view)| {
+            let hooks = container_hooks(pipeline, artifact);
+            if hooks.is_empty() {
+                return None;
+            }
+            let rt = if deployed_only {
+                runtime(pipeline, artifact, view)
+            } else {
+                image_runtime(pipeline, artifact, view)
+            }?;
+            Some(Hooked {
+                artifact,
+                hooks,
+                rt,
+            })
+        })
+        .collect()
+}
+
 /// A name for what PID 1 is, for messages: `/bin/sh (dash)` or the server's word.
 pub(crate) fn describe_pid1(process: &Process, image_sh: Option<ShellKind>) -> Option<String> {
     if let Some(shell) = process.pid1_shell(image_sh) {

@@ -2,7 +2,7 @@
 //! has none (distroless, scratch, chainguard non-dev), so `kubectl exec` fails and so does the
 //! sync.
 
-use super::{basename, container_hooks, image_runtime, SHELLS};
+use super::{basename, hooked, Hooked, SHELLS};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
@@ -19,14 +19,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
-    for (artifact, view) in pipeline.artifacts() {
-        let hooks = container_hooks(pipeline, artifact);
-        if hooks.is_empty() {
-            continue;
-        }
-        let Some(rt) = image_runtime(pipeline, artifact, view) else {
-            continue;
-        };
+    for Hooked {
+        artifact,
+        hooks,
+        rt,
+    } in hooked(pipeline, false)
+    {
         let Some(image) = rt.built.base_image.clone() else {
             continue;
         };

@@ -1,9 +1,7 @@
 //! HOOK002 hook-restarts-container: a container sync hook whose signal makes PID 1 exit. The
 //! kubelet then restarts the container from the image, which discards every synced file.
 
-use super::{
-    container_hooks, describe_pid1, kills_pid1, pid1_outcome, runtime, short, signal_name,
-};
+use super::{describe_pid1, hooked, kills_pid1, pid1_outcome, short, signal_name, Hooked};
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
@@ -21,14 +19,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
-    for (artifact, view) in pipeline.artifacts() {
-        let hooks = container_hooks(pipeline, artifact);
-        if hooks.is_empty() {
-            continue;
-        }
-        let Some(rt) = runtime(pipeline, artifact, view) else {
-            continue;
-        };
+    for Hooked {
+        artifact,
+        hooks,
+        rt,
+    } in hooked(pipeline, true)
+    {
         let sh = rt.built.facts.and_then(|f| f.shell);
         for hook in &hooks {
             for (send, span) in kills_pid1(hook) {

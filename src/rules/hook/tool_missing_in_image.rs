@@ -1,7 +1,7 @@
 //! HOOK003 tool-missing-in-image: a container sync hook runs `pkill`, `pgrep`, `killall` or `ps`
 //! in an image that does not have it, so the hook fails with "not found" and the sync fails.
 
-use super::{basename, container_hooks, image_runtime};
+use super::{basename, hooked, Hooked};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::image::ShellKind;
 use crate::project::Pipeline;
@@ -26,14 +26,12 @@ const TOOLS: &[(&str, &str)] = &[
 ];
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
-    for (artifact, view) in pipeline.artifacts() {
-        let hooks = container_hooks(pipeline, artifact);
-        if hooks.is_empty() {
-            continue;
-        }
-        let Some(rt) = image_runtime(pipeline, artifact, view) else {
-            continue;
-        };
+    for Hooked {
+        artifact,
+        hooks,
+        rt,
+    } in hooked(pipeline, false)
+    {
         let Some(image) = rt.built.base_image.clone() else {
             continue;
         };

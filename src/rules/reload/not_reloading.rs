@@ -198,6 +198,15 @@ fn fix(
     if !at.exact {
         return Some(display_only());
     }
+    // With `--preload` the reloaded workers fork from the master's old code (RELOAD004), so
+    // adding `--reload` alone would not help: only suggest the whole change.
+    if server.preload {
+        return Some(Fix {
+            applicability: Applicability::DisplayOnly,
+            message: format!("{message} and remove `--preload`"),
+            edits: Vec::new(),
+        });
+    }
     let (insert_at, content) = match server.insert_after {
         ArgPos::Script { .. } => (at.span.end, format!(" {}", words.join(" "))),
         ArgPos::Argv { index } => match process.source_of(index)?.0 {
