@@ -4,7 +4,7 @@
 //! per artifact, so linear scaling can be read off two sizes. Run with
 //! `cargo bench --bench check` (sizes via SKAFIX_BENCH_SIZES=200,2000).
 
-use skafix::project::{check, CheckOptions};
+use skafix::engine::{check, CheckOptions};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};

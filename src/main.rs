@@ -317,7 +317,7 @@ fn split_profiles(values: &[String]) -> Vec<String> {
 fn check(args: &CheckArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     let common = &args.common;
     let (mut resolver, options) = prepare(&args.paths, common)?;
-    let outcome = skafix::project::check(&options).map_err(|err| CliError(err.to_string()))?;
+    let outcome = skafix::engine::check(&options).map_err(|err| CliError(err.to_string()))?;
     let diagnostics = apply_suppressions(outcome.diagnostics, &outcome.sources);
     let mut diagnostics = resolver.apply(diagnostics)?;
     report::sort_diagnostics(&mut diagnostics);
@@ -357,7 +357,7 @@ fn check(args: &CheckArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
 fn prepare(
     paths: &[PathBuf],
     common: &CommonArgs,
-) -> Result<(Resolver, skafix::project::CheckOptions), CliError> {
+) -> Result<(Resolver, skafix::engine::CheckOptions), CliError> {
     let cwd = std::env::current_dir()
         .map_err(|err| CliError(format!("cannot read the working directory: {err}")))?;
     let selection = RuleSelection::from_flags(
@@ -374,7 +374,7 @@ fn prepare(
     for path in &roots {
         resolver.config_for(path)?;
     }
-    let options = skafix::project::CheckOptions {
+    let options = skafix::engine::CheckOptions {
         paths: paths.to_vec(),
         profiles: split_profiles(&common.profiles),
         ..Default::default()
@@ -393,18 +393,17 @@ fn fix(args: &FixArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
         unsafe_fixes: args.unsafe_fixes,
         diff_only: args.diff,
     };
-    let mut filter = |outcome: &mut skafix::project::CheckOutcome| {
+    let mut filter = |outcome: &mut skafix::engine::CheckOutcome| {
         let found = std::mem::take(&mut outcome.diagnostics);
         let found = apply_suppressions(found, &outcome.sources);
-        outcome.diagnostics =
-            resolver
-                .apply(found)
-                .map_err(|err| skafix::project::EngineError {
-                    message: err.to_string(),
-                })?;
+        outcome.diagnostics = resolver
+            .apply(found)
+            .map_err(|err| skafix::engine::EngineError {
+                message: err.to_string(),
+            })?;
         Ok(())
     };
-    let outcome = skafix::fix::run_with(&options, &mut skafix::project::check, &mut filter)
+    let outcome = skafix::fix::run_with(&options, &mut skafix::engine::check, &mut filter)
         .map_err(|err| CliError(err.to_string()))?;
     let mut stderr = std::io::stderr().lock();
     for (path, message, why) in &outcome.failed {
@@ -476,7 +475,7 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     let common = &args.common;
     let (mut resolver, options) = prepare(&args.paths, common)?;
     let targets =
-        skafix::project::load_probe_targets(&options).map_err(|err| CliError(err.to_string()))?;
+        skafix::probe::load_probe_targets(&options).map_err(|err| CliError(err.to_string()))?;
     if targets.is_empty() {
         // Without artifacts there is no image to look for; connecting would prove nothing.
         let place = if args.paths.is_empty() {

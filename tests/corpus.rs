@@ -3,7 +3,7 @@
 //! snapshot `tests/snapshots/corpus.txt` (set `SKAFIX_UPDATE_EXPECTED=1` to rewrite it after
 //! reviewing every changed line).
 
-use skafix::project::{check, CheckOptions};
+use skafix::engine::{check, CheckOptions};
 use std::path::Path;
 
 #[test]

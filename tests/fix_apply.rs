@@ -3,8 +3,8 @@
 //! `run_with` for the conflict and rollback paths.
 
 use skafix::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
+use skafix::engine::{self as project, CheckOptions, CheckOutcome, EngineError};
 use skafix::fix::{self, FixOptions, FixOutcome};
-use skafix::project::{self, CheckOptions, CheckOutcome, EngineError};
 use skafix::source::Span;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -4,8 +4,8 @@
 //! predicts exactly what `fix` writes.
 
 use skafix::diagnostic::Severity;
+use skafix::engine::CheckOptions;
 use skafix::fix::{self, FixOptions};
-use skafix::project::CheckOptions;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -72,7 +72,7 @@ fn fixing_the_corpus_keeps_every_invariant() {
         copy_tree(source, &root);
         let mut before = BTreeMap::new();
         files(&root, &mut before);
-        let initial = skafix::project::check(&options(&root, false).check).unwrap();
+        let initial = skafix::engine::check(&options(&root, false).check).unwrap();
 
         let predicted = fix::run(&options(&root, true)).unwrap();
         let mut untouched = BTreeMap::new();

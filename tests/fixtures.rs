@@ -2,7 +2,7 @@
 //! compares every diagnostic (code, span, profile, message, fix) with the case's
 //! `expected.txt`. Set `SKAFIX_UPDATE_EXPECTED=1` to rewrite the files after reviewing changes.
 
-use skafix::project::{check, CheckOptions};
+use skafix::engine::{check, CheckOptions};
 use std::path::{Path, PathBuf};
 
 fn render(dir: &Path) -> String {

@@ -3,7 +3,7 @@
 //! Example files are fenced blocks whose info string is `<language> <path>`. Probe rules
 //! (`Check::Probe`) describe pods instead, in `text` blocks, and are not run by `check`.
 
-use skafix::project::{check, CheckOptions};
+use skafix::engine::{check, CheckOptions};
 use std::path::Path;
 
 const SECTIONS: &[&str] = &[

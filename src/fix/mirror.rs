@@ -10,8 +10,8 @@
 
 use super::write::write_atomic;
 use crate::diagnostic::Diagnostic;
+use crate::engine::{CheckOptions, CheckOutcome, EngineError};
 use crate::project::normalize;
-use crate::project::{CheckOptions, CheckOutcome, EngineError};
 use crate::source::SourceFile;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -19,7 +19,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Runs one check; `skafix::project::check` or a test double.
+/// Runs one check; `skafix::engine::check` or a test double.
 pub type Checker<'a> = dyn FnMut(&CheckOptions) -> Result<CheckOutcome, EngineError> + 'a;
 
 /// The files the loop works on.

@@ -21,7 +21,7 @@ pub use mirror::Checker;
 pub use write::write_atomic;
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
-use crate::project::{CheckOptions, CheckOutcome, EngineError};
+use crate::engine::{CheckOptions, CheckOutcome, EngineError};
 use mirror::{InPlace, Shadow, Workspace};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -59,9 +59,9 @@ pub struct FixOutcome {
 /// suppressions, `skafix.toml` selection): a suppressed finding's fix is not applied.
 pub type Filter<'a> = dyn FnMut(&mut CheckOutcome) -> Result<(), EngineError> + 'a;
 
-/// Fixes the projects under `options.check.paths` with [`crate::project::check`].
+/// Fixes the projects under `options.check.paths` with [`crate::engine::check`].
 pub fn run(options: &FixOptions) -> Result<FixOutcome, EngineError> {
-    run_with(options, &mut crate::project::check, &mut |_| Ok(()))
+    run_with(options, &mut crate::engine::check, &mut |_| Ok(()))
 }
 
 /// [`run`] with the check and the findings' post-processing supplied by the caller. `checker`

@@ -14,6 +14,7 @@ mod procs;
 pub mod redact;
 mod servers;
 mod signals;
+mod targets;
 mod transport;
 
 use crate::diagnostic::Diagnostic;
@@ -26,6 +27,7 @@ pub use cluster::{ImageMatch, Match, Termination};
 pub use conclude::ALL as CODES;
 pub use facts::{ContainerFacts, DestAccess, FileDrift, ProcInfo, ServerConfig, ToolPresence};
 pub use procs::ListMethod;
+pub use targets::load_probe_targets;
 pub use transport::{outcome_from_status, ExecOutcome, ExecOutput};
 
 /// What to probe and how to reach the cluster. Built by the CLI from flags and the project

@@ -20,7 +20,7 @@ pub struct ConfigFile {
     pub source: Arc<SourceFile>,
     pub documents: Vec<yaml::Document>,
     /// The schema walk's findings, made once for the several SCHEMA rules that read them
-    /// (`rules::schema::validation::issues`).
+    /// (the SCHEMA rules validate it).
     pub(crate) schema_issues: std::sync::OnceLock<Vec<crate::skaffold::schema::SchemaIssue>>,
 }
 
@@ -183,15 +183,9 @@ pub(crate) fn engine_diagnostic(
     span: Span,
     message: impl Into<String>,
 ) -> Diagnostic {
-    let rule = crate::rules::by_code(code);
-    Diagnostic::new(
-        code,
-        rule.map_or("", |r| r.name),
-        rule.map_or(Severity::Error, |r| r.severity),
-        path,
-        span,
-        message,
-    )
+    // The model does not know the rule registry: the engine fills in the rule's name and
+    // severity (see `crate::engine::stamp`).
+    Diagnostic::new(code, "", Severity::Error, path, span, message)
 }
 
 /// Loads the given config files and, transitively, the configs they require by path.

@@ -7,7 +7,6 @@ use super::CheckOptions;
 use crate::diagnostic::Diagnostic;
 use crate::dockerfile::{self, Dockerfile};
 use crate::k8s::{self, Workload};
-use crate::rules::{self, Check};
 use crate::skaffold::model::{self, Artifact, Builder, PipelineModel, Spanned};
 use crate::skaffold::patch;
 use crate::skaffold::profiles::{self, ActivationContext, ProfileSelection};
@@ -45,8 +44,8 @@ pub struct ArtifactView {
     /// for each of them dominated a check.
     context_listing: Arc<ContextListing>,
     /// What the context's COPY/ADD instructions watch, computed once for the Dockerfile and
-    /// build args it was first asked for (see [`crate::rules::sync::Watched::of`]).
-    pub(crate) watched: OnceLock<(WatchedKey, Option<Arc<crate::rules::sync::Watched>>)>,
+    /// build args it was first asked for (see [`super::watch::Watched::of`]).
+    pub(crate) watched: OnceLock<(WatchedKey, Option<Arc<super::watch::Watched>>)>,
     /// The built image's external base and what it contains, resolved once: every rule that
     /// looks at the image asks for it.
     pub(crate) base_image: OnceLock<(Option<String>, Option<crate::image::ImageFacts>)>,
@@ -61,10 +60,10 @@ pub(crate) type WatchedKey = (usize, HashMap<String, String>);
 
 impl ArtifactView {
     /// Every file under the context, relative with `/` separators, sorted; `None` when the
-    /// context cannot be read or is too large (see [`crate::rules::sync::context_files`]).
+    /// context cannot be read or is too large (see [`super::watch::context_files`]).
     pub fn context_files(&self) -> Option<Arc<Vec<String>>> {
         self.context_listing
-            .get_or_init(|| crate::rules::sync::context_files(&self.context_dir).map(Arc::new))
+            .get_or_init(|| super::watch::context_files(&self.context_dir).map(Arc::new))
             .clone()
     }
 }
@@ -101,25 +100,6 @@ impl<'p> Pipeline<'p> {
     /// The reported path of a file.
     pub fn path(&self, file: FileId) -> PathBuf {
         self.project.file(file).path.clone()
-    }
-
-    /// A diagnostic of `rule` at a config value's bytes.
-    pub fn at(&self, rule: &rules::Rule, origin: Origin, message: impl Into<String>) -> Diagnostic {
-        rule.diagnostic(self.path(origin.file), origin.span, message)
-    }
-
-    /// A diagnostic at a config value's key (`sync:` rather than its whole block).
-    pub fn at_key(
-        &self,
-        rule: &rules::Rule,
-        origin: Origin,
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        rule.diagnostic(
-            self.path(origin.file),
-            origin.key_span.unwrap_or(origin.span),
-            message,
-        )
     }
 
     /// Artifacts with their views.
@@ -160,13 +140,21 @@ struct Evaluation {
     problems: Vec<Diagnostic>,
 }
 
-pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
+/// Builds every evaluation of every config document (the base pipeline and each profile, or
+/// only the `-p` selection) in parallel and hands each pipeline, with the problems found while
+/// building it, to `visit`. Returns each evaluation's profile (None for the base or the chosen
+/// selection) with what `visit` made of it.
+pub fn evaluate<T, F>(
+    project: &Project,
+    options: &CheckOptions,
+    visit: F,
+) -> Vec<(Option<String>, T)>
+where
+    T: Send,
+    F: Fn(&Pipeline, Vec<Diagnostic>) -> T + Sync,
+{
     let selection = ProfileSelection::from_flags(&options.profiles);
-    let ctx = ActivationContext {
-        command: Some(options.command.clone().unwrap_or_else(|| "dev".to_string())),
-        kube_context: options.kube_context.clone(),
-        env: None,
-    };
+    let ctx = activation_context(options);
     let evaluations: Vec<Evaluation> = project
         .configs
         .iter()
@@ -174,49 +162,23 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
         .flat_map(|(i, config)| evaluations(project, i, config, &selection, &ctx))
         .collect();
     let cache = Cache::default();
-    let per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)> = evaluations
+    evaluations
         .into_par_iter()
         .map(|evaluation| {
             let config = &project.configs[evaluation.config];
-            let mut found = evaluation.problems;
+            let mut problems = evaluation.problems;
             let pipeline = build(
                 project,
                 config,
                 evaluation.profile.clone(),
                 evaluation.tree,
                 &cache,
-                &mut found,
+                &mut problems,
             );
-            // Rules are independent: run them in parallel too, since a project often has a
-            // single pipeline. Findings are kept in rule order, as a serial run gives them.
-            let per_rule: Vec<Vec<Diagnostic>> = rules::all()
-                .par_iter()
-                .filter_map(|rule| match rule.check {
-                    Check::Pipeline(check) => {
-                        let mut out = Vec::new();
-                        check(&pipeline, &mut out);
-                        Some(out)
-                    }
-                    _ => None,
-                })
-                .collect();
-            found.extend(per_rule.into_iter().flatten());
-            (evaluation.profile, found)
+            let made = visit(&pipeline, problems);
+            (evaluation.profile, made)
         })
-        .collect();
-
-    let mut diagnostics: Vec<Diagnostic> = project.load_diagnostics.clone();
-    for file in &project.config_files {
-        for rule in rules::all() {
-            if let Check::ConfigFile(check) = rule.check {
-                check(file, &mut diagnostics);
-            }
-        }
-    }
-    diagnostics.extend(merge_profiles(per_evaluation));
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    diagnostics.dedup();
-    diagnostics
+        .collect()
 }
 
 fn evaluations(
@@ -290,41 +252,6 @@ fn evaluations(
         });
     }
     out
-}
-
-/// Keeps one copy of each finding; one found only under profiles names them.
-fn merge_profiles(per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)>) -> Vec<Diagnostic> {
-    let mut merged: Vec<Diagnostic> = Vec::new();
-    let mut index: HashMap<(String, PathBuf, Span, String), usize> = HashMap::new();
-    for (profile, found) in per_evaluation {
-        for mut d in found {
-            let key = (
-                d.code.to_string(),
-                d.path.clone(),
-                d.span,
-                d.message.clone(),
-            );
-            match index.get(&key) {
-                Some(&i) => {
-                    let existing = &mut merged[i];
-                    match (&mut existing.profile, &profile) {
-                        (_, None) => existing.profile = None,
-                        (Some(names), Some(p)) if !names.split(',').any(|n| n == p) => {
-                            names.push(',');
-                            names.push_str(p);
-                        }
-                        _ => {}
-                    }
-                }
-                None => {
-                    d.profile = profile.clone();
-                    index.insert(key, merged.len());
-                    merged.push(d);
-                }
-            }
-        }
-    }
-    merged
 }
 
 fn build<'p>(
@@ -624,19 +551,13 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
     relative
 }
 
-/// What `skafix probe` looks for in the cluster: every artifact of the profile-resolved configs
-/// (auto-activated profiles for `dev` plus `-p`), with its sync rules, destinations and
-/// container hooks.
-pub fn probe_targets(project: &Project, options: &CheckOptions) -> Vec<crate::probe::ProbeTarget> {
-    use crate::skaffold::model::{HookCommand, SyncMode};
+/// The pipeline of each config document as `skaffold dev` would run it: auto-activated profiles
+/// for the command plus `-p`, patches that fail left out (`check` reports them).
+pub fn active_pipelines<'p>(project: &'p Project, options: &CheckOptions) -> Vec<Pipeline<'p>> {
     let selection = ProfileSelection::from_flags(&options.profiles);
-    let ctx = ActivationContext {
-        command: Some(options.command.clone().unwrap_or_else(|| "dev".to_string())),
-        kube_context: options.kube_context.clone(),
-        env: None,
-    };
+    let ctx = activation_context(options);
     let cache = Cache::default();
-    let mut targets = Vec::new();
+    let mut pipelines = Vec::new();
     for config in &project.configs {
         let profiles: Vec<Val> = config
             .tree
@@ -648,64 +569,19 @@ pub fn probe_targets(project: &Project, options: &CheckOptions) -> Vec<crate::pr
         for i in chosen {
             profiles::overlay(&mut tree, &profiles[i]);
             for p in profiles[i].get("patches").map(Val::items).unwrap_or(&[]) {
-                // A failing patch is reported by `check`; the probe uses what applies.
                 let _ = patch::apply(&mut tree, p);
             }
         }
         let mut ignored = Vec::new();
-        let pipeline = build(project, config, None, tree, &cache, &mut ignored);
-        for (artifact, view) in pipeline.artifacts() {
-            let workdir = super::runtime::BuiltImage::of(artifact, view).and_then(|b| b.workdir());
-            let mut target = crate::probe::ProbeTarget {
-                image: artifact.image.value.clone(),
-                config_path: project.file(config.file).path.clone(),
-                image_span: artifact.image.origin.span,
-                context_dir: view.context_dir.clone(),
-                ..Default::default()
-            };
-            if let Some(sync) = &artifact.sync {
-                match &sync.mode {
-                    SyncMode::Manual(rules) => {
-                        for rule in rules {
-                            target.sync_rules.push(crate::probe::SyncRule {
-                                src: rule.src.value.clone(),
-                                dest: rule.dest.value.clone(),
-                                strip: rule
-                                    .strip
-                                    .as_ref()
-                                    .map(|s| s.value.clone())
-                                    .unwrap_or_default(),
-                            });
-                            let dest = match (&workdir, rule.dest.value.starts_with('/')) {
-                                (Some(w), false) => {
-                                    format!("{}/{}", w.trim_end_matches('/'), rule.dest.value)
-                                }
-                                _ => rule.dest.value.clone(),
-                            };
-                            if !target.sync_dests.contains(&dest) {
-                                target.sync_dests.push(dest);
-                            }
-                        }
-                    }
-                    SyncMode::Infer(_) | SyncMode::DefaultInfer | SyncMode::Auto(_) => {
-                        if let Some(w) = &workdir {
-                            target.sync_dests.push(w.clone());
-                        }
-                    }
-                }
-                for hook in sync
-                    .before
-                    .iter()
-                    .chain(&sync.after)
-                    .filter(|h| h.in_container)
-                {
-                    if let HookCommand::Argv { .. } = hook.command {
-                        target.hooks.extend(hook.command.argv());
-                    }
-                }
-            }
-            targets.push(target);
-        }
+        pipelines.push(build(project, config, None, tree, &cache, &mut ignored));
     }
-    targets
+    pipelines
+}
+
+fn activation_context(options: &CheckOptions) -> ActivationContext {
+    ActivationContext {
+        command: Some(options.command.clone().unwrap_or_else(|| "dev".to_string())),
+        kube_context: options.kube_context.clone(),
+        env: None,
+    }
 }

@@ -50,6 +50,33 @@ impl Rule {
     }
 }
 
+/// Where rules point: their findings at the place of a config value.
+impl Pipeline<'_> {
+    /// A diagnostic of `rule` at a config value's bytes.
+    pub fn at(
+        &self,
+        rule: &Rule,
+        origin: crate::skaffold::tree::Origin,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        rule.diagnostic(self.path(origin.file), origin.span, message)
+    }
+
+    /// A diagnostic at a config value's key (`sync:` rather than its whole block).
+    pub fn at_key(
+        &self,
+        rule: &Rule,
+        origin: crate::skaffold::tree::Origin,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        rule.diagnostic(
+            self.path(origin.file),
+            origin.key_span.unwrap_or(origin.span),
+            message,
+        )
+    }
+}
+
 /// Every rule: the static rules, then the probe's.
 pub fn all() -> &'static [&'static Rule] {
     ALL

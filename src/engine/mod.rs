@@ -1,0 +1,139 @@
+//! The engine: runs the rules over the project model, collects and merges their findings, and
+//! is what `check`, `fix` and reports call. Data flows one way: the model (`crate::project`)
+//! knows neither the rules nor the probe; the rules see only the model; this layer sits above
+//! both.
+
+use crate::diagnostic::Diagnostic;
+use crate::project::{self, Project};
+use crate::rules::{self, Check};
+use crate::source::{SourceFile, Span};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use crate::project::{CheckOptions, EngineError};
+
+/// Everything a report needs: the findings and the text of every file they point into.
+#[derive(Debug, Default)]
+pub struct CheckOutcome {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every file read, keyed by its reported path.
+    pub sources: BTreeMap<PathBuf, Arc<SourceFile>>,
+    /// Number of skaffold config files with at least one document that could be checked. Zero
+    /// means nothing could be checked: the diagnostics then say why (exit code 2).
+    pub files_checked: usize,
+}
+
+/// Runs every rule over the projects under `options.paths`.
+pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
+    let project = project::load_project(options)?;
+    let selection = crate::skaffold::profiles::ProfileSelection::from_flags(&options.profiles);
+    for wanted in &selection.activate {
+        if !project::defines_profile(&project, wanted) {
+            return Err(EngineError {
+                message: format!("profile `{wanted}` is not defined in any checked config (Skaffold fails with \"couldn't find profile {wanted}\")"),
+            });
+        }
+    }
+    let diagnostics = run_rules(&project, options);
+    Ok(CheckOutcome {
+        files_checked: {
+            let mut files: Vec<_> = project.configs.iter().map(|c| c.file).collect();
+            files.sort();
+            files.dedup();
+            files.len()
+        },
+        sources: project
+            .sources()
+            .iter()
+            .map(|f| (f.path.clone(), f.clone()))
+            .collect(),
+        diagnostics,
+    })
+}
+
+/// Every rule over every evaluation of the project (base pipeline and each profile, or the
+/// `-p` selection), plus the config-file rules and the problems found while loading; sorted,
+/// one copy of each finding.
+pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
+    let per_evaluation = project::evaluate(project, options, |pipeline, mut found| {
+        // Rules are independent: run them in parallel too, since a project often has a
+        // single pipeline. Findings are kept in rule order, as a serial run gives them.
+        let per_rule: Vec<Vec<Diagnostic>> = rules::all()
+            .par_iter()
+            .filter_map(|rule| match rule.check {
+                Check::Pipeline(check) => {
+                    let mut out = Vec::new();
+                    check(pipeline, &mut out);
+                    Some(out)
+                }
+                _ => None,
+            })
+            .collect();
+        found.extend(per_rule.into_iter().flatten());
+        found
+    });
+
+    let mut diagnostics: Vec<Diagnostic> = project.load_diagnostics.clone();
+    for file in &project.config_files {
+        for rule in rules::all() {
+            if let Check::ConfigFile(check) = rule.check {
+                check(file, &mut diagnostics);
+            }
+        }
+    }
+    diagnostics.extend(merge_profiles(per_evaluation));
+    for diagnostic in &mut diagnostics {
+        stamp(diagnostic);
+    }
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.dedup();
+    diagnostics
+}
+
+/// Gives a finding the model made while loading (a parse error, a missing file) its rule's
+/// name and default severity: the model emits only the code.
+pub fn stamp(diagnostic: &mut Diagnostic) {
+    if diagnostic.name.is_empty() {
+        if let Some(rule) = rules::by_code(diagnostic.code) {
+            diagnostic.name = rule.name;
+            diagnostic.severity = rule.severity;
+        }
+    }
+}
+
+/// Keeps one copy of each finding; one found only under profiles names them.
+fn merge_profiles(per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)>) -> Vec<Diagnostic> {
+    let mut merged: Vec<Diagnostic> = Vec::new();
+    let mut index: HashMap<(String, PathBuf, Span, String), usize> = HashMap::new();
+    for (profile, found) in per_evaluation {
+        for mut d in found {
+            let key = (
+                d.code.to_string(),
+                d.path.clone(),
+                d.span,
+                d.message.clone(),
+            );
+            match index.get(&key) {
+                Some(&i) => {
+                    let existing = &mut merged[i];
+                    match (&mut existing.profile, &profile) {
+                        (_, None) => existing.profile = None,
+                        (Some(names), Some(p)) if !names.split(',').any(|n| n == p) => {
+                            names.push(',');
+                            names.push_str(p);
+                        }
+                        _ => {}
+                    }
+                }
+                None => {
+                    d.profile = profile.clone();
+                    index.insert(key, merged.len());
+                    merged.push(d);
+                }
+            }
+        }
+    }
+    merged
+}
