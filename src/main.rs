@@ -406,6 +406,23 @@ fn fix(args: &FixArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     let outcome = skafix::fix::run_with(&options, &mut skafix::engine::check, &mut filter)
         .map_err(|err| CliError(err.to_string()))?;
     let mut stderr = std::io::stderr().lock();
+    if !quiet {
+        let verb = if outcome.diff.is_some() {
+            "would fix"
+        } else {
+            "fixed"
+        };
+        for fixed in &outcome.applied {
+            let _ = writeln!(
+                stderr,
+                "{verb} {}:{} {} {}",
+                fixed.path.display(),
+                fixed.line,
+                fixed.code,
+                fixed.message
+            );
+        }
+    }
     for (path, message, why) in &outcome.failed {
         let _ = writeln!(
             stderr,

@@ -37,7 +37,7 @@ fn diff_shows_the_change_and_writes_nothing() {
     );
     assert_eq!(
         String::from_utf8(output.stderr).unwrap(),
-        "Would fix 1 finding in 1 file.\n"
+        "would fix skaffold.yaml:7 SUP001 remove the suppression comment\nWould fix 1 finding in 1 file.\n"
     );
     assert_eq!(read(dir.path()), before);
 }
@@ -93,4 +93,45 @@ fn unfixable_codes_are_left_alone() {
         "skaffold.yaml:7:32: SUP001 unused suppression: no `SCHEMA007` finding on the line it applies to\n"
     );
     assert_eq!(read(dir.path()), before);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The safe exec-form fix of the demo's CMD would make uvicorn PID 1, which the dev profile's
+/// `kill 1` hook then stops (HOOK002, an error, where HOOK001 was a warning): the proof
+/// refuses it, and says so; the other safe fixes are applied.
+#[test]
+fn a_safe_fix_that_would_make_another_finding_worse_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo"),
+        dir.path(),
+    );
+    let dockerfile = std::fs::read_to_string(dir.path().join("api/Dockerfile")).unwrap();
+    let output = skafix(dir.path()).args(["fix"]).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            "fixed skaffold.yaml:1 SCHEMA005 set apiVersion to `skaffold/v4beta14`",
+            "fixed skaffold.yaml:34 CACHE001 replace `{{.TIMESTAMP}}` with `{{ now | unixEpoch }}`",
+            "skafix: warning: api/Dockerfile: fix not applied (use the exec form `[\"uvicorn\", \"app:app\", \"--host\", \"0.0.0.0\", \"--port\", \"8000\"]`): the fix introduced a new error in skaffold.yaml (HOOK002: `kill 1` sends SIGTERM to PID 1 (`uvicorn`), which exits on it: the kubelet restarts the container from the image with a clean filesystem, so every file Skaffold synced is discarded, and Skaffold does not sync them again); the fixed files were restored",
+            "Fixed 2 findings in 1 file.",
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("api/Dockerfile")).unwrap(),
+        dockerfile
+    );
 }

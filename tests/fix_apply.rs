@@ -49,7 +49,7 @@ fn options(root: &Path, unsafe_fixes: bool, diff_only: bool) -> FixOptions {
 }
 
 fn messages(outcome: &FixOutcome) -> Vec<String> {
-    outcome.applied.iter().map(|(_, m, _)| m.clone()).collect()
+    outcome.applied.iter().map(|a| a.message.clone()).collect()
 }
 
 /// Every file under `dir` with its bytes and modification time.
@@ -92,7 +92,7 @@ fn comments_and_formatting_survive_byte_for_byte() {
     assert!(outcome
         .applied
         .iter()
-        .all(|(path, _, a)| path == &config && *a == Applicability::Safe));
+        .all(|a| a.path == config && a.applicability == Applicability::Safe));
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
     assert_eq!(outcome.files_changed, 1);
     assert_eq!(outcome.diff, None);
@@ -197,7 +197,7 @@ fn diff_mode_writes_nothing_and_shows_the_same_result() {
     assert_eq!(outcome.files_changed, 1);
     assert_eq!(outcome.applied.len(), 3);
     // Paths are the user's, not the shadow copy's.
-    assert!(outcome.applied.iter().all(|(p, _, _)| p == &config));
+    assert!(outcome.applied.iter().all(|a| a.path == config));
     assert!(outcome.remaining.sources.contains_key(&config));
     assert!(outcome
         .remaining
@@ -561,10 +561,13 @@ fn an_invalid_edit_is_reported_not_applied() {
 fn a_fix_that_never_settles_stops_at_the_pass_limit() {
     let (dir, _config) = tiny_project(TINY);
     let mut calls = 0;
-    // Always offers to append one more character.
+    // Always offers to append one more character; each fix removes its finding (the message
+    // names the length) and the next one is inside the text it inserted, so each is proven.
     let mut checker = checker_with(&mut calls, |path, text| {
         let at = text.find(" # keep").unwrap();
-        vec![synthetic(path, "GROW", at, at, "x")]
+        let mut grow = synthetic(path, "GROW", at, at, "x");
+        grow.message = format!("the value is {at} bytes long");
+        vec![grow]
     });
     let outcome = fix::run_with(
         &options(dir.path(), false, false),
@@ -789,4 +792,125 @@ fn removing_the_only_hook_removes_its_emptied_keys() {
             "remove this hook (it undoes the sync)",
         ],
     );
+}
+
+#[test]
+fn a_fix_whose_finding_stays_is_not_applied() {
+    let (dir, config) = tiny_project(TINY);
+    let mut calls = 0;
+    // Offers to rename the config, but reports the same finding whatever the name is.
+    let mut checker = checker_with(&mut calls, |path, text| {
+        let at = text.find("name: ").unwrap() + 6;
+        vec![synthetic(path, "STAYS", at, at + 2, "cd")]
+    });
+    let outcome = fix::run_with(
+        &options(dir.path(), false, false),
+        &mut checker,
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    assert!(outcome.applied.is_empty());
+    assert_eq!(
+        outcome.failed,
+        vec![(
+            config.clone(),
+            "STAYS: 61..63 -> \"cd\"".to_string(),
+            "the finding is still reported after the fix (STAYS: synthetic)".to_string()
+        )]
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), TINY);
+}
+
+#[test]
+fn a_fix_that_causes_an_equally_severe_finding_elsewhere_is_not_applied() {
+    let (dir, config) = tiny_project(TINY);
+    let mut calls = 0;
+    // Renaming the config fixes NAME but makes the apiVersion line wrong: a warning elsewhere.
+    let mut checker = checker_with(&mut calls, |path, text| {
+        let mut out = Vec::new();
+        if let Some(at) = text.find("name: ab") {
+            out.push(synthetic(path, "NAME", at + 6, at + 8, "cd"));
+        } else {
+            let mut worse = synthetic(path, "WORSE", 0, 10, "apiVersion");
+            worse.message = "the apiVersion no longer fits the name".to_string();
+            worse.fix = None;
+            out.push(worse);
+        }
+        out
+    });
+    let outcome = fix::run_with(
+        &options(dir.path(), false, false),
+        &mut checker,
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    assert!(outcome.applied.is_empty());
+    assert_eq!(outcome.failed.len(), 1);
+    assert_eq!(
+        outcome.failed[0].2,
+        format!(
+            "it would cause warning WORSE at {}:1: the apiVersion no longer fits the name",
+            config.display()
+        )
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), TINY);
+}
+
+#[test]
+fn a_fix_may_leave_a_less_severe_finding_elsewhere() {
+    let (dir, config) = tiny_project(TINY);
+    let mut calls = 0;
+    let mut checker = checker_with(&mut calls, |path, text| {
+        let mut out = Vec::new();
+        if let Some(at) = text.find("name: ab") {
+            let mut name = synthetic(path, "NAME", at + 6, at + 8, "cd");
+            name.severity = Severity::Error;
+            out.push(name);
+        } else {
+            let mut note = synthetic(path, "NOTE", 0, 10, "apiVersion");
+            note.fix = None;
+            out.push(note);
+        }
+        out
+    });
+    let outcome = fix::run_with(
+        &options(dir.path(), false, false),
+        &mut checker,
+        &mut |_| Ok(()),
+    )
+    .unwrap();
+    assert_eq!(outcome.applied.len(), 1);
+    assert_eq!(outcome.applied[0].line, 4);
+    assert_eq!(outcome.applied[0].code, "NAME");
+    assert!(fs::read_to_string(&config)
+        .unwrap()
+        .contains("name: cd # keep"));
+}
+
+#[test]
+fn fix_diff_writes_no_file_anywhere() {
+    let (dir, _config) = tiny_project(TINY);
+    let before = snapshot(dir.path());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut calls = 0;
+    let mut checker = checker_with(&mut calls, |path, text| {
+        text.find("name: ab")
+            .map(|at| vec![synthetic(path, "NAME", at + 6, at + 8, "cd")])
+            .unwrap_or_default()
+    });
+    // The loop keeps its texts in memory: neither the project nor the temp dir gets a file.
+    let previous = std::env::var_os("TMPDIR");
+    std::env::set_var("TMPDIR", tmp.path());
+    let outcome = fix::run_with(&options(dir.path(), false, true), &mut checker, &mut |_| {
+        Ok(())
+    });
+    match previous {
+        Some(v) => std::env::set_var("TMPDIR", v),
+        None => std::env::remove_var("TMPDIR"),
+    }
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.files_changed, 1);
+    assert!(outcome.diff.unwrap().contains("+  name: cd # keep"));
+    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
 }

@@ -4,8 +4,8 @@
 //! indentation outside the replaced ranges survive byte for byte.
 
 use crate::diagnostic::{Edit, Fix};
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 const BOM: &str = "\u{feff}";
 
@@ -134,12 +134,6 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, EditError> {
 /// file (it is picked up by a later pass, against fresh offsets). A fix with edits in several
 /// files is taken whole or not at all. Returns indices into `fixes`, in application order.
 pub fn select_non_overlapping(fixes: &[&Fix]) -> Vec<usize> {
-    select(fixes, &BTreeSet::new())
-}
-
-/// Like [`select_non_overlapping`]; in an `isolated` file at most one fix is taken, so a fix
-/// that breaks it can be told apart from its neighbours.
-pub(crate) fn select(fixes: &[&Fix], isolated: &BTreeSet<PathBuf>) -> Vec<usize> {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
     order.sort_by_key(|&i| position_key(fixes[i]));
     let mut taken_edits: BTreeMap<&Path, Vec<&Edit>> = BTreeMap::new();
@@ -158,9 +152,6 @@ pub(crate) fn select(fixes: &[&Fix], isolated: &BTreeSet<PathBuf>) -> Vec<usize>
                 continue 'fixes;
             }
             if let Some(existing) = taken_edits.get(edit.path.as_path()) {
-                if isolated.contains(&edit.path) && !existing.is_empty() {
-                    continue 'fixes;
-                }
                 if existing
                     .iter()
                     .any(|other| *other != edit && conflicts(edit, other))
@@ -193,6 +184,7 @@ fn position_key(fix: &Fix) -> (Option<(&Path, usize, usize)>, &str) {
 mod tests {
     use super::*;
     use crate::diagnostic::Applicability;
+    use std::path::PathBuf;
 
     fn edit(start: usize, end: usize, content: &str) -> Edit {
         edit_in("a.yaml", start, end, content)
@@ -348,14 +340,5 @@ mod tests {
         let broken = fix("broken", vec![edit(0, 4, "x"), edit(2, 6, "y")]);
         let fine = fix("fine", vec![edit(10, 11, "z")]);
         assert_eq!(select_non_overlapping(&[&broken, &fine]), vec![1]);
-    }
-
-    #[test]
-    fn isolated_files_take_one_fix_per_pass() {
-        let a = fix("a", vec![edit(0, 1, "x")]);
-        let b = fix("b", vec![edit(10, 11, "y")]);
-        let isolated: BTreeSet<PathBuf> = [PathBuf::from("a.yaml")].into();
-        assert_eq!(select(&[&a, &b], &isolated), vec![0]);
-        assert_eq!(select(&[&a, &b], &BTreeSet::new()), vec![0, 1]);
     }
 }

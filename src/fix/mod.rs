@@ -4,25 +4,27 @@
 //!
 //! Edits splice the original bytes, so comments, order, quoting, indentation, line endings and
 //! a BOM outside the replaced ranges are kept; writes are atomic, keep permissions and go
-//! through symlinks. A pass that makes a file unparseable or undecodable, or adds an error to
-//! it without removing one, is rolled back for that file, and the fix responsible is reported
-//! and not tried again. (A fix that removes an error may reveal findings the broken value hid;
-//! those are real and stay reported.) `--diff` runs the same loop on a shadow copy of the
-//! files and writes nothing of the user's.
+//! through symlinks. The loop works on texts in memory (an [`Overlay`] the check reads instead
+//! of the disk): nothing is written until it ends, and `--diff` writes nothing at all.
+//!
+//! Every fix is proven before it is kept: after applying it, every pipeline and profile is
+//! checked again, and the fix stays only if its finding is gone and no finding as severe as
+//! the one it fixes appears anywhere else (a finding inside the replaced text is one the
+//! broken value hid, and is real). A pass that makes a file unparseable or undecodable, or
+//! adds an error to it without removing one, is rolled back for that file too. A fix that
+//! fails its proof is reported with the finding it would cause and not tried again.
 
 mod diff;
 mod edit;
-mod mirror;
 mod write;
 
 pub use diff::unified_diff;
 pub use edit::{apply_edits, select_non_overlapping, uses_crlf, validate_edit, EditError};
-pub use mirror::Checker;
 pub use write::write_atomic;
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::engine::{CheckOptions, CheckOutcome, EngineError};
-use mirror::{InPlace, Shadow, Workspace};
+use crate::project::Overlay;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -40,11 +42,47 @@ pub struct FixOptions {
     pub diff_only: bool,
 }
 
+/// Runs one check; [`crate::engine::check`] or a test double.
+pub type Checker<'a> = dyn FnMut(&CheckOptions) -> Result<CheckOutcome, EngineError> + 'a;
+
+/// The files the loop works on: the user's, with the loop's edits held in memory.
+struct Workspace<'o> {
+    options: &'o CheckOptions,
+    overlay: Overlay,
+}
+
+impl Workspace<'_> {
+    fn check(&mut self, checker: &mut Checker<'_>) -> Result<CheckOutcome, EngineError> {
+        if self.overlay.is_empty() {
+            return checker(self.options);
+        }
+        let mut options = self.options.clone();
+        options.overlay = self.overlay.clone();
+        checker(&options)
+    }
+
+    /// Replaces the text of a file named by its reported path.
+    fn write(&mut self, reported: &Path, text: &str) {
+        self.overlay.set(reported, text.to_string());
+    }
+}
+
+/// A fix that was applied: where its finding was (line in the text before the fix), which
+/// rule, what the fix did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedFix {
+    pub path: PathBuf,
+    pub line: usize,
+    pub code: &'static str,
+    pub message: String,
+    pub applicability: Applicability,
+}
+
 /// The result of fixing.
 #[derive(Debug)]
 pub struct FixOutcome {
-    /// Fixes applied: the finding's path, the fix message, its applicability.
-    pub applied: Vec<(PathBuf, String, Applicability)>,
+    /// Fixes applied, in the order they were applied.
+    pub applied: Vec<AppliedFix>,
     /// Fixes that could not be applied: the finding's path, the fix message, why.
     pub failed: Vec<(PathBuf, String, String)>,
     /// The findings after fixing (after the would-be fixes with `diff_only`).
@@ -65,23 +103,23 @@ pub fn run(options: &FixOptions) -> Result<FixOutcome, EngineError> {
 }
 
 /// [`run`] with the check and the findings' post-processing supplied by the caller. `checker`
-/// gets the options to check (with `diff_only`, paths inside a shadow copy); the outcome's
-/// paths are mapped back before `filter` sees them. Rolling back looks at the unfiltered
-/// outcome, so a suppressed parse error still stops a breaking fix.
+/// gets the options to check, with the loop's texts in their overlay. Rolling back and proofs
+/// look at the unfiltered outcome, so a suppressed parse error still stops a breaking fix.
 pub fn run_with(
     options: &FixOptions,
     checker: &mut Checker<'_>,
     filter: &mut Filter<'_>,
 ) -> Result<FixOutcome, EngineError> {
-    let mut in_place = InPlace {
+    let mut workspace = Workspace {
         options: &options.check,
+        overlay: options.check.overlay.clone(),
     };
-    let first = in_place.check(checker)?;
+    let first = workspace.check(checker)?;
     let mut fixer = Fixer {
         unsafe_fixes: options.unsafe_fixes,
         filter,
         blocked: HashSet::new(),
-        isolated: BTreeSet::new(),
+        one_at_a_time: false,
         originals: BTreeMap::new(),
         current: BTreeMap::new(),
         applied: Vec::new(),
@@ -91,15 +129,8 @@ pub fn run_with(
     let nothing_to_do = fixer.candidates(&first, &shown).is_empty();
     let last = if nothing_to_do {
         shown
-    } else if options.diff_only {
-        let mut shadow = Shadow::build(&options.check, &first).map_err(|e| EngineError {
-            message: format!("cannot prepare a copy of the files to compute the diff: {e}"),
-        })?;
-        // Checked again inside the copy, so every pass compares like with like.
-        let raw = shadow.check(checker)?;
-        fixer.fix(&mut shadow, checker, raw)?
     } else {
-        fixer.fix(&mut in_place, checker, first)?
+        fixer.fix(&mut workspace, checker, first)?
     };
     let mut diff = String::new();
     let mut files_changed = 0;
@@ -107,10 +138,27 @@ pub fn run_with(
         let Some(now) = fixer.current.get(path) else {
             continue;
         };
-        if now.as_str() != original.as_str() {
+        if now.as_str() == original.as_str() {
+            continue;
+        }
+        if options.diff_only {
             files_changed += 1;
-            if options.diff_only {
-                diff.push_str(&unified_diff(path, original, now));
+            diff.push_str(&unified_diff(path, original, now));
+            continue;
+        }
+        match write_atomic(path, now.as_bytes()) {
+            Ok(()) => files_changed += 1,
+            Err(e) => {
+                let reason = format!("cannot write the file: {e}");
+                fixer.applied.retain(|a| {
+                    let lost = &a.path == path;
+                    if lost {
+                        fixer
+                            .failed
+                            .push((a.path.clone(), a.message.clone(), reason.clone()));
+                    }
+                    !lost
+                });
             }
         }
     }
@@ -143,13 +191,14 @@ struct Fixer<'f, 'g> {
     filter: &'f mut Filter<'g>,
     /// Fixes that failed; never tried again.
     blocked: HashSet<FixKey>,
-    /// Files where a pass with several fixes broke something: one fix per pass from now on.
-    isolated: BTreeSet<PathBuf>,
+    /// A pass with several fixes failed its proof: one fix per pass from now on, so each is
+    /// proven on its own.
+    one_at_a_time: bool,
     /// Text of each written file before its first change.
     originals: BTreeMap<PathBuf, String>,
     /// Text of each written file now.
     current: BTreeMap<PathBuf, String>,
-    applied: Vec<(PathBuf, String, Applicability)>,
+    applied: Vec<AppliedFix>,
     failed: Vec<(PathBuf, String, String)>,
 }
 
@@ -226,7 +275,7 @@ impl Fixer<'_, '_> {
     /// The loop; returns the filtered outcome of the last check.
     fn fix(
         &mut self,
-        workspace: &mut dyn Workspace,
+        workspace: &mut Workspace,
         checker: &mut Checker<'_>,
         mut raw: CheckOutcome,
     ) -> Result<CheckOutcome, EngineError> {
@@ -248,11 +297,14 @@ impl Fixer<'_, '_> {
                 return Ok(shown);
             }
             let fixes: Vec<&Fix> = candidates.iter().map(|c| c.fix).collect();
-            let chosen: Vec<&Candidate> = edit::select(&fixes, &self.isolated)
+            let mut chosen: Vec<&Candidate> = select_non_overlapping(&fixes)
                 .into_iter()
                 .map(|i| &candidates[i])
                 .collect();
-            raw = self.pass(workspace, checker, raw, &chosen)?;
+            if self.one_at_a_time {
+                chosen.truncate(1);
+            }
+            raw = self.pass(workspace, checker, raw, &shown, &chosen)?;
             pass += 1;
         }
     }
@@ -261,9 +313,10 @@ impl Fixer<'_, '_> {
     /// outcome of the files as they now are.
     fn pass(
         &mut self,
-        workspace: &mut dyn Workspace,
+        workspace: &mut Workspace,
         checker: &mut Checker<'_>,
         raw: CheckOutcome,
+        shown: &CheckOutcome,
         chosen: &[&Candidate],
     ) -> Result<CheckOutcome, EngineError> {
         let mut per_file: BTreeMap<&Path, Vec<Edit>> = BTreeMap::new();
@@ -294,13 +347,7 @@ impl Fixer<'_, '_> {
         let mut written: Vec<PathBuf> = Vec::new();
         for (path, text) in &new_texts {
             let old = &raw.sources[path.as_path()].text;
-            if let Err(e) = workspace.write(path, text) {
-                for done in &written {
-                    self.restore(workspace, done, &raw.sources[done.as_path()].text)?;
-                }
-                self.fail_touching(chosen, path, &format!("cannot write the file: {e}"));
-                return Ok(raw);
-            }
+            workspace.write(path, text);
             self.originals
                 .entry(path.clone())
                 .or_insert_with(|| old.to_string());
@@ -308,113 +355,54 @@ impl Fixer<'_, '_> {
             written.push(path.clone());
         }
         let after = workspace.check(checker);
-        let mut broken: BTreeMap<PathBuf, String> = BTreeMap::new();
-        match &after {
-            Ok(after) => {
-                for path in &written {
-                    if let Some(reason) = new_error(&raw, after, path) {
-                        broken.insert(path.clone(), reason);
-                    }
+        let verdict = match &after {
+            Err(e) => Some(format!(
+                "the fixed files could not be checked ({}); {}",
+                e.message,
+                if written.len() == 1 {
+                    "the file was restored"
+                } else {
+                    "the files were restored"
                 }
-                if broken.is_empty() {
-                    // An error in a file nobody wrote (a Dockerfile the config now points at
-                    // differently, ...) cannot be pinned on one file: undo them all; retrying
-                    // one fix per pass finds the culprit.
-                    if let Some(reason) = new_error_elsewhere(&raw, after, &written) {
-                        for path in &written {
-                            broken.insert(path.clone(), reason.clone());
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                for path in &written {
-                    broken.insert(
-                        path.clone(),
-                        format!(
-                            "the fixed files could not be checked ({}); the file was restored",
-                            e.message
-                        ),
-                    );
-                }
-            }
-        }
-        if broken.is_empty() {
+            )),
+            Ok(after) => match written
+                .iter()
+                .find_map(|path| new_error(&raw, after, path))
+                .or_else(|| new_error_elsewhere(&raw, after, &written))
+            {
+                Some(reason) => Some(reason),
+                // Proven on what the user sees: a suppressed finding neither blocks a fix
+                // nor counts as fixed.
+                None => disproof(chosen, shown, &self.filtered(after)?),
+            },
+        };
+        let Some(reason) = verdict else {
             for c in chosen {
-                self.applied.push((
-                    c.diagnostic.path.clone(),
-                    c.fix.message.clone(),
-                    c.fix.applicability,
-                ));
+                self.applied.push(applied(c, &raw));
             }
             return after;
-        }
-        // A fix spanning several files is undone in all of them.
-        loop {
-            let mut grew = false;
-            for c in chosen {
-                if let Some(reason) = touched(c.fix).find_map(|p| broken.get(p).cloned()) {
-                    for path in touched(c.fix) {
-                        if !broken.contains_key(path) && new_texts.contains_key(path) {
-                            broken.insert(path.to_path_buf(), reason.clone());
-                            grew = true;
-                        }
-                    }
-                }
-            }
-            if !grew {
-                break;
-            }
-        }
-        for path in broken.keys() {
-            self.restore(workspace, path, &raw.sources[path.as_path()].text)?;
-        }
-        let fixes_in = |path: &Path| {
-            chosen
-                .iter()
-                .filter(|c| touched(c.fix).any(|p| p == path))
-                .count()
         };
-        for c in chosen {
-            let reason = touched(c.fix).find_map(|p| broken.get(p));
-            match reason {
-                None => self.applied.push((
-                    c.diagnostic.path.clone(),
-                    c.fix.message.clone(),
-                    c.fix.applicability,
-                )),
-                Some(reason) if touched(c.fix).all(|p| fixes_in(p) <= 1) => {
-                    self.blocked.insert(c.key.clone());
-                    self.failed.push((
-                        c.diagnostic.path.clone(),
-                        c.fix.message.clone(),
-                        reason.clone(),
-                    ));
-                }
-                Some(_) => {
-                    // Several fixes shared the broken file: retry them one at a time to find
-                    // the one responsible.
-                    self.isolated.extend(touched(c.fix).map(Path::to_path_buf));
-                }
-            }
+        // Undo the whole pass: which of several fixes is responsible is unknown, so from now
+        // on each fix is applied and proven on its own.
+        for path in &written {
+            self.restore(workspace, path, &raw.sources[path.as_path()].text);
         }
-        workspace.check(checker)
+        if chosen.len() > 1 {
+            self.one_at_a_time = true;
+        } else {
+            self.blocked.insert(chosen[0].key.clone());
+            self.failed.push((
+                chosen[0].diagnostic.path.clone(),
+                chosen[0].fix.message.clone(),
+                reason,
+            ));
+        }
+        Ok(raw)
     }
 
-    fn restore(
-        &mut self,
-        workspace: &mut dyn Workspace,
-        path: &Path,
-        text: &str,
-    ) -> Result<(), EngineError> {
-        workspace.write(path, text).map_err(|e| EngineError {
-            message: format!(
-                "{}: a fix broke the file and restoring its previous text failed: {e}",
-                path.display()
-            ),
-        })?;
+    fn restore(&mut self, workspace: &mut Workspace, path: &Path, text: &str) {
+        workspace.write(path, text);
         self.current.insert(path.to_path_buf(), text.to_string());
-        Ok(())
     }
 
     fn fail_touching(&mut self, chosen: &[&Candidate], path: &Path, reason: &str) {
@@ -428,6 +416,116 @@ impl Fixer<'_, '_> {
             }
         }
     }
+}
+
+fn applied(candidate: &Candidate, before: &CheckOutcome) -> AppliedFix {
+    let d = candidate.diagnostic;
+    AppliedFix {
+        path: d.path.clone(),
+        line: before
+            .sources
+            .get(&d.path)
+            .map_or(0, |s| s.line_col(d.span.start).line),
+        code: d.code,
+        message: candidate.fix.message.clone(),
+        applicability: candidate.fix.applicability,
+    }
+}
+
+/// A finding as it can be recognised after edits moved its offsets.
+type FindingKey<'a> = (&'static str, &'a Path, &'a str, Option<&'a str>);
+
+fn finding_key(d: &Diagnostic) -> FindingKey<'_> {
+    (d.code, &d.path, &d.message, d.profile.as_deref())
+}
+
+fn finding_counts(outcome: &CheckOutcome) -> HashMap<FindingKey<'_>, usize> {
+    let mut counts = HashMap::new();
+    for d in &outcome.diagnostics {
+        *counts.entry(finding_key(d)).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Why the fixes of a pass are not proven by the check after them, if they are not: a fixed
+/// finding is still there, or a finding at least as severe as the least severe fixed one
+/// appeared outside the text the fixes replaced (inside it, it is one the old value hid).
+fn disproof(chosen: &[&Candidate], before: &CheckOutcome, after: &CheckOutcome) -> Option<String> {
+    let old = finding_counts(before);
+    let new = finding_counts(after);
+    for c in chosen {
+        let key = finding_key(c.diagnostic);
+        if new.get(&key).copied().unwrap_or(0) >= old.get(&key).copied().unwrap_or(0) {
+            return Some(format!(
+                "the finding is still reported after the fix ({}: {})",
+                c.diagnostic.code, c.diagnostic.message
+            ));
+        }
+    }
+    let threshold = chosen.iter().map(|c| c.diagnostic.severity).min()?;
+    let replaced = replaced_ranges(chosen, before);
+    let mut seen: HashMap<FindingKey<'_>, usize> = HashMap::new();
+    for d in &after.diagnostics {
+        let key = finding_key(d);
+        let count = seen.entry(key).or_insert(0);
+        *count += 1;
+        if *count <= old.get(&key).copied().unwrap_or(0) || d.severity < threshold {
+            continue;
+        }
+        let inside = replaced.get(&d.path).is_some_and(|ranges| {
+            ranges
+                .iter()
+                .any(|&(start, end)| d.span.start <= end && d.span.end >= start)
+        });
+        if inside {
+            continue;
+        }
+        let line = after
+            .sources
+            .get(&d.path)
+            .map_or(0, |s| s.line_col(d.span.start).line);
+        let profile = d
+            .profile
+            .as_deref()
+            .map(|p| format!(" [{p}]"))
+            .unwrap_or_default();
+        return Some(format!(
+            "it would cause {} {}{profile} at {}:{line}: {}",
+            d.severity.as_str(),
+            d.code,
+            d.path.display(),
+            d.message
+        ));
+    }
+    None
+}
+
+/// Per file, the byte ranges the fixes' replacements occupy in the text after them.
+fn replaced_ranges(
+    chosen: &[&Candidate],
+    before: &CheckOutcome,
+) -> HashMap<PathBuf, Vec<(usize, usize)>> {
+    let mut per_file: BTreeMap<&Path, Vec<&Edit>> = BTreeMap::new();
+    for c in chosen {
+        for e in &c.fix.edits {
+            per_file.entry(&e.path).or_default().push(e);
+        }
+    }
+    let mut out = HashMap::new();
+    for (path, mut edits) in per_file {
+        let crlf = before.sources.get(path).is_some_and(|s| uses_crlf(&s.text));
+        edits.sort_by_key(|e| (e.start, e.end));
+        let mut shift: isize = 0;
+        let mut ranges = Vec::new();
+        for e in edits {
+            let len = edit::with_line_endings(&e.content, crlf).len();
+            let start = (e.start as isize + shift).max(0) as usize;
+            ranges.push((start, start + len));
+            shift += len as isize - (e.end - e.start) as isize;
+        }
+        out.insert(path.to_path_buf(), ranges);
+    }
+    out
 }
 
 fn touched(fix: &Fix) -> impl Iterator<Item = &Path> {

@@ -37,9 +37,47 @@ pub struct ConfigDoc {
     pub dir: PathBuf,
 }
 
+/// Texts that stand in for files on disk, keyed by absolute normalized path: `fix` evaluates
+/// its edits through it without writing anything (ruff's fix loop works on texts in memory
+/// too). Only file contents are overlaid; fixes never add or remove files, so directory walks
+/// still read the disk.
+#[derive(Debug, Clone, Default)]
+pub struct Overlay(Arc<HashMap<PathBuf, String>>);
+
+impl Overlay {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The overlaid text of `path` (relative paths are taken from the working directory).
+    pub fn get(&self, path: &Path) -> Option<&str> {
+        if self.0.is_empty() {
+            return None;
+        }
+        self.0.get(&absolute(path)).map(String::as_str)
+    }
+
+    /// Replaces the text of `path`.
+    pub fn set(&mut self, path: &Path, text: String) {
+        Arc::make_mut(&mut self.0).insert(absolute(path), text);
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return normalize(path);
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => normalize(&cwd.join(path)),
+        Err(_) => normalize(path),
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Project {
     files: RwLock<FileTable>,
+    /// Texts read instead of the files on disk.
+    overlay: Overlay,
     pub config_files: Vec<ConfigFile>,
     pub configs: Vec<ConfigDoc>,
     /// Problems found while loading (unreadable files, YAML errors, duplicate keys, ...).
@@ -88,7 +126,11 @@ impl Project {
         if let Some(known) = self.files.read().expect("file table").by_path.get(&path) {
             return known.clone();
         }
-        let result = read_text(&path)
+        let text = match self.overlay.get(&path) {
+            Some(text) => Ok(text.to_string()),
+            None => read_text(&path),
+        };
+        let result = text
             .map(|text| {
                 let mut table = self.files.write().expect("file table");
                 let id = FileId(table.files.len() as u32);
@@ -189,8 +231,11 @@ pub(crate) fn engine_diagnostic(
 }
 
 /// Loads the given config files and, transitively, the configs they require by path.
-pub fn load(paths: Vec<PathBuf>) -> Project {
-    let mut project = Project::default();
+pub fn load(paths: Vec<PathBuf>, overlay: Overlay) -> Project {
+    let mut project = Project {
+        overlay,
+        ..Project::default()
+    };
     let mut queue: Vec<PathBuf> = paths;
     let mut seen = std::collections::HashSet::new();
     while let Some(path) = queue.pop() {

@@ -12,7 +12,7 @@ mod pipeline;
 pub mod runtime;
 pub mod watch;
 
-pub use load::{normalize, ConfigDoc, ConfigFile, Project};
+pub use load::{normalize, ConfigDoc, ConfigFile, Overlay, Project};
 pub use pipeline::{
     active_pipelines, evaluate, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView,
     ManifestFile, Pipeline,
@@ -31,6 +31,8 @@ pub struct CheckOptions {
     pub kube_context: Option<String>,
     /// The Skaffold command whose pipeline is evaluated for `activation.command` (default `dev`).
     pub command: Option<String>,
+    /// File texts to read instead of the disk (the fix loop's edits in memory).
+    pub overlay: Overlay,
 }
 
 /// A problem that stops checking altogether (exit code 2).
@@ -67,7 +69,7 @@ pub fn load_project(options: &CheckOptions) -> Result<Project, EngineError> {
             ),
         });
     }
-    Ok(load::load(found))
+    Ok(load::load(found, options.overlay.clone()))
 }
 
 /// Whether some config defines a profile named `name`.
