@@ -89,6 +89,10 @@ struct CommonArgs {
     /// Exit 1 when anything was fixed, even if nothing is left.
     #[arg(long)]
     exit_non_zero_on_fix: bool,
+    /// Also read this file or directory outside the checked project (repeatable); it is never
+    /// written. Paths a config names outside the git work tree are otherwise refused.
+    #[arg(long, value_name = "PATH")]
+    allow_outside: Vec<PathBuf>,
     /// Use this config file for every checked file instead of the nearest skafix.toml.
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
@@ -377,6 +381,7 @@ fn prepare(
     let options = skafix::project::CheckOptions {
         paths: paths.to_vec(),
         profiles: split_profiles(&common.profiles),
+        allow_outside: common.allow_outside.clone(),
         ..Default::default()
     };
     Ok((resolver, options))

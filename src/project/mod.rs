@@ -8,9 +8,11 @@
 mod discover;
 mod load;
 mod pipeline;
+mod roots;
 pub mod runtime;
 
-pub use load::{normalize, ConfigDoc, ConfigFile, Project};
+pub use load::{normalize, read_regular_file, read_text, ConfigDoc, ConfigFile, Project};
+pub use roots::Roots;
 pub use pipeline::{
     probe_targets, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile,
     Pipeline,
@@ -33,6 +35,9 @@ pub struct CheckOptions {
     pub kube_context: Option<String>,
     /// The Skaffold command whose pipeline is evaluated for `activation.command` (default `dev`).
     pub command: Option<String>,
+    /// Files or directories outside the checked roots that may be read (`--allow-outside`);
+    /// they are never written.
+    pub allow_outside: Vec<PathBuf>,
 }
 
 /// Everything a report needs: the findings and the text of every file they point into.
@@ -80,7 +85,7 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
             ),
         });
     }
-    let project = load::load(found);
+    let project = load::load_within(found, Roots::of_paths(&roots, &options.allow_outside));
     let selection = crate::skaffold::profiles::ProfileSelection::from_flags(&options.profiles);
     for wanted in &selection.activate {
         let known = project.configs.iter().any(|c| {
@@ -125,7 +130,7 @@ pub fn load_probe_targets(
         options.paths.clone()
     };
     let found = discover::config_files(&roots)?;
-    let project = load::load(found);
+    let project = load::load_within(found, Roots::of_paths(&roots, &options.allow_outside));
     if project.configs.is_empty() {
         return Err(EngineError {
             message: "no Skaffold config could be read; run `skafix check` to see why".to_string(),
