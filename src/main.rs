@@ -5,7 +5,7 @@
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use skafix::config::{apply_suppressions, ConfigError, Resolver, RuleSelection};
 use skafix::diagnostic::Severity;
-use skafix::report::{self, Format, RenderOptions, Report};
+use skafix::report::{self, terminal_safe, Format, RenderOptions, Report};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -235,7 +235,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(CliError(message)) => {
-            let _ = writeln!(std::io::stderr(), "skafix: error: {message}");
+            // Errors name paths and values from the input: shown escaped like findings.
+            let _ = writeln!(
+                std::io::stderr(),
+                "skafix: error: {}",
+                terminal_safe(&message)
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -415,8 +420,10 @@ fn fix(args: &FixArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     for (path, message, why) in &outcome.failed {
         let _ = writeln!(
             stderr,
-            "skafix: warning: {}: fix not applied ({message}): {why}",
-            path.display()
+            "skafix: warning: {}: fix not applied ({}): {}",
+            terminal_safe(&path.display().to_string()),
+            terminal_safe(message),
+            terminal_safe(why)
         );
     }
     if let Some(diff) = &outcome.diff {
@@ -513,7 +520,7 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
             .diagnostics
             .iter()
             .filter_map(|d| {
-                let text = std::fs::read_to_string(&d.path).ok()?;
+                let text = skafix::project::read_text(&d.path).ok()?;
                 Some((
                     d.path.clone(),
                     std::sync::Arc::new(skafix::source::SourceFile::new(d.path.clone(), text)),
@@ -539,13 +546,16 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     if !quiet && output_format(common).is_human() {
         let mut stdout = std::io::stdout().lock();
         for pod in probed.pods.iter().filter(|p| !p.steps.is_empty()) {
+            // Pod and container names and the steps (which quote what pods print) come from
+            // the cluster: shown escaped.
             let _ = writeln!(
                 stdout,
                 "\nWhat to do now for pod {} (container {}):",
-                pod.pod, pod.container
+                terminal_safe(&pod.pod),
+                terminal_safe(&pod.container)
             );
             for (i, step) in pod.steps.iter().enumerate() {
-                let _ = writeln!(stdout, "  {}. {step}", i + 1);
+                let _ = writeln!(stdout, "  {}. {}", i + 1, terminal_safe(step));
             }
         }
     }
