@@ -148,6 +148,10 @@ struct ProbeArgs {
     /// Label selector of the pods, e.g. app=api.
     #[arg(long, value_name = "SELECTOR")]
     selector: Option<String>,
+    /// Give up after this many seconds in all; each API call and exec also times out on its
+    /// own (after 20 seconds, or this if shorter).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -514,6 +518,7 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     request.context = args.context.clone();
     request.namespace = args.namespace.clone();
     request.selector = args.selector.clone();
+    request.deadline = std::time::Duration::from_secs(args.timeout);
     let probed = skafix::probe::run(&request).map_err(|err| CliError(err.to_string()))?;
     let sources: std::collections::BTreeMap<PathBuf, std::sync::Arc<skafix::source::SourceFile>> =
         probed

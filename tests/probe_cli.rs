@@ -427,3 +427,23 @@ async fn unreachable_cluster_and_missing_config_exit_2_with_a_message() {
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_api_server_ends_at_the_timeout() {
+    let project = Project::new();
+    let cluster = FakeCluster::start(vec![]).await;
+    cluster.options.lock().unwrap().hang_list = true;
+    let home = tempfile::tempdir().unwrap();
+    let mut args = probe_args(&project, &cluster.kubeconfig, "concise");
+    args.extend(["--timeout".to_string(), "3".to_string()]);
+    let started = std::time::Instant::now();
+    let out = skafix(args, home.path()).await;
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("within 3s"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(elapsed < std::time::Duration::from_secs(15), "{elapsed:?}");
+}

@@ -149,6 +149,8 @@ pub struct Options {
     pub forbid_list: bool,
     /// Pick v4.channel.k8s.io even when v5 is offered.
     pub prefer_v4: bool,
+    /// Accept pod list requests and never answer them (a stuck API server).
+    pub hang_list: bool,
 }
 
 pub struct FakeCluster {
@@ -569,6 +571,10 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Response<Body> {
             }
         }
         ["api", "v1", "namespaces", ns, "pods"] => {
+            let hang = state.options.lock().unwrap().hang_list;
+            if hang {
+                std::future::pending::<()>().await;
+            }
             if state.options.lock().unwrap().forbid_list {
                 return status_error(403, "Forbidden", &format!("pods is forbidden: User \"dev\" cannot list resource \"pods\" in API group \"\" in the namespace \"{ns}\""));
             }
