@@ -272,10 +272,14 @@ pub(crate) fn walk(
     let mut bases = Vec::with_capacity(df.stages.len());
     let mut current: Option<BuildState> = None;
     for (index, ins) in df.instructions.iter().enumerate() {
-        spent += current.as_ref().unwrap_or(&global).weight;
-        if spent > MAX_BUILD_BYTES {
-            over_budget = Some(index);
-            break;
+        // What a replay keeps grows where the variables change (instructions in between share
+        // the state before them).
+        if matches!(ins.args, Args::Env(_) | Args::Arg(_) | Args::From { .. }) {
+            spent += current.as_ref().unwrap_or(&global).weight;
+            if spent > MAX_BUILD_BYTES {
+                over_budget = Some(index);
+                break;
+            }
         }
         let Some(stage) = ins.stage else {
             visit(index, &global);
@@ -398,7 +402,8 @@ pub(crate) fn state_after(
 /// A whole replay of a Dockerfile for one set of build args: the state before each
 /// instruction and each stage's final state.
 struct Replay {
-    before: Vec<Option<BuildState>>,
+    /// Consecutive instructions with the same state share one copy.
+    before: Vec<Option<Arc<BuildState>>>,
     finals: Vec<BuildState>,
 }
 
@@ -441,10 +446,16 @@ fn replay(df: &Dockerfile, build_args: Option<&HashMap<String, String>>) -> Arc<
             return found.clone();
         }
     }
-    let mut before = vec![None; df.instructions.len()];
+    let mut before: Vec<Option<Arc<BuildState>>> = vec![None; df.instructions.len()];
+    let mut last: Option<Arc<BuildState>> = None;
     let finals = walk(df, build_args, |i, state| {
+        let shared = match &last {
+            Some(previous) if **previous == *state => previous.clone(),
+            _ => Arc::new(state.clone()),
+        };
+        last = Some(shared.clone());
         if let Some(slot) = before.get_mut(i) {
-            *slot = Some(state.clone());
+            *slot = Some(shared);
         }
     })
     .finals;
@@ -489,6 +500,5 @@ pub(crate) fn state_at(
     replay(df, build_args)
         .before
         .get(instruction)
-        .cloned()
-        .flatten()
+        .and_then(|state| state.as_deref().cloned())
 }
