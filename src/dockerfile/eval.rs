@@ -373,7 +373,10 @@ pub(crate) fn walk(
             _ => {}
         }
     }
-    finals.extend(current);
+    // A stage cut short by a budget has no final state: what it would end with is unknown.
+    if over_budget.is_none() {
+        finals.extend(current);
+    }
     Walked {
         bases,
         finals,
