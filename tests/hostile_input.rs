@@ -62,7 +62,9 @@ fn config_with_dockerfile(dockerfile: &str) -> String {
 
 /// Every format a CI run could publish, none showing the secret.
 fn assert_never_echoed(dir: &Path) {
-    for format in ["full", "concise", "json", "sarif", "github", "gitlab", "junit"] {
+    for format in [
+        "full", "concise", "json", "sarif", "github", "gitlab", "junit",
+    ] {
         let (_, out, err) = skafix(dir, &["check", "--format", format]);
         assert!(
             !out.contains(SECRET) && !err.contains(SECRET),
@@ -76,7 +78,10 @@ fn assert_never_echoed(dir: &Path) {
 fn a_dockerfile_symlinked_outside_is_a_finding_and_never_read() {
     let layout = Layout::new();
     let project = layout.project();
-    write(&project.join("skaffold.yaml"), &config_with_dockerfile("Dockerfile"));
+    write(
+        &project.join("skaffold.yaml"),
+        &config_with_dockerfile("Dockerfile"),
+    );
     std::os::unix::fs::symlink(layout.outside().join("secret"), project.join("Dockerfile"))
         .unwrap();
     let (code, out, _) = skafix(&project, &["check", "--format", "concise", "-q"]);
@@ -93,8 +98,16 @@ fn parent_and_absolute_paths_out_of_the_project_are_findings() {
     let layout = Layout::new();
     let project = layout.project();
     let relative = "../../../../../../../../".to_string()
-        + layout.outside().join("secret").to_str().unwrap().trim_start_matches('/');
-    write(&project.join("skaffold.yaml"), &config_with_dockerfile(&relative));
+        + layout
+            .outside()
+            .join("secret")
+            .to_str()
+            .unwrap()
+            .trim_start_matches('/');
+    write(
+        &project.join("skaffold.yaml"),
+        &config_with_dockerfile(&relative),
+    );
     let (code, out, _) = skafix(&project, &["check", "--format", "concise", "-q"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("SCHEMA011 Dockerfile `../../"), "{out}");
@@ -170,7 +183,14 @@ fn a_required_config_outside_is_not_read_and_not_fixed() {
     let allow = elsewhere.to_str().unwrap();
     let (_, out, _) = skafix(
         &project,
-        &["check", "--format", "concise", "-q", "--allow-outside", allow],
+        &[
+            "check",
+            "--format",
+            "concise",
+            "-q",
+            "--allow-outside",
+            allow,
+        ],
     );
     assert!(out.contains("SUP001"), "{out}");
     let (_, _, err) = skafix(&project, &["fix", "-q", "--allow-outside", allow]);
@@ -282,7 +302,14 @@ fn a_fifo_or_device_as_dockerfile_fails_at_once() {
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("Dockerfile")).unwrap();
     let (_, out, _) = skafix(
         dir.path(),
-        &["check", "--format", "concise", "-q", "--allow-outside", "/dev"],
+        &[
+            "check",
+            "--format",
+            "concise",
+            "-q",
+            "--allow-outside",
+            "/dev",
+        ],
     );
     assert!(out.contains("is not a regular file"), "{out}");
 }
@@ -325,7 +352,10 @@ fn thousands_of_env_lines_stay_bounded() {
     let started = Instant::now();
     let (code, out, _) = skafix(dir.path(), &["check", "--format", "concise", "-q"]);
     assert!(started.elapsed() < Duration::from_secs(30), "{out}");
-    assert!(out.contains("SCHEMA001 invalid Dockerfile: variable expansion goes over its budget"), "{out}");
+    assert!(
+        out.contains("SCHEMA001 invalid Dockerfile: variable expansion goes over its budget"),
+        "{out}"
+    );
     assert_eq!(code, 1, "{out}");
 }
 
@@ -345,10 +375,8 @@ fn control_characters_never_reach_the_terminal_raw() {
     write(&dir.path().join("Dockerfile"), "FROM alpine:3.20\n");
     for format in ["full", "concise"] {
         for color in ["never", "always"] {
-            let (_, out, err) = skafix(
-                dir.path(),
-                &["check", "--format", format, "--color", color],
-            );
+            let (_, out, err) =
+                skafix(dir.path(), &["check", "--format", format, "--color", color]);
             let raw_controls = |text: &str| {
                 text.chars()
                     .filter(|c| c.is_control() && *c != '\n')
@@ -356,12 +384,18 @@ fn control_characters_never_reach_the_terminal_raw() {
                     .count()
             };
             assert!(out.contains("SCHEMA002"), "{out}");
-            assert!(out.contains("evil\\x1b[2J\\x1b]52;c;aGk=\\x07\\rkey"), "{format}: {out}");
+            assert!(
+                out.contains("evil\\x1b[2J\\x1b]52;c;aGk=\\x07\\rkey"),
+                "{format}: {out}"
+            );
             if color == "never" {
                 assert_eq!(raw_controls(&out), 0, "{format}: {out:?}");
             } else {
                 assert!(!out.contains("\u{1b}]52"), "{format}: {out:?}");
-                assert!(!out.contains('\u{7}') && !out.contains('\r'), "{format}: {out:?}");
+                assert!(
+                    !out.contains('\u{7}') && !out.contains('\r'),
+                    "{format}: {out:?}"
+                );
             }
             assert_eq!(raw_controls(&err), 0, "{err:?}");
         }

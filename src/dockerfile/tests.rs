@@ -719,5 +719,9 @@ fn a_doubling_bomb_is_a_parse_error_at_the_line_that_crosses_the_budget() {
     }
     let err = parse(&text).unwrap_err();
     assert_eq!(slice(&text, err.span), "ENV v13=$v12$v12");
-    assert!(err.message.contains("goes over its budget"), "{}", err.message);
+    assert!(
+        err.message.contains("goes over its budget"),
+        "{}",
+        err.message
+    );
 }

@@ -117,8 +117,10 @@ fn patterns() -> &'static [(Regex, &'static str)] {
 fn assignment() -> &'static Regex {
     static ASSIGNMENT: OnceLock<Regex> = OnceLock::new();
     ASSIGNMENT.get_or_init(|| {
-        Regex::new(r#"(^|[\s'"`;&|(])(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s'"`;&|)]*)"#)
-            .expect("assignment pattern")
+        Regex::new(
+            r#"(^|[\s'"`;&|(])(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s'"`;&|)]*)"#,
+        )
+        .expect("assignment pattern")
     })
 }
 
@@ -158,7 +160,9 @@ fn is_attached_short_password(word: &str) -> bool {
     };
     !value.is_empty()
         && !value.starts_with('-')
-        && !value.chars().all(|c| c.is_ascii_digit() || ":./-".contains(c))
+        && !value
+            .chars()
+            .all(|c| c.is_ascii_digit() || ":./-".contains(c))
         && !["ipe", "thread", "edantic", "g", "ie"].contains(&value)
 }
 
@@ -338,7 +342,10 @@ mod tests {
         (&["app", "--auth-token", "tok123456"], "tok123456"),
         (&["app", "--access-key", "k3y123456"], "k3y123456"),
         (&["app", "--private-key=k3y123456"], "k3y123456"),
-        (&["redis-cli", "-a", "x", "--pass", "r3dispass"], "r3dispass"),
+        (
+            &["redis-cli", "-a", "x", "--pass", "r3dispass"],
+            "r3dispass",
+        ),
         (&["env", "MYSQL_PWD=hunter2x", "mysql"], "hunter2x"),
         (&["env", "PGPASSWORD=hunter2x", "psql"], "hunter2x"),
         (&["env", "GITHUB_TOKEN=tok123456", "gh"], "tok123456"),
@@ -347,36 +354,109 @@ mod tests {
         (&["env", "AWS_SECRET_ACCESS_KEY=k3y123456"], "k3y123456"),
         (&["env", "DB_PASSWORD=hunter2x"], "hunter2x"),
         (&["env", "SESSION_COOKIE=c00kieval"], "c00kieval"),
-        (&["git", "clone", "https://user:hunter2x@github.com/o/r"], "hunter2x"),
-        (&["git", "clone", "https://tok123456@github.com/o/r"], "tok123456"),
+        (
+            &["git", "clone", "https://user:hunter2x@github.com/o/r"],
+            "hunter2x",
+        ),
+        (
+            &["git", "clone", "https://tok123456@github.com/o/r"],
+            "tok123456",
+        ),
         (&["app", "--db=postgres://app:hunter2x@db/x"], "hunter2x"),
         (&["app", "redis://:hunter2x@cache:6379"], "hunter2x"),
-        (&["curl", "-H", "Authorization: Bearer tok123456789"], "tok123456789"),
-        (&["curl", "-H", "authorization: Basic dXNlcjpwYXNz"], "dXNlcjpwYXNz"),
-        (&["curl", "--header", "Cookie: session=c00kieval"], "c00kieval"),
+        (
+            &["curl", "-H", "Authorization: Bearer tok123456789"],
+            "tok123456789",
+        ),
+        (
+            &["curl", "-H", "authorization: Basic dXNlcjpwYXNz"],
+            "dXNlcjpwYXNz",
+        ),
+        (
+            &["curl", "--header", "Cookie: session=c00kieval"],
+            "c00kieval",
+        ),
         (&["curl", "-H", "X-Api-Key: k3y123456"], "k3y123456"),
         (&["curl", "-H", "PRIVATE-TOKEN: tok123456"], "tok123456"),
         (&["curl", "-u", "admin:hunter2x", "http://x"], "hunter2x"),
-        (&["curl", "--user", "admin:hunter2x", "http://x"], "hunter2x"),
-        (&["sh", "-c", "mysql -uroot -pS3cretValue db"], "S3cretValue"),
-        (&["sh", "-c", "exec app --password hunter2x --port 80"], "hunter2x"),
+        (
+            &["curl", "--user", "admin:hunter2x", "http://x"],
+            "hunter2x",
+        ),
+        (
+            &["sh", "-c", "mysql -uroot -pS3cretValue db"],
+            "S3cretValue",
+        ),
+        (
+            &["sh", "-c", "exec app --password hunter2x --port 80"],
+            "hunter2x",
+        ),
         (&["sh", "-c", "MYSQL_PWD=hunter2x mysqldump db"], "hunter2x"),
-        (&["sh", "-c", "export API_TOKEN='tok123456'; app"], "tok123456"),
-        (&["sh", "-c", "curl -H 'Authorization: Bearer tok123456789' http://x"], "tok123456789"),
-        (&["sh", "-c", "git push https://u:hunter2x@host/r"], "hunter2x"),
-        (&["bash", "-lc", "app --token=tok123456 && echo ok"], "tok123456"),
-        (&["app", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"], "ghp_abcdefghijklmnop"),
-        (&["app", "gho_abcdefghijklmnopqrstuvwxyz0123456789"], "gho_abcdefghijklmnop"),
-        (&["app", "github_pat_11ABCDEFG0abcdefghijkl_mnopqrstuv"], "github_pat_11ABCDEFG"),
-        (&["app", "sk_live_abcdefghijklmnop1234"], "sk_live_abcdefghijkl"),
+        (
+            &["sh", "-c", "export API_TOKEN='tok123456'; app"],
+            "tok123456",
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "curl -H 'Authorization: Bearer tok123456789' http://x",
+            ],
+            "tok123456789",
+        ),
+        (
+            &["sh", "-c", "git push https://u:hunter2x@host/r"],
+            "hunter2x",
+        ),
+        (
+            &["bash", "-lc", "app --token=tok123456 && echo ok"],
+            "tok123456",
+        ),
+        (
+            &["app", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"],
+            "ghp_abcdefghijklmnop",
+        ),
+        (
+            &["app", "gho_abcdefghijklmnopqrstuvwxyz0123456789"],
+            "gho_abcdefghijklmnop",
+        ),
+        (
+            &["app", "github_pat_11ABCDEFG0abcdefghijkl_mnopqrstuv"],
+            "github_pat_11ABCDEFG",
+        ),
+        (
+            &["app", "sk_live_abcdefghijklmnop1234"],
+            "sk_live_abcdefghijkl",
+        ),
         (&["app", "xoxb-1234567890-abcdefghijkl"], "xoxb-1234567890"),
         (&["app", "AKIAIOSFODNN7EXAMPLE"], "AKIAIOSFODNN7EXAMPLE"),
         (&["app", "glpat-abcdefghijklmnopqrst"], "glpat-abcdefghijkl"),
-        (&["app", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"], "eyJhbGciOiJIUzI1NiJ9"),
-        (&["app", "--config", "x", "Bearer tok123456789"], "tok123456789"),
-        (&["sh", "-c", "echo ghp_abcdefghijklmnopqrstuvwxyz0123456789 | gh auth login"], "ghp_abcdefghijklmnop"),
+        (
+            &["app", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"],
+            "eyJhbGciOiJIUzI1NiJ9",
+        ),
+        (
+            &["app", "--config", "x", "Bearer tok123456789"],
+            "tok123456789",
+        ),
+        (
+            &[
+                "sh",
+                "-c",
+                "echo ghp_abcdefghijklmnopqrstuvwxyz0123456789 | gh auth login",
+            ],
+            "ghp_abcdefghijklmnop",
+        ),
         (&["app", "--key", "k3y123456"], "k3y123456"),
-        (&["java", "-Djavax.net.ssl.keyStorePassword=hunter2x", "-jar", "a.jar"], "hunter2x"),
+        (
+            &[
+                "java",
+                "-Djavax.net.ssl.keyStorePassword=hunter2x",
+                "-jar",
+                "a.jar",
+            ],
+            "hunter2x",
+        ),
         (&["app", "--dsn=mysql://u:hunter2x@tcp(db)/x"], "hunter2x"),
     ];
 
@@ -400,11 +480,20 @@ mod tests {
     #[test]
     fn what_surrounds_a_secret_stays() {
         assert_eq!(
-            show_argv(&v(&["sh", "-c", "mysql -uroot -pS3cret db && app --port 80"])),
+            show_argv(&v(&[
+                "sh",
+                "-c",
+                "mysql -uroot -pS3cret db && app --port 80"
+            ])),
             "sh -c 'mysql -uroot -p*** db && app --port 80'"
         );
         assert_eq!(
-            show_argv(&v(&["curl", "-H", "Authorization: Bearer abcdefghij", "http://x"])),
+            show_argv(&v(&[
+                "curl",
+                "-H",
+                "Authorization: Bearer abcdefghij",
+                "http://x"
+            ])),
             "curl -H 'Authorization: ***' http://x"
         );
         assert_eq!(

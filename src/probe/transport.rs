@@ -254,13 +254,9 @@ mod tests {
             .block_on(read_capped(tokio::io::repeat(b'x'), 1000))
             .unwrap();
         assert_eq!((bytes.len(), cut), (1000, true));
-        let (bytes, cut) = runtime
-            .block_on(read_capped(&b"short"[..], 1000))
-            .unwrap();
+        let (bytes, cut) = runtime.block_on(read_capped(&b"short"[..], 1000)).unwrap();
         assert_eq!((bytes, cut), (b"short".to_vec(), false));
-        let (bytes, cut) = runtime
-            .block_on(read_capped(&b"exact"[..], 5))
-            .unwrap();
+        let (bytes, cut) = runtime.block_on(read_capped(&b"exact"[..], 5)).unwrap();
         assert_eq!((bytes, cut), (b"exact".to_vec(), false));
     }
 

@@ -127,8 +127,7 @@ impl Project {
 }
 
 /// Why a file outside the checked roots is not read.
-pub const OUTSIDE_ROOTS: &str =
-    "it is outside the checked project (allow it with --allow-outside)";
+pub const OUTSIDE_ROOTS: &str = "it is outside the checked project (allow it with --allow-outside)";
 
 /// Reads a regular file of at most [`MAX_FILE_BYTES`]. The file type is checked on the path
 /// before opening (opening a FIFO would block) and on the opened handle (the path may have

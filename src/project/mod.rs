@@ -12,11 +12,11 @@ mod roots;
 pub mod runtime;
 
 pub use load::{normalize, read_regular_file, read_text, ConfigDoc, ConfigFile, Project};
-pub use roots::Roots;
 pub use pipeline::{
     probe_targets, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile,
     Pipeline,
 };
+pub use roots::Roots;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;

@@ -28,7 +28,11 @@ impl Roots {
     /// `allow_outside` names for reading.
     pub fn of_paths(paths: &[PathBuf], allow_outside: &[PathBuf]) -> Roots {
         let default = [PathBuf::from(".")];
-        let paths = if paths.is_empty() { &default[..] } else { paths };
+        let paths = if paths.is_empty() {
+            &default[..]
+        } else {
+            paths
+        };
         let mut within: Vec<PathBuf> = paths.iter().filter_map(|p| root_of(p)).collect();
         within.sort();
         within.dedup();

@@ -47,7 +47,8 @@ pub fn terminal_safe(text: &str) -> Cow<'_, str> {
 /// Like [`terminal_safe`] but keeps line breaks (`\n`, and `\r` right before one) and tabs: for
 /// multi-line text such as source snippets and help notes.
 pub fn terminal_safe_lines(text: &str) -> Cow<'_, str> {
-    let keep = |c: char, next: Option<char>| c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'));
+    let keep =
+        |c: char, next: Option<char>| c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'));
     let mut chars = text.chars().peekable();
     let mut needs = false;
     while let Some(c) = chars.next() {
@@ -123,7 +124,10 @@ mod tests {
             terminal_safe("a\x1b]52;c;aGk=\x07b\r\nc\u{9b}2J\x7f"),
             "a\\x1b]52;c;aGk=\\x07b\\r\\nc\\x9b2J\\x7f"
         );
-        assert_eq!(terminal_safe_lines("x\r\ny\x1b[2J\tz\rw"), "x\r\ny\\x1b[2J\tz\\rw");
+        assert_eq!(
+            terminal_safe_lines("x\r\ny\x1b[2J\tz\rw"),
+            "x\r\ny\\x1b[2J\tz\\rw"
+        );
     }
 
     #[test]
