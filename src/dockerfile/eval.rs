@@ -339,14 +339,13 @@ pub(crate) fn walk(
                     state.set(&p.key, v);
                 }
             }
-            Args::Arg(decls) => {
+            Args::Arg(decls)
                 if decls
                     .iter()
-                    .any(|d| state.apply_arg(d, build_args, Some(&global)).is_err())
-                {
-                    over_budget = Some(index);
-                    break;
-                }
+                    .any(|d| state.apply_arg(d, build_args, Some(&global)).is_err()) =>
+            {
+                over_budget = Some(index);
+                break;
             }
             Args::Workdir { path } => {
                 let e = state.expand(&path.value);

@@ -122,11 +122,11 @@ mod tests {
         let app = dir.path().join("app");
         std::fs::create_dir(&app).unwrap();
         std::fs::write(dir.path().join("secret"), "x").unwrap();
-        let roots = Roots::of_paths(&[app.clone()], &[]);
+        let roots = Roots::of_paths(std::slice::from_ref(&app), &[]);
         assert!(roots.may_read(&app.join("Dockerfile")));
         assert!(!roots.may_read(&app.join("../secret")));
         assert!(!roots.may_read(Path::new("/etc/passwd")));
-        let allowed = Roots::of_paths(&[app.clone()], &[dir.path().join("secret")]);
+        let allowed = Roots::of_paths(std::slice::from_ref(&app), &[dir.path().join("secret")]);
         assert!(allowed.may_read(&app.join("../secret")));
         assert!(!allowed.may_write(&app.join("../secret")));
     }
@@ -137,7 +137,7 @@ mod tests {
         std::fs::write(dir.path().join(".git"), "gitdir: elsewhere\n").unwrap();
         let app = dir.path().join("services/app");
         std::fs::create_dir_all(&app).unwrap();
-        let roots = Roots::of_paths(&[app.clone()], &[]);
+        let roots = Roots::of_paths(std::slice::from_ref(&app), &[]);
         assert!(roots.may_read(&app.join("../../shared/Dockerfile")));
         assert!(!roots.may_read(&app.join("../../../outside")));
     }
