@@ -423,3 +423,27 @@ fn a_newline_in_a_directory_name_cannot_forge_a_concise_line() {
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(parsed.to_string().contains("svc\\nskaffold.yaml"), "{json}");
 }
+
+#[test]
+fn control_characters_in_a_dockerfile_line_are_escaped_in_the_snippet() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("skaffold.yaml"),
+        &config_with_dockerfile("Dockerfile"),
+    );
+    write(
+        &dir.path().join("Dockerfile"),
+        "FROM alpine:3.20\nEVIL\u{1b}]52;c;aGk=\u{7}\r x\n",
+    );
+    let (code, out, _) = skafix(dir.path(), &["check", "--format", "full", "--color", "never"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(" 2 │ EVIL\\x1b]52;c;aGk=\\x07\\r x\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("unknown instruction 'EVIL\\x1b]52;c;aGk=\\x07'"),
+        "{out}"
+    );
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+}
