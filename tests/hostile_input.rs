@@ -435,7 +435,10 @@ fn control_characters_in_a_dockerfile_line_are_escaped_in_the_snippet() {
         &dir.path().join("Dockerfile"),
         "FROM alpine:3.20\nEVIL\u{1b}]52;c;aGk=\u{7}\r x\n",
     );
-    let (code, out, _) = skafix(dir.path(), &["check", "--format", "full", "--color", "never"]);
+    let (code, out, _) = skafix(
+        dir.path(),
+        &["check", "--format", "full", "--color", "never"],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(" 2 │ EVIL\\x1b]52;c;aGk=\\x07\\r x\n"),

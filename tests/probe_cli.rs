@@ -447,3 +447,27 @@ async fn a_stuck_api_server_ends_at_the_timeout() {
     );
     assert!(elapsed < std::time::Duration::from_secs(15), "{elapsed:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_exec_output_is_cut_with_a_note() {
+    let project = Project::new();
+    let sleeper = vec!["sleep".to_string(), "600".to_string()];
+    let cluster = FakeCluster::start(vec![pod("web-1", "app:dev", &sleeper, &project.dir)]).await;
+    cluster.wait_ready("web-1", 1).await;
+    cluster.options.lock().unwrap().flood_exec = Some(40 * 1024 * 1024);
+    let home = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = skafix(
+        probe_args(&project, &cluster.kubeconfig, "concise"),
+        home.path(),
+    )
+    .await;
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}: {all}",
+        started.elapsed()
+    );
+    assert!(all.len() < 64 * 1024, "{} bytes of output", all.len());
+    assert!(all.contains("printed more than 16 MiB"), "{all}");
+}

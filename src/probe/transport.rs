@@ -126,14 +126,31 @@ async fn exec_once(
         .stderr()
         .ok_or_else(|| ExecError::Transport("no stderr stream".into()))?;
     let status = attached.take_status();
-    // Both pipes must be drained together: the exec task blocks on whichever is full.
-    let (r1, r2) = tokio::join!(
-        read_capped(&mut out, MAX_EXEC_OUTPUT),
-        read_capped(&mut err, MAX_EXEC_OUTPUT)
-    );
-    let (stdout, out_cut) = r1.map_err(|e| ExecError::Transport(e.to_string()))?;
-    let (stderr, err_cut) = r2.map_err(|e| ExecError::Transport(e.to_string()))?;
-    if out_cut || err_cut {
+    // Both pipes must be drained together: the exec task blocks on whichever is full. Once
+    // one goes over the cap the other is abandoned too: it would never end while the first is
+    // no longer read.
+    let transport = |e: std::io::Error| ExecError::Transport(e.to_string());
+    let out_read = read_capped(&mut out, MAX_EXEC_OUTPUT);
+    let err_read = read_capped(&mut err, MAX_EXEC_OUTPUT);
+    tokio::pin!(out_read, err_read);
+    let (mut stdout, mut stderr) = (None, None);
+    let mut cut = false;
+    while !cut && (stdout.is_none() || stderr.is_none()) {
+        tokio::select! {
+            read = &mut out_read, if stdout.is_none() => {
+                let (bytes, over) = read.map_err(transport)?;
+                cut |= over;
+                stdout = Some(bytes);
+            }
+            read = &mut err_read, if stderr.is_none() => {
+                let (bytes, over) = read.map_err(transport)?;
+                cut |= over;
+                stderr = Some(bytes);
+            }
+        }
+    }
+    let (stdout, stderr) = (stdout.unwrap_or_default(), stderr.unwrap_or_default());
+    if cut {
         // Not waiting for the status: the command may go on printing. Dropping the attached
         // process closes the stream.
         return Ok(ExecOutput {
