@@ -471,3 +471,40 @@ async fn endless_exec_output_is_cut_with_a_note() {
     assert!(all.len() < 64 * 1024, "{} bytes of output", all.len());
     assert!(all.contains("printed more than 16 MiB"), "{all}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_from_the_pod_are_escaped() {
+    let project = Project::new();
+    let mut argv = project.uvicorn_argv();
+    // An argument that would write the clipboard (OSC 52) and clear the screen if printed raw.
+    argv.extend([
+        "--root-path".to_string(),
+        "/x\u{1b}]52;c;aGk=\u{7}\u{1b}[2J\r".to_string(),
+    ]);
+    let cluster = FakeCluster::start(vec![pod("web-1", "app:dev", &argv, &project.dir)]).await;
+    assert_eq!(support::wait_http(&project.socket()).await, "v1");
+    let home = tempfile::tempdir().unwrap();
+    for format in ["concise", "full"] {
+        let out = skafix(
+            probe_args(&project, &cluster.kubeconfig, format),
+            home.path(),
+        )
+        .await;
+        let shown = stdout_with(&out, 1);
+        assert!(
+            shown.contains("/x\\x1b]52;c;aGk=\\x07\\x1b[2J\\r"),
+            "{format}: {shown}"
+        );
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "{format}: {shown:?}"
+        );
+        assert!(
+            !text(&out.stderr)
+                .chars()
+                .any(|c| c.is_control() && c != '\n'),
+            "{:?}",
+            text(&out.stderr)
+        );
+    }
+}
