@@ -249,6 +249,28 @@ mod tests {
         assert_eq!(entries(dir.path()), vec!["a.yaml", "b.yaml", "ro.yaml"]);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn keeps_another_users_ownership_or_refuses() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("skaffold.yaml");
+        fs::write(&file, "old\n").unwrap();
+        // Only root can give a file away; as another user the refusal is what is tested.
+        let as_root = std::os::unix::fs::chown(&file, Some(4242), Some(4343)).is_ok();
+        if as_root {
+            write_atomic(&file, b"new\n").unwrap();
+            let meta = fs::metadata(&file).unwrap();
+            assert_eq!((meta.uid(), meta.gid()), (4242, 4343));
+            assert_eq!(fs::read(&file).unwrap(), b"new\n");
+        } else {
+            let target = fs::metadata(&file).unwrap();
+            let temp = fs::File::open(&file).unwrap();
+            assert!(keep_owner(&temp, &target).is_ok(), "same owner needs nothing");
+        }
+        assert_eq!(entries(dir.path()), vec!["skaffold.yaml"]);
+    }
+
     #[test]
     fn stale_temp_files_of_dead_processes_are_removed() {
         let dir = tempfile::tempdir().unwrap();
