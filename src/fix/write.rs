@@ -266,7 +266,10 @@ mod tests {
         } else {
             let target = fs::metadata(&file).unwrap();
             let temp = fs::File::open(&file).unwrap();
-            assert!(keep_owner(&temp, &target).is_ok(), "same owner needs nothing");
+            assert!(
+                keep_owner(&temp, &target).is_ok(),
+                "same owner needs nothing"
+            );
         }
         assert_eq!(entries(dir.path()), vec!["skaffold.yaml"]);
     }
