@@ -14,9 +14,8 @@ const SERVICES: usize = 3;
 const RUNS: usize = 9;
 
 fn generate(root: &Path, files: usize) {
-    let mut config = String::from(
-        "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n",
-    );
+    let mut config =
+        String::from("apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n");
     for s in 0..SERVICES {
         let service = format!("svc{s}");
         let dir = root.join(&service);

@@ -5,7 +5,7 @@
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use skafix::config::{apply_suppressions, ConfigError, Resolver, RuleSelection};
 use skafix::diagnostic::Severity;
-use skafix::report::{self, Format, RenderOptions, Report};
+use skafix::report::{self, terminal_safe, Format, RenderOptions, Report};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -89,6 +89,10 @@ struct CommonArgs {
     /// Exit 1 when anything was fixed, even if nothing is left.
     #[arg(long)]
     exit_non_zero_on_fix: bool,
+    /// Also read this file or directory outside the checked project (repeatable); it is never
+    /// written. Paths a config names outside the git work tree are otherwise refused.
+    #[arg(long, value_name = "PATH")]
+    allow_outside: Vec<PathBuf>,
     /// Use this config file for every checked file instead of the nearest skafix.toml.
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
@@ -144,6 +148,10 @@ struct ProbeArgs {
     /// Label selector of the pods, e.g. app=api.
     #[arg(long, value_name = "SELECTOR")]
     selector: Option<String>,
+    /// Give up after this many seconds in all; each API call and exec also times out on its
+    /// own (after 20 seconds, or this if shorter).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -231,7 +239,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(CliError(message)) => {
-            let _ = writeln!(std::io::stderr(), "skafix: error: {message}");
+            // Errors name paths and values from the input: shown escaped like findings.
+            let _ = writeln!(
+                std::io::stderr(),
+                "skafix: error: {}",
+                terminal_safe(&message)
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -377,6 +390,7 @@ fn prepare(
     let options = skafix::engine::CheckOptions {
         paths: paths.to_vec(),
         profiles: split_profiles(&common.profiles),
+        allow_outside: common.allow_outside.clone(),
         ..Default::default()
     };
     Ok((resolver, options))
@@ -426,8 +440,10 @@ fn fix(args: &FixArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     for (path, message, why) in &outcome.failed {
         let _ = writeln!(
             stderr,
-            "skafix: warning: {}: fix not applied ({message}): {why}",
-            path.display()
+            "skafix: warning: {}: fix not applied ({}): {}",
+            terminal_safe(&path.display().to_string()),
+            terminal_safe(message),
+            terminal_safe(why)
         );
     }
     if let Some(diff) = &outcome.diff {
@@ -518,13 +534,14 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     request.context = args.context.clone();
     request.namespace = args.namespace.clone();
     request.selector = args.selector.clone();
+    request.deadline = std::time::Duration::from_secs(args.timeout);
     let probed = skafix::probe::run(&request).map_err(|err| CliError(err.to_string()))?;
     let sources: std::collections::BTreeMap<PathBuf, std::sync::Arc<skafix::source::SourceFile>> =
         probed
             .diagnostics
             .iter()
             .filter_map(|d| {
-                let text = std::fs::read_to_string(&d.path).ok()?;
+                let text = skafix::project::read_text(&d.path).ok()?;
                 Some((
                     d.path.clone(),
                     std::sync::Arc::new(skafix::source::SourceFile::new(d.path.clone(), text)),
@@ -550,13 +567,16 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     if !quiet && output_format(common).is_human() {
         let mut stdout = std::io::stdout().lock();
         for pod in probed.pods.iter().filter(|p| !p.steps.is_empty()) {
+            // Pod and container names and the steps (which quote what pods print) come from
+            // the cluster: shown escaped.
             let _ = writeln!(
                 stdout,
                 "\nWhat to do now for pod {} (container {}):",
-                pod.pod, pod.container
+                terminal_safe(&pod.pod),
+                terminal_safe(&pod.container)
             );
             for (i, step) in pod.steps.iter().enumerate() {
-                let _ = writeln!(stdout, "  {}. {step}", i + 1);
+                let _ = writeln!(stdout, "  {}. {}", i + 1, terminal_safe(step));
             }
         }
     }

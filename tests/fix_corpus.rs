@@ -22,6 +22,11 @@ fn copy_tree(from: &Path, to: &Path) {
             copy_tree(&entry.path(), &target);
         } else if kind.is_file() {
             fs::copy(entry.path(), &target).unwrap();
+            // The corpus is kept read-only; a checkout the user fixes is writable (`fix`
+            // refuses read-only files).
+            let mut permissions = fs::metadata(&target).unwrap().permissions();
+            permissions.set_readonly(false);
+            fs::set_permissions(&target, permissions).unwrap();
         }
     }
 }

@@ -427,3 +427,84 @@ async fn unreachable_cluster_and_missing_config_exit_2_with_a_message() {
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_api_server_ends_at_the_timeout() {
+    let project = Project::new();
+    let cluster = FakeCluster::start(vec![]).await;
+    cluster.options.lock().unwrap().hang_list = true;
+    let home = tempfile::tempdir().unwrap();
+    let mut args = probe_args(&project, &cluster.kubeconfig, "concise");
+    args.extend(["--timeout".to_string(), "3".to_string()]);
+    let started = std::time::Instant::now();
+    let out = skafix(args, home.path()).await;
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("within 3s"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(elapsed < std::time::Duration::from_secs(15), "{elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_exec_output_is_cut_with_a_note() {
+    let project = Project::new();
+    let sleeper = vec!["sleep".to_string(), "600".to_string()];
+    let cluster = FakeCluster::start(vec![pod("web-1", "app:dev", &sleeper, &project.dir)]).await;
+    cluster.wait_ready("web-1", 1).await;
+    cluster.options.lock().unwrap().flood_exec = Some(40 * 1024 * 1024);
+    let home = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = skafix(
+        probe_args(&project, &cluster.kubeconfig, "concise"),
+        home.path(),
+    )
+    .await;
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}: {all}",
+        started.elapsed()
+    );
+    assert!(all.len() < 64 * 1024, "{} bytes of output", all.len());
+    assert!(all.contains("printed more than 16 MiB"), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_from_the_pod_are_escaped() {
+    let project = Project::new();
+    let mut argv = project.uvicorn_argv();
+    // An argument that would write the clipboard (OSC 52) and clear the screen if printed raw.
+    argv.extend([
+        "--root-path".to_string(),
+        "/x\u{1b}]52;c;aGk=\u{7}\u{1b}[2J\r".to_string(),
+    ]);
+    let cluster = FakeCluster::start(vec![pod("web-1", "app:dev", &argv, &project.dir)]).await;
+    assert_eq!(support::wait_http(&project.socket()).await, "v1");
+    let home = tempfile::tempdir().unwrap();
+    for format in ["concise", "full"] {
+        let out = skafix(
+            probe_args(&project, &cluster.kubeconfig, format),
+            home.path(),
+        )
+        .await;
+        let shown = stdout_with(&out, 1);
+        assert!(
+            shown.contains("/x\\x1b]52;c;aGk=\\x07\\x1b[2J\\r"),
+            "{format}: {shown}"
+        );
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "{format}: {shown:?}"
+        );
+        assert!(
+            !text(&out.stderr)
+                .chars()
+                .any(|c| c.is_control() && c != '\n'),
+            "{:?}",
+            text(&out.stderr)
+        );
+    }
+}

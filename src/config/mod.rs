@@ -202,11 +202,12 @@ struct RawConfig {
 impl Config {
     /// Reads and parses the config at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+        // Bounded, regular files only: a project can ship a `skafix.toml` symlink to a device.
+        let text = crate::project::read_text(path).map_err(|err| ConfigError {
             path: Some(path.to_path_buf()),
             line: None,
             column: None,
-            message: format!("cannot read config: {err}"),
+            message: format!("cannot read config: {}", err.message),
         })?;
         Config::parse(path, &text)
     }

@@ -43,6 +43,8 @@ pub struct Setting {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildState {
     vars: HashMap<String, VarValue>,
+    /// What the variables weigh, for [`MAX_BUILD_BYTES`]: names, values and a per-entry share.
+    weight: usize,
     /// Names not set here may still come from the base image's ENV.
     base_may_define: bool,
     escape: char,
@@ -69,6 +71,7 @@ impl BuildState {
     fn new(escape: char, base_may_define: bool) -> Self {
         BuildState {
             vars: HashMap::new(),
+            weight: 0,
             base_may_define,
             escape,
             workdir: Setting {
@@ -105,12 +108,33 @@ impl BuildState {
         expand_word(word, self.escape, &|name| self.lookup(name))
     }
 
-    fn expand_to_var(&self, word: &str) -> VarValue {
+    /// The value of an expanded word; `Err` when it went over [`MAX_VALUE_BYTES`].
+    fn expand_to_var(&self, word: &str) -> Result<VarValue, OverBudget> {
         let e = self.expand(word);
-        match e.known() {
+        if e.over_budget {
+            return Err(OverBudget);
+        }
+        Ok(match e.known() {
             Some(v) => VarValue::Known(v.to_string()),
             None => VarValue::Unknown,
+        })
+    }
+
+    /// Sets a variable, keeping the state's weight.
+    fn set(&mut self, name: &str, value: VarValue) {
+        let weigh = |name: &str, value: &VarValue| {
+            name.len()
+                + ENTRY_WEIGHT
+                + match value {
+                    VarValue::Known(v) => v.len(),
+                    VarValue::Unknown => 0,
+                }
+        };
+        let added = weigh(name, &value);
+        if let Some(old) = self.vars.insert(name.to_string(), value) {
+            self.weight -= weigh(name, &old);
         }
+        self.weight += added;
     }
 
     fn apply_arg(
@@ -118,11 +142,11 @@ impl BuildState {
         decl: &ArgDecl,
         build_args: Option<&HashMap<String, String>>,
         global: Option<&BuildState>,
-    ) {
+    ) -> Result<(), OverBudget> {
         let value = if let Some(v) = build_args.and_then(|b| b.get(&decl.name)) {
             Some(VarValue::Known(v.clone()))
         } else if let Some(default) = &decl.default {
-            Some(self.expand_to_var(&default.value))
+            Some(self.expand_to_var(&default.value)?)
         } else if let Some(value) = global.and_then(|g| g.vars.get(&decl.name)) {
             Some(value.clone())
         } else if build_args.is_none() {
@@ -133,9 +157,31 @@ impl BuildState {
             None
         };
         if let Some(value) = value {
-            self.vars.insert(decl.name.clone(), value);
+            self.set(&decl.name, value);
         }
+        Ok(())
     }
+}
+
+/// An expansion went over a budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OverBudget;
+
+/// The most a replay may weigh in all: the weight of the state in force, summed over the
+/// instructions (each instruction's state is kept for the rules). Many ENV lines make this grow
+/// with the square of their number; real Dockerfiles stay far below it.
+pub const MAX_BUILD_BYTES: usize = 32 * 1024 * 1024;
+
+/// The weight of one variable beyond its name and value: what a map entry costs.
+const ENTRY_WEIGHT: usize = 48;
+
+/// Why evaluation stopped early, for the parse error at the instruction that crossed a budget.
+pub(crate) fn over_budget_message() -> String {
+    format!(
+        "variable expansion goes over its budget here (a value may reach {} KiB, a build's variables {} MiB in all); the Dockerfile is not checked",
+        super::expand::MAX_VALUE_BYTES / 1024,
+        MAX_BUILD_BYTES / (1024 * 1024)
+    )
 }
 
 /// Where an image-config value (ENTRYPOINT, CMD, SHELL) of a stage comes from.
@@ -218,17 +264,32 @@ pub(crate) fn walk(
             Some(v) => VarValue::Known(v.clone()),
             None => VarValue::Unknown,
         };
-        global.vars.insert(name.to_string(), value);
+        global.set(name, value);
     }
+    let mut spent = 0usize;
+    let mut over_budget = None;
     let mut finals: Vec<BuildState> = Vec::with_capacity(df.stages.len());
     let mut bases = Vec::with_capacity(df.stages.len());
     let mut current: Option<BuildState> = None;
     for (index, ins) in df.instructions.iter().enumerate() {
+        // What a replay keeps grows where the variables change (instructions in between share
+        // the state before them).
+        if matches!(ins.args, Args::Env(_) | Args::Arg(_) | Args::From { .. }) {
+            spent += current.as_ref().unwrap_or(&global).weight;
+            if spent > MAX_BUILD_BYTES {
+                over_budget = Some(index);
+                break;
+            }
+        }
         let Some(stage) = ins.stage else {
             visit(index, &global);
             if let Args::Arg(decls) = &ins.args {
-                for d in decls {
-                    global.apply_arg(d, build_args, None);
+                if decls
+                    .iter()
+                    .any(|d| global.apply_arg(d, build_args, None).is_err())
+                {
+                    over_budget = Some(index);
+                    break;
                 }
             }
             continue;
@@ -266,18 +327,25 @@ pub(crate) fn walk(
         visit(index, state);
         match &ins.args {
             Args::Env(pairs) => {
-                let values: Vec<VarValue> = pairs
+                let values: Result<Vec<VarValue>, OverBudget> = pairs
                     .iter()
                     .map(|p| state.expand_to_var(&p.value.value))
                     .collect();
+                let Ok(values) = values else {
+                    over_budget = Some(index);
+                    break;
+                };
                 for (p, v) in pairs.iter().zip(values) {
-                    state.vars.insert(p.key.clone(), v);
+                    state.set(&p.key, v);
                 }
             }
-            Args::Arg(decls) => {
-                for d in decls {
-                    state.apply_arg(d, build_args, Some(&global));
-                }
+            Args::Arg(decls)
+                if decls
+                    .iter()
+                    .any(|d| state.apply_arg(d, build_args, Some(&global)).is_err()) =>
+            {
+                over_budget = Some(index);
+                break;
             }
             Args::Workdir { path } => {
                 let e = state.expand(&path.value);
@@ -304,14 +372,24 @@ pub(crate) fn walk(
             _ => {}
         }
     }
-    finals.extend(current);
-    Walked { bases, finals }
+    // A stage cut short by a budget has no final state: what it would end with is unknown.
+    if over_budget.is_none() {
+        finals.extend(current);
+    }
+    Walked {
+        bases,
+        finals,
+        over_budget,
+    }
 }
 
 /// What a walk over the whole Dockerfile found: each stage's base and its state at its end.
 pub(crate) struct Walked {
     pub bases: Vec<StageBase>,
     pub finals: Vec<BuildState>,
+    /// The instruction where a budget was crossed; the walk stopped before its state changed.
+    /// Later instructions were not visited and stages after it have no final state.
+    pub over_budget: Option<usize>,
 }
 
 /// The state a stage's image ends with: after its last instruction.
@@ -326,7 +404,8 @@ pub(crate) fn state_after(
 /// A whole replay of a Dockerfile for one set of build args: the state before each
 /// instruction and each stage's final state.
 struct Replay {
-    before: Vec<Option<BuildState>>,
+    /// Consecutive instructions with the same state share one copy.
+    before: Vec<Option<Arc<BuildState>>>,
     finals: Vec<BuildState>,
 }
 
@@ -369,10 +448,16 @@ fn replay(df: &Dockerfile, build_args: Option<&HashMap<String, String>>) -> Arc<
             return found.clone();
         }
     }
-    let mut before = vec![None; df.instructions.len()];
+    let mut before: Vec<Option<Arc<BuildState>>> = vec![None; df.instructions.len()];
+    let mut last: Option<Arc<BuildState>> = None;
     let finals = walk(df, build_args, |i, state| {
+        let shared = match &last {
+            Some(previous) if **previous == *state => previous.clone(),
+            _ => Arc::new(state.clone()),
+        };
+        last = Some(shared.clone());
         if let Some(slot) = before.get_mut(i) {
-            *slot = Some(state.clone());
+            *slot = Some(shared);
         }
     })
     .finals;
@@ -387,13 +472,13 @@ fn replay(df: &Dockerfile, build_args: Option<&HashMap<String, String>>) -> Arc<
 }
 
 /// Fills the per-instruction WORKDIR/USER and the stages' base resolution with the
-/// Dockerfile's own defaults.
-pub(crate) fn fill_defaults(df: &mut Dockerfile) {
+/// Dockerfile's own defaults. Returns the instruction where the walk went over a budget.
+pub(crate) fn fill_defaults(df: &mut Dockerfile) -> Option<usize> {
     let mut settings = vec![(Setting::default(), Setting::default()); df.instructions.len()];
-    let bases = walk(df, None, |i, state| {
+    let walked = walk(df, None, |i, state| {
         settings[i] = (state.workdir.clone(), state.user.clone());
-    })
-    .bases;
+    });
+    let bases = walked.bases;
     for (ins, (workdir, user)) in df.instructions.iter_mut().zip(settings) {
         if let Args::Onbuild(inner) = &mut ins.args {
             inner.workdir = workdir.clone();
@@ -406,6 +491,7 @@ pub(crate) fn fill_defaults(df: &mut Dockerfile) {
         stage.base_expanded = base.expanded;
         stage.base_stage = base.stage;
     }
+    walked.over_budget
 }
 
 pub(crate) fn state_at(
@@ -416,6 +502,5 @@ pub(crate) fn state_at(
     replay(df, build_args)
         .before
         .get(instruction)
-        .cloned()
-        .flatten()
+        .and_then(|state| state.as_deref().cloned())
 }

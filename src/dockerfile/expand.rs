@@ -22,7 +22,16 @@ pub struct Expanded {
     pub unknown: Vec<String>,
     /// buildkit would fail on this word (bad substitution, unmatched quote, `${X:?msg}`).
     pub error: Option<String>,
+    /// The expansion was stopped at [`MAX_VALUE_BYTES`] (`error` says so too).
+    pub over_budget: bool,
 }
+
+/// The most bytes one expanded word may reach. Variables that repeat earlier ones
+/// (`ARG b=$a$a`, line after line) double a value per line; no real build needs values this
+/// long, and without a bound a few hundred bytes of Dockerfile would take all memory.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+
+const OVER_BUDGET: &str = "the expanded value is longer than 64 KiB";
 
 impl Expanded {
     /// The value when it is fully determined: no unknown variable and no error.
@@ -39,14 +48,17 @@ pub fn expand_word(word: &str, escape: char, lookup: &dyn Fn(&str) -> Lookup) ->
         escape,
         lookup,
         unknown: Vec::new(),
+        substituted: 0,
     };
     match lexer.process_until(None, false) {
         Ok(value) => Expanded {
             value,
             unknown: lexer.unknown,
             error: None,
+            over_budget: false,
         },
         Err(message) => Expanded {
+            over_budget: message == OVER_BUDGET,
             value: word.to_string(),
             unknown: lexer.unknown,
             error: Some(format!("failed to process \"{word}\": {message}")),
@@ -60,6 +72,8 @@ struct Lexer<'a> {
     escape: char,
     lookup: &'a dyn Fn(&str) -> Lookup,
     unknown: Vec<String>,
+    /// Bytes substituted for variables so far: all a word grows by beyond its own length.
+    substituted: usize,
 }
 
 impl Lexer<'_> {
@@ -197,7 +211,17 @@ impl Lexer<'_> {
         name
     }
 
+    /// A `$` reference, counted against [`MAX_VALUE_BYTES`].
     fn dollar(&mut self) -> Result<String, String> {
+        let value = self.substitution()?;
+        self.substituted += value.len();
+        if self.substituted > MAX_VALUE_BYTES {
+            return Err(OVER_BUDGET.into());
+        }
+        Ok(value)
+    }
+
+    fn substitution(&mut self) -> Result<String, String> {
         let start = self.pos;
         self.pos += 1;
         if self.peek() != Some('{') {

@@ -423,7 +423,12 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         has_bom,
         replays: eval::Replays::default(),
     };
-    eval::fill_defaults(&mut dockerfile);
+    if let Some(index) = eval::fill_defaults(&mut dockerfile) {
+        return Err(DockerfileError {
+            message: eval::over_budget_message(),
+            span: dockerfile.instructions[index].span,
+        });
+    }
     Ok(dockerfile)
 }
 

@@ -692,3 +692,36 @@ mod generated {
         }
     }
 }
+
+#[test]
+fn a_doubling_bomb_fed_by_build_args_stops_and_leaves_later_states_unknown() {
+    // Without build args `v0` is unknown and nothing grows; with one, each line doubles.
+    let mut text = String::from("FROM alpine\nARG v0\n");
+    for i in 1..60 {
+        text.push_str(&format!("ARG v{i}=$v{}$v{}\n", i - 1, i - 1));
+    }
+    text.push_str("RUN true\n");
+    let d = df(&text);
+    let args = HashMap::from([("v0".to_string(), "x".repeat(16))]);
+    let started = std::time::Instant::now();
+    let last = d.instructions.len() - 1;
+    assert!(d.state_at(last, Some(&args)).is_none());
+    assert!(d.state_at(5, Some(&args)).is_some());
+    assert!(d.state_after(0, Some(&args)).is_none());
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn a_doubling_bomb_is_a_parse_error_at_the_line_that_crosses_the_budget() {
+    let mut text = String::from("FROM alpine\nARG v0=xxxxxxxxxxxxxxxx\n");
+    for i in 1..40 {
+        text.push_str(&format!("ENV v{i}=$v{}$v{}\n", i - 1, i - 1));
+    }
+    let err = parse(&text).unwrap_err();
+    assert_eq!(slice(&text, err.span), "ENV v13=$v12$v12");
+    assert!(
+        err.message.contains("goes over its budget"),
+        "{}",
+        err.message
+    );
+}

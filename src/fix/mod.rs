@@ -20,11 +20,11 @@ mod write;
 
 pub use diff::unified_diff;
 pub use edit::{apply_edits, select_non_overlapping, uses_crlf, validate_edit, EditError};
-pub use write::write_atomic;
+pub use write::{remove_stale_temp_files, write_atomic};
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::engine::{CheckOptions, CheckOutcome, EngineError};
-use crate::project::Overlay;
+use crate::project::{Overlay, Roots};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -115,7 +115,26 @@ pub fn run_with(
         overlay: options.check.overlay.clone(),
     };
     let first = workspace.check(checker)?;
+    // Only files inside the checked roots are written; `--allow-outside` places are read only.
+    let roots = Roots::of_paths(&options.check.paths, &[]);
+    if !options.diff_only {
+        let dirs: BTreeSet<&Path> = first
+            .sources
+            .keys()
+            .filter(|path| roots.may_write(path))
+            .filter_map(|path| path.parent())
+            .map(|dir| {
+                if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                }
+            })
+            .collect();
+        remove_stale_temp_files(dirs);
+    }
     let mut fixer = Fixer {
+        roots,
         unsafe_fixes: options.unsafe_fixes,
         filter,
         blocked: HashSet::new(),
@@ -187,6 +206,8 @@ struct Candidate<'a> {
 }
 
 struct Fixer<'f, 'g> {
+    /// Where fixes may write.
+    roots: Roots,
     unsafe_fixes: bool,
     filter: &'f mut Filter<'g>,
     /// Fixes that failed; never tried again.
@@ -328,11 +349,35 @@ impl Fixer<'_, '_> {
                     .push(edit.clone());
             }
         }
+        // A fix touching a file outside the checked roots is not applied at all (not even its
+        // edits inside): the next pass goes on without it.
+        let outside: Vec<&Path> = per_file
+            .keys()
+            .copied()
+            .filter(|path| !self.roots.may_write(path))
+            .collect();
+        if !outside.is_empty() {
+            for path in outside {
+                self.fail_touching(
+                    chosen,
+                    path,
+                    "the file is outside the checked project (or reached through a symlink leading out of it); fixes never write there",
+                );
+            }
+            return Ok(raw);
+        }
+        for path in per_file.keys() {
+            if let Err(e) = write::replaceable(path) {
+                self.fail_touching(chosen, path, &format!("cannot write the file: {e}"));
+                return Ok(raw);
+            }
+        }
         let mut new_texts: BTreeMap<PathBuf, String> = BTreeMap::new();
         for (path, edits) in &per_file {
             let Some(source) = raw.sources.get(*path) else {
                 continue;
             };
+
             match apply_edits(&source.text, edits) {
                 Ok(text) => {
                     new_texts.insert(path.to_path_buf(), text);

@@ -48,13 +48,21 @@ pub async fn list_pods(
     client: &Client,
     namespace: &str,
     selector: Option<&str>,
+    timeout: Duration,
 ) -> Result<Vec<Pod>, ProbeError> {
     let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let mut params = ListParams::default();
     if let Some(s) = selector {
         params = params.labels(s);
     }
-    match api.list(&params).await {
+    // An API server that accepts the connection and never answers must not hang the probe.
+    let Ok(listed) = tokio::time::timeout(timeout, api.list(&params)).await else {
+        return Err(ProbeError::Unreachable(format!(
+            "listing pods in namespace {namespace} got no answer within {}s",
+            timeout.as_secs()
+        )));
+    };
+    match listed {
         Ok(list) => Ok(list.items),
         Err(kube::Error::Api(status)) if status.code == 403 => Err(ProbeError::Forbidden {
             message: status.message.clone(),

@@ -88,7 +88,8 @@ pub fn expected(context: &Path, rules: &[SyncRule], workdir: Option<&str>) -> Ve
             let Some(container) = container_path(rule, &rel, workdir) else {
                 continue;
             };
-            let Ok(bytes) = std::fs::read(context.join(&rel)) else {
+            // Regular files of bounded size only, like every other read of the project.
+            let Ok(bytes) = crate::project::read_regular_file(&context.join(&rel)) else {
                 continue;
             };
             out.push(Expected {

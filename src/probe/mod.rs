@@ -45,6 +45,10 @@ pub struct ProbeRequest {
     pub selector: Option<String>,
     /// Upper bound for one exec, from connect to exit status.
     pub exec_timeout: Duration,
+    /// Upper bound for one other API call (listing pods).
+    pub api_timeout: Duration,
+    /// Upper bound for the whole probe, from reading the kubeconfig to the last exec.
+    pub deadline: Duration,
     /// How many containers are probed at the same time.
     pub concurrency: usize,
     pub targets: Vec<ProbeTarget>,
@@ -58,6 +62,8 @@ impl ProbeRequest {
             namespace: None,
             selector: None,
             exec_timeout: Duration::from_secs(20),
+            api_timeout: Duration::from_secs(20),
+            deadline: Duration::from_secs(120),
             concurrency: 4,
             targets,
         }
@@ -169,13 +175,26 @@ pub fn run(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
     runtime.block_on(run_async(req))
 }
 
-/// The async form of [`run`], for callers that already have a runtime.
+/// The async form of [`run`], for callers that already have a runtime. Every API call has its
+/// own timeout, and the whole probe ends at `req.deadline`.
 pub async fn run_async(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
-    let (client, default_ns) = cluster::connect(req).await?;
-    let namespace = req.namespace.clone().unwrap_or(default_ns);
-    let pods = cluster::list_pods(&client, &namespace, req.selector.as_deref()).await?;
-    let exec = transport::KubeExec::new(client.clone(), &namespace, req.exec_timeout);
-    probe_pods(&exec, &namespace, &pods, req).await
+    let whole = async {
+        let (client, default_ns) = cluster::connect(req).await?;
+        let namespace = req.namespace.clone().unwrap_or(default_ns);
+        let api_timeout = req.api_timeout.min(req.deadline);
+        let pods =
+            cluster::list_pods(&client, &namespace, req.selector.as_deref(), api_timeout).await?;
+        let exec_timeout = req.exec_timeout.min(req.deadline);
+        let exec = transport::KubeExec::new(client.clone(), &namespace, exec_timeout);
+        probe_pods(&exec, &namespace, &pods, req).await
+    };
+    match tokio::time::timeout(req.deadline, whole).await {
+        Ok(result) => result,
+        Err(_) => Err(ProbeError::Other(format!(
+            "the probe did not finish within {}s (raise it with --timeout)",
+            req.deadline.as_secs()
+        ))),
+    }
 }
 
 /// Everything after listing the pods; generic over the exec transport so it can be driven by

@@ -9,6 +9,10 @@ use std::future::Future;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
+/// The most bytes kept of one exec's stdout (and of its stderr): what a pod prints is not
+/// trusted to be small, and the probe's own commands print far less.
+pub const MAX_EXEC_OUTPUT: usize = 16 * 1024 * 1024;
+
 /// Output of one exec. stdout and stderr are kept as bytes: /proc files carry NULs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecOutput {
@@ -122,12 +126,42 @@ async fn exec_once(
         .stderr()
         .ok_or_else(|| ExecError::Transport("no stderr stream".into()))?;
     let status = attached.take_status();
-    // Both pipes must be drained together: the exec task blocks on whichever is full.
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    let (r1, r2) = tokio::join!(out.read_to_end(&mut stdout), err.read_to_end(&mut stderr));
-    r1.map_err(|e| ExecError::Transport(e.to_string()))?;
-    r2.map_err(|e| ExecError::Transport(e.to_string()))?;
+    // Both pipes must be drained together: the exec task blocks on whichever is full. Once
+    // one goes over the cap the other is abandoned too: it would never end while the first is
+    // no longer read.
+    let transport = |e: std::io::Error| ExecError::Transport(e.to_string());
+    let out_read = read_capped(&mut out, MAX_EXEC_OUTPUT);
+    let err_read = read_capped(&mut err, MAX_EXEC_OUTPUT);
+    tokio::pin!(out_read, err_read);
+    let (mut stdout, mut stderr) = (None, None);
+    let mut cut = false;
+    while !cut && (stdout.is_none() || stderr.is_none()) {
+        tokio::select! {
+            read = &mut out_read, if stdout.is_none() => {
+                let (bytes, over) = read.map_err(transport)?;
+                cut |= over;
+                stdout = Some(bytes);
+            }
+            read = &mut err_read, if stderr.is_none() => {
+                let (bytes, over) = read.map_err(transport)?;
+                cut |= over;
+                stderr = Some(bytes);
+            }
+        }
+    }
+    let (stdout, stderr) = (stdout.unwrap_or_default(), stderr.unwrap_or_default());
+    if cut {
+        // Not waiting for the status: the command may go on printing. Dropping the attached
+        // process closes the stream.
+        return Ok(ExecOutput {
+            stdout,
+            stderr,
+            outcome: ExecOutcome::Failed(format!(
+                "the command printed more than {} MiB; its output was cut there and not used",
+                MAX_EXEC_OUTPUT / (1024 * 1024)
+            )),
+        });
+    }
     let status = match status {
         Some(fut) => fut.await,
         None => None,
@@ -139,6 +173,18 @@ async fn exec_once(
         stderr,
         outcome,
     })
+}
+
+/// Reads a stream to its end or to `cap` bytes, whichever comes first; `true` when it was cut.
+pub(crate) async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    cap: usize,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut bytes = Vec::new();
+    reader.take(cap as u64 + 1).read_to_end(&mut bytes).await?;
+    let cut = bytes.len() > cap;
+    bytes.truncate(cap);
+    Ok((bytes, cut))
 }
 
 fn classify_error(e: kube::Error) -> ExecError {
@@ -214,6 +260,22 @@ fn mentions_missing_binary(text: &str) -> bool {
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{StatusCause, StatusDetails};
+
+    #[test]
+    fn endless_output_is_cut_at_the_cap() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        // An endless stream (like `cat /dev/zero`) ends at the cap, flagged as cut.
+        let (bytes, cut) = runtime
+            .block_on(read_capped(tokio::io::repeat(b'x'), 1000))
+            .unwrap();
+        assert_eq!((bytes.len(), cut), (1000, true));
+        let (bytes, cut) = runtime.block_on(read_capped(&b"short"[..], 1000)).unwrap();
+        assert_eq!((bytes, cut), (b"short".to_vec(), false));
+        let (bytes, cut) = runtime.block_on(read_capped(&b"exact"[..], 5)).unwrap();
+        assert_eq!((bytes, cut), (b"exact".to_vec(), false));
+    }
 
     fn status(status: &str, reason: Option<&str>, message: &str, exit: Option<&str>) -> Status {
         Status {

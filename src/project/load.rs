@@ -2,6 +2,7 @@
 //! text in one table so diagnostics and fixes can point into any of them.
 
 use super::discover::io_reason;
+use super::roots::Roots;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::skaffold::tree::{FileId, Val, CONVERSION_BUDGET};
 use crate::source::{SourceFile, Span};
@@ -82,6 +83,8 @@ pub struct Project {
     pub configs: Vec<ConfigDoc>,
     /// Problems found while loading (unreadable files, YAML errors, duplicate keys, ...).
     pub load_diagnostics: Vec<Diagnostic>,
+    /// What may be read: a file outside is refused before it is opened.
+    pub roots: Roots,
 }
 
 #[derive(Debug, Default)]
@@ -110,7 +113,7 @@ impl Project {
     /// Keeps a file that is not valid text in a lossy form, so a problem inside it can still be
     /// shown at its line and column (the text before the first bad byte is exact).
     fn register_lossy(&self, path: &Path) {
-        let Ok(bytes) = std::fs::read(path) else {
+        let Ok(bytes) = read_regular_file(path) else {
             return;
         };
         let text = String::from_utf8_lossy(&bytes).replace('\0', "\u{FFFD}");
@@ -126,11 +129,12 @@ impl Project {
         if let Some(known) = self.files.read().expect("file table").by_path.get(&path) {
             return known.clone();
         }
-        let text = match self.overlay.get(&path) {
-            Some(text) => Ok(text.to_string()),
-            None => read_text(&path),
-        };
-        let result = text
+        let result = self
+            .admit(&path)
+            .and_then(|()| match self.overlay.get(&path) {
+                Some(text) => Ok(text.to_string()),
+                None => read_text(&path),
+            })
             .map(|text| {
                 let mut table = self.files.write().expect("file table");
                 let id = FileId(table.files.len() as u32);
@@ -149,25 +153,78 @@ impl Project {
     }
 }
 
-/// Reads a text file: refuses directories, binary files, huge files and non-UTF-8 text with a
-/// reason a user can act on. A UTF-8 BOM is kept in the text (offsets stay byte-exact).
-pub fn read_text(path: &Path) -> Result<String, ReadError> {
+impl Project {
+    /// Refuses a path outside the checked roots, before anything is opened.
+    fn admit(&self, path: &Path) -> Result<(), ReadError> {
+        if self.roots.may_read(path) {
+            Ok(())
+        } else {
+            Err(ReadError {
+                message: OUTSIDE_ROOTS.into(),
+                offset: None,
+            })
+        }
+    }
+}
+
+/// Why a file outside the checked roots is not read.
+pub const OUTSIDE_ROOTS: &str = "it is outside the checked project (allow it with --allow-outside)";
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`]. The file type is checked on the path
+/// before opening (opening a FIFO would block) and on the opened handle (the path may have
+/// changed in between), and the limit is enforced while reading: a device or `/proc` file
+/// reports a size that means nothing.
+pub fn read_regular_file(path: &Path) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
     let plain = |message: String| ReadError {
         message,
         offset: None,
     };
+    let not_regular = |kind: std::fs::FileType| -> Option<ReadError> {
+        if kind.is_file() {
+            None
+        } else if kind.is_dir() {
+            Some(plain("is a directory".into()))
+        } else {
+            Some(plain(
+                "is not a regular file (a device, FIFO or socket); only regular files are read"
+                    .into(),
+            ))
+        }
+    };
+    let limit_mb = MAX_FILE_BYTES / (1024 * 1024);
     let meta = std::fs::metadata(path).map_err(|e| plain(io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(plain("is a directory".into()));
+    if let Some(err) = not_regular(meta.file_type()) {
+        return Err(err);
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(plain(format!(
-            "file is too large ({} MB; the limit is {} MB)",
-            meta.len() / (1024 * 1024),
-            MAX_FILE_BYTES / (1024 * 1024)
+            "file is too large ({} MB; the limit is {limit_mb} MB)",
+            meta.len() / (1024 * 1024)
         )));
     }
-    let bytes = std::fs::read(path).map_err(|e| plain(io_reason(&e)))?;
+    let file = std::fs::File::open(path).map_err(|e| plain(io_reason(&e)))?;
+    let opened = file.metadata().map_err(|e| plain(io_reason(&e)))?;
+    if let Some(err) = not_regular(opened.file_type()) {
+        return Err(err);
+    }
+    let mut bytes = Vec::with_capacity(opened.len().min(MAX_FILE_BYTES) as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| plain(io_reason(&e)))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(plain(format!(
+            "file is too large (more than {limit_mb} MB)"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Reads a text file: refuses directories, special files, binary files, huge files and
+/// non-UTF-8 text with a reason a user can act on. A UTF-8 BOM is kept in the text (offsets
+/// stay byte-exact).
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    let bytes = read_regular_file(path)?;
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
         return Err(ReadError {
             message: "file is binary (it contains NUL bytes), not text".into(),
@@ -230,9 +287,12 @@ pub(crate) fn engine_diagnostic(
     Diagnostic::new(code, "", Severity::Error, path, span, message)
 }
 
-/// Loads the given config files and, transitively, the configs they require by path.
-pub fn load(paths: Vec<PathBuf>, overlay: Overlay) -> Project {
+/// Loads the given config files and, transitively, the configs they require by path, reading
+/// only inside `roots` (a config, or a required one, outside is reported with SCHEMA011 and
+/// not opened) and the texts of `overlay` instead of the disk where it has them.
+pub fn load_within(paths: Vec<PathBuf>, roots: Roots, overlay: Overlay) -> Project {
     let mut project = Project {
+        roots,
         overlay,
         ..Project::default()
     };
@@ -241,6 +301,19 @@ pub fn load(paths: Vec<PathBuf>, overlay: Overlay) -> Project {
     while let Some(path) = queue.pop() {
         let path = normalize(&path);
         if !seen.insert(path.clone()) {
+            continue;
+        }
+        if !project.roots.may_read(&path) {
+            // A discovered config that is a symlink leading out of the project.
+            project.load_diagnostics.push(engine_diagnostic(
+                "SCHEMA011",
+                &report_path(&path),
+                Span::empty(0),
+                format!(
+                    "`{}` leads outside the checked project; it is not read (allow it with --allow-outside)",
+                    report_path(&path).display()
+                ),
+            ));
             continue;
         }
         let id = match project.read(&path) {
@@ -322,8 +395,21 @@ pub fn load(paths: Vec<PathBuf>, overlay: Overlay) -> Project {
                 continue;
             }
             for required in tree.get("requires").map(Val::items).unwrap_or(&[]) {
-                if let Some(rel) = required.get("path").and_then(Val::as_str) {
-                    queue.push(required_config_path(&dir, rel));
+                if let Some(value) = required.get("path") {
+                    let Some(rel) = value.as_str() else { continue };
+                    let required_path = required_config_path(&dir, rel);
+                    if project.roots.may_read(&required_path) {
+                        queue.push(required_path);
+                    } else {
+                        project.load_diagnostics.push(engine_diagnostic(
+                            "SCHEMA011",
+                            &source.path,
+                            value.origin.span,
+                            format!(
+                                "required config `{rel}` is outside the checked project; it is not read, checked or fixed (allow reading it with --allow-outside)"
+                            ),
+                        ));
+                    }
                 }
             }
             project.configs.push(ConfigDoc {

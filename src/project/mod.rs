@@ -9,14 +9,16 @@
 mod discover;
 mod load;
 mod pipeline;
+mod roots;
 pub mod runtime;
 pub mod watch;
 
-pub use load::{normalize, ConfigDoc, ConfigFile, Overlay, Project};
+pub use load::{normalize, read_regular_file, read_text, ConfigDoc, ConfigFile, Overlay, Project};
 pub use pipeline::{
     active_pipelines, evaluate, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView,
     ManifestFile, Pipeline,
 };
+pub use roots::Roots;
 
 use std::path::PathBuf;
 
@@ -33,6 +35,9 @@ pub struct CheckOptions {
     pub command: Option<String>,
     /// File texts to read instead of the disk (the fix loop's edits in memory).
     pub overlay: Overlay,
+    /// Files or directories outside the checked roots that may be read (`--allow-outside`);
+    /// they are never written.
+    pub allow_outside: Vec<PathBuf>,
 }
 
 /// A problem that stops checking altogether (exit code 2).
@@ -69,7 +74,11 @@ pub fn load_project(options: &CheckOptions) -> Result<Project, EngineError> {
             ),
         });
     }
-    Ok(load::load(found, options.overlay.clone()))
+    Ok(load::load_within(
+        found,
+        Roots::of_paths(&roots, &options.allow_outside),
+        options.overlay.clone(),
+    ))
 }
 
 /// Whether some config defines a profile named `name`.

@@ -271,6 +271,19 @@ fn build<'p>(
         if pattern.value.contains("://") {
             continue;
         }
+        let literal = glob_literal_prefix(&normalize(&config.dir.join(&pattern.value)));
+        if !project.roots.may_read(&literal) {
+            problems.push(engine_diagnostic(
+                "SCHEMA011",
+                &config_path,
+                pattern.origin.span,
+                format!(
+                    "manifest path `{}` leads outside the checked project; it is not read (allow it with --allow-outside)",
+                    pattern.value
+                ),
+            ));
+            continue;
+        }
         let matched = glob_files(&config.dir, &pattern.value);
         if matched.is_empty() {
             problems.push(engine_diagnostic(
@@ -287,6 +300,8 @@ fn build<'p>(
         }
     }
     for path in manifest_paths {
+        // A glob under the project may still match a file that leads out (through a symlinked
+        // directory); it is skipped like an unreadable one.
         let Ok(file) = project.read(&path) else {
             continue;
         };
@@ -333,7 +348,15 @@ fn build<'p>(
         .par_iter()
         .map(|artifact| {
             let mut found = Vec::new();
-            let view = artifact_view(project, config, artifact, &containers, cache, &mut found);
+            let view = artifact_view(
+                project,
+                config,
+                artifact,
+                &tree,
+                &containers,
+                cache,
+                &mut found,
+            );
             (view, found)
         })
         .unzip();
@@ -383,6 +406,7 @@ fn artifact_view(
     project: &Project,
     config: &ConfigDoc,
     artifact: &Artifact,
+    tree: &Val,
     containers: &HashMap<String, Vec<ContainerRef>>,
     cache: &Cache,
     problems: &mut Vec<Diagnostic>,
@@ -395,6 +419,26 @@ fn artifact_view(
         .entry(context_dir.clone())
         .or_default()
         .clone();
+    let context_outside = !project.roots.may_read(&context_dir);
+    if context_outside {
+        // Not even the names of its files are listed.
+        let _ = context_listing.set(None);
+        let at = tree
+            .path(&["build", "artifacts"])
+            .map(Val::items)
+            .and_then(|items| items.get(artifact.index))
+            .and_then(|a| a.get("context"))
+            .map_or(artifact.image.origin, |c| c.origin);
+        problems.push(engine_diagnostic(
+            "SCHEMA011",
+            &project.file(at.file).path,
+            at.span,
+            format!(
+                "context `{}` of artifact `{}` leads outside the checked project; it is not read (allow it with --allow-outside)",
+                artifact.context, artifact.image.value
+            ),
+        ));
+    }
     let mut view = ArtifactView {
         context_dir: context_dir.clone(),
         dockerfile: None,
@@ -411,6 +455,23 @@ fn artifact_view(
         return view;
     };
     let dockerfile_path = normalize(&context_dir.join(&docker.dockerfile.value));
+    if !project.roots.may_read(&dockerfile_path) {
+        let at = artifact_point(docker.dockerfile.origin, &docker.dockerfile);
+        // Under a context already reported, the Dockerfile is not a second finding.
+        if context_outside {
+            return view;
+        }
+        problems.push(engine_diagnostic(
+            "SCHEMA011",
+            &project.file(at.file).path,
+            at.span,
+            format!(
+                "Dockerfile `{}` of artifact `{}` leads outside the checked project; it is not read (allow it with --allow-outside)",
+                docker.dockerfile.value, artifact.image.value
+            ),
+        ));
+        return view;
+    }
     match project.read(&dockerfile_path) {
         Ok(file) => {
             let parsed = cached(&cache.dockerfiles, file, || {
@@ -448,7 +509,24 @@ fn artifact_view(
             ));
         }
     }
-    view.dockerignore = dockerfile::ignore::find_ignore_file(&context_dir, &dockerfile_path)
+    let ignore_path = dockerfile::ignore::find_ignore_file(&context_dir, &dockerfile_path);
+    if let Some(path) = ignore_path
+        .as_ref()
+        .filter(|path| !project.roots.may_read(path))
+    {
+        let at = artifact_point(docker.dockerfile.origin, &docker.dockerfile);
+        problems.push(engine_diagnostic(
+            "SCHEMA011",
+            &project.file(at.file).path,
+            at.span,
+            format!(
+                "ignore file `{}` of artifact `{}` leads outside the checked project; it is not read (allow it with --allow-outside)",
+                relative_to(path, &config.dir).display(),
+                artifact.image.value
+            ),
+        ));
+    }
+    view.dockerignore = ignore_path
         .and_then(|path| project.read(&path).ok())
         .map(|file| DockerIgnoreView {
             file,
@@ -485,6 +563,17 @@ fn artifact_point(origin: Origin, value: &Spanned<String>) -> Origin {
             .unwrap_or(origin.span),
         ..origin
     }
+}
+
+/// The part of a glob path before its first wildcard component: the directory a walk starts in.
+fn glob_literal_prefix(full: &Path) -> PathBuf {
+    full.components()
+        .take_while(|c| {
+            !c.as_os_str()
+                .to_string_lossy()
+                .contains(['*', '?', '[', '{'])
+        })
+        .collect()
 }
 
 /// Files under `dir` matching a manifest glob (`k8s/*.yaml`, `k8s/**`), or the file itself.

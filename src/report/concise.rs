@@ -1,6 +1,7 @@
 //! The concise format: one line per finding, `path:line:col: CODE message`, which editors and
 //! `grep` understand.
 
+use super::escape::terminal_safe;
 use super::{display_path, position, summary_line, RenderOptions, Report};
 
 pub(super) fn render(report: &Report<'_>, options: &RenderOptions) -> String {
@@ -8,6 +9,7 @@ pub(super) fn render(report: &Report<'_>, options: &RenderOptions) -> String {
     for diagnostic in report.diagnostics {
         let pos = position(report.sources, &diagnostic.path, diagnostic.span);
         let path = display_path(&diagnostic.path);
+        let path = terminal_safe(&path);
         let code = if options.color {
             let colour = match diagnostic.severity {
                 crate::diagnostic::Severity::Error => "31",
@@ -18,14 +20,15 @@ pub(super) fn render(report: &Report<'_>, options: &RenderOptions) -> String {
         } else {
             diagnostic.code.to_string()
         };
-        // Newlines would break the one-line-per-finding contract.
-        let message = diagnostic.message.replace(['\r', '\n'], " ");
+        // Escaped: a newline would break the one-line-per-finding contract (and forge a
+        // finding), other controls would act on the terminal.
+        let message = terminal_safe(&diagnostic.message);
         text.push_str(&format!(
             "{path}:{}:{}: {code} {message}",
             pos.start.line, pos.start.column
         ));
         if let Some(profile) = &diagnostic.profile {
-            text.push_str(&format!(" [profile: {profile}]"));
+            text.push_str(&format!(" [profile: {}]", terminal_safe(profile)));
         }
         text.push('\n');
     }

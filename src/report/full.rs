@@ -2,6 +2,7 @@
 //! source snippet with the labelled span, help, and what fix is available; then a summary.
 //! miette only renders here: our Diagnostic stays the one type the engine deals in.
 
+use super::escape::{terminal_safe, SafeSource};
 use super::{display_path, fix_note, position, summary_line, RenderOptions, Report};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceFile;
@@ -69,6 +70,8 @@ impl miette::SourceCode for Window {
 /// Adapter that lets miette render one of our diagnostics.
 struct Rendered<'a> {
     diagnostic: &'a Diagnostic,
+    /// The message, terminal-safe.
+    message: String,
     source: Option<Window>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
@@ -84,7 +87,7 @@ impl fmt::Debug for Rendered<'_> {
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -123,22 +126,34 @@ impl miette::Diagnostic for Rendered<'_> {
 }
 
 fn prepare<'a>(diagnostic: &'a Diagnostic, report: &Report<'_>) -> Rendered<'a> {
-    let source_file = report.sources.get(&diagnostic.path);
+    // A snippet shows the file's own bytes: its control characters are escaped like any
+    // other untrusted text, and the spans moved to match.
+    let original = report.sources.get(&diagnostic.path);
+    let safe = original.and_then(|s| SafeSource::of(&s.text));
+    let escaped_file = safe
+        .as_ref()
+        .zip(original)
+        .map(|(safe, s)| Arc::new(SourceFile::new(s.path.clone(), safe.text.clone())));
+    let source_file = escaped_file.as_ref().or(original);
     let clamp = |span: crate::source::Span, len: usize| {
-        let start = span.start.min(len);
-        let end = span.end.clamp(start, len);
+        let (start, end) = match &safe {
+            Some(safe) => (safe.offset(span.start), safe.offset(span.end)),
+            None => (span.start, span.end),
+        };
+        let start = start.min(len);
+        let end = end.clamp(start, len);
         SourceSpan::from(start..end)
     };
     let mut labels = Vec::new();
     let mut notes = Vec::new();
     if let Some(help) = &diagnostic.help {
-        notes.push(help.clone());
+        notes.push(terminal_safe(help).into_owned());
     }
     if let Some(fix) = &diagnostic.fix {
-        notes.push(fix_note(fix));
+        notes.push(terminal_safe(&fix_note(fix)).into_owned());
     }
     if let Some(profile) = &diagnostic.profile {
-        notes.push(format!("only under profile `{profile}`"));
+        notes.push(format!("only under profile `{}`", terminal_safe(profile)));
     }
     if let Some(source) = source_file {
         let len = source.text.len();
@@ -149,7 +164,7 @@ fn prepare<'a>(diagnostic: &'a Diagnostic, report: &Report<'_>) -> Rendered<'a> 
         for related in &diagnostic.related {
             if related.path == diagnostic.path {
                 labels.push(LabeledSpan::new_with_span(
-                    Some(related.message.clone()),
+                    Some(terminal_safe(&related.message).into_owned()),
                     clamp(related.span, len),
                 ));
             }
@@ -160,23 +175,27 @@ fn prepare<'a>(diagnostic: &'a Diagnostic, report: &Report<'_>) -> Rendered<'a> 
             let pos = position(report.sources, &related.path, related.span);
             notes.push(format!(
                 "see {}:{}:{}: {}",
-                display_path(&related.path),
+                terminal_safe(&display_path(&related.path)),
                 pos.start.line,
                 pos.start.column,
-                related.message
+                terminal_safe(&related.message)
             ));
         }
     }
     let source = source_file.map(|s| Window {
-        name: display_path(&diagnostic.path),
+        name: terminal_safe(&display_path(&diagnostic.path)).into_owned(),
         file: Arc::clone(s),
     });
     // Without a source, miette would show no location at all; put it in the notes.
     if source_file.is_none() {
-        notes.insert(0, format!("in {}", display_path(&diagnostic.path)));
+        notes.insert(
+            0,
+            format!("in {}", terminal_safe(&display_path(&diagnostic.path))),
+        );
     }
     Rendered {
         diagnostic,
+        message: terminal_safe(&diagnostic.message).into_owned(),
         source,
         labels,
         help: if notes.is_empty() {
@@ -206,11 +225,11 @@ pub(super) fn render(report: &Report<'_>, options: &RenderOptions) -> String {
             let pos = position(report.sources, &diagnostic.path, diagnostic.span);
             one = format!(
                 "{}:{}:{}: {} {}\n",
-                display_path(&diagnostic.path),
+                terminal_safe(&display_path(&diagnostic.path)),
                 pos.start.line,
                 pos.start.column,
                 diagnostic.code,
-                diagnostic.message
+                terminal_safe(&diagnostic.message)
             );
         }
         text.push_str(one.trim_end());

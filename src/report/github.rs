@@ -49,12 +49,15 @@ pub(super) fn render(report: &Report<'_>) -> String {
     text
 }
 
-/// Escapes the message part of a workflow command.
+/// Escapes the message part of a workflow command. Other control characters are shown
+/// escaped (`\x1b`): the workflow log renders ANSI sequences, so a raw ESC from a file name
+/// or key could restyle or hide log lines.
 pub(crate) fn escape_data(value: &str) -> String {
-    value
+    let escaped = value
         .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    super::escape::terminal_safe(&escaped).into_owned()
 }
 
 /// Escapes a property value, where `:` and `,` are separators.
@@ -89,6 +92,7 @@ mod tests {
     fn escapes_percent_newlines_and_property_separators() {
         assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+        assert_eq!(escape_data("x\u{1b}[2Jy\u{7}"), "x\\x1b[2Jy\\x07");
         let sources = sources();
         let diag = Diagnostic::new(
             "SCHEMA001",

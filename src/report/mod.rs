@@ -3,6 +3,7 @@
 //! positions in characters, the summary counts). Renderers return strings and never print.
 
 mod concise;
+mod escape;
 mod full;
 mod github;
 mod gitlab;
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use escape::{terminal_safe, terminal_safe_lines};
 pub use json::{diagnostic_json, JsonDiagnostic};
 
 /// Every output format of `--format`.

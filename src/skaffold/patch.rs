@@ -3,7 +3,7 @@
 //! "invalid path", `pkg/skaffold/schema/profiles.go`). Patched-in values keep the origin of the
 //! patch's `value`, so findings on them point at the patch.
 
-use super::tree::{Kind, Val};
+use super::tree::{Kind, Val, CONVERSION_BUDGET};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatchError {
@@ -34,6 +34,20 @@ pub fn apply(config: &mut Val, patch: &Val) -> Result<(), PatchError> {
         "move" | "copy" => {
             let from = patch.get("from").and_then(Val::as_str).unwrap_or_default();
             let from_tokens = pointer_tokens(from).ok_or_else(invalid)?;
+            if op == "copy" {
+                // Copies can double the config patch after patch (`copy` of `/build` into
+                // itself, forty times): the result is bounded like alias expansion is.
+                let copied = lookup(config, &from_tokens).ok_or_else(invalid)?;
+                let total = node_count(config, CONVERSION_BUDGET + 1)
+                    + node_count(copied, CONVERSION_BUDGET + 1);
+                if total > CONVERSION_BUDGET {
+                    return Err(PatchError {
+                        message: format!(
+                            "copying {from} would make the config larger than {CONVERSION_BUDGET} values"
+                        ),
+                    });
+                }
+            }
             let value = if op == "move" {
                 take(config, &from_tokens)
             } else {
@@ -55,6 +69,24 @@ pub fn apply(config: &mut Val, patch: &Val) -> Result<(), PatchError> {
             message: format!("unknown patch op {other:?}"),
         }),
     }
+}
+
+/// The number of values in a tree, counting stopped at `limit`.
+fn node_count(root: &Val, limit: usize) -> usize {
+    let mut count = 0;
+    let mut pending = vec![root];
+    while let Some(node) = pending.pop() {
+        count += 1;
+        if count >= limit {
+            return count;
+        }
+        match &node.kind {
+            Kind::Map(entries) => pending.extend(entries.iter().map(|(_, v)| v)),
+            Kind::Seq(items) => pending.extend(items.iter()),
+            _ => {}
+        }
+    }
+    count
 }
 
 fn pointer_tokens(path: &str) -> Option<Vec<String>> {
@@ -153,6 +185,28 @@ mod tests {
         let docs = crate::yaml::parse(text).unwrap();
         let mut budget = 10_000;
         Val::from_yaml(docs[0].root_ref().unwrap(), FileId(0), &mut budget).unwrap()
+    }
+
+    #[test]
+    fn copies_that_double_the_config_stop_at_the_budget() {
+        let mut config = tree("build:\n  artifacts:\n  - image: a\n    context: x\n");
+        let started = std::time::Instant::now();
+        let mut failed = None;
+        for round in 0..60 {
+            let copy = tree(&format!("op: copy\nfrom: /build\npath: /build/m{round}\n"));
+            if let Err(e) = apply(&mut config, &copy) {
+                failed = Some((round, e.message));
+                break;
+            }
+        }
+        let (round, message) = failed.expect("the doubling is stopped");
+        assert!(round < 20, "{round}");
+        assert_eq!(
+            message,
+            format!("copying /build would make the config larger than {CONVERSION_BUDGET} values")
+        );
+        assert!(node_count(&config, usize::MAX) <= CONVERSION_BUDGET);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

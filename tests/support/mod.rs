@@ -149,6 +149,11 @@ pub struct Options {
     pub forbid_list: bool,
     /// Pick v4.channel.k8s.io even when v5 is offered.
     pub prefer_v4: bool,
+    /// Accept pod list requests and never answer them (a stuck API server).
+    pub hang_list: bool,
+    /// Answer every exec with this many bytes of stdout (a container printing without end)
+    /// instead of running the command.
+    pub flood_exec: Option<usize>,
 }
 
 pub struct FakeCluster {
@@ -569,6 +574,10 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Response<Body> {
             }
         }
         ["api", "v1", "namespaces", ns, "pods"] => {
+            let hang = state.options.lock().unwrap().hang_list;
+            if hang {
+                std::future::pending::<()>().await;
+            }
             if state.options.lock().unwrap().forbid_list {
                 return status_error(403, "Forbidden", &format!("pods is forbidden: User \"dev\" cannot list resource \"pods\" in API group \"\" in the namespace \"{ns}\""));
             }
@@ -729,11 +738,16 @@ async fn exec(
     let accept = derive_accept_key(key.as_bytes());
     let want = (flag("stdin"), flag("stdout"), flag("stderr"));
     let proto = protocol.clone();
+    let flood = state.options.lock().unwrap().flood_exec;
     tokio::spawn(async move {
         let Ok(upgraded) = hyper::upgrade::on(req).await else {
             return;
         };
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+        if let Some(bytes) = flood {
+            flood_exec(ws, bytes).await;
+            return;
+        }
         run_exec(
             ws,
             init_pid,
@@ -754,6 +768,37 @@ async fn exec(
         .header("Sec-WebSocket-Protocol", protocol)
         .body(Full::new(Bytes::new()))
         .unwrap()
+}
+
+/// Sends `bytes` of stdout in 1 MiB frames, then success, as long as the client reads.
+async fn flood_exec<S>(ws: WebSocketStream<S>, bytes: usize)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sink, _stream) = ws.split();
+    let _ = sink.send(Message::Binary(vec![1u8].into())).await;
+    let mut frame = vec![b'x'; 1024 * 1024 + 1];
+    frame[0] = 1;
+    let mut sent = 0;
+    while sent < bytes {
+        if sink
+            .send(Message::Binary(frame.clone().into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        sent += frame.len() - 1;
+    }
+    let mut status = vec![3u8];
+    status.extend(exit_status_json(0).to_string().into_bytes());
+    let _ = sink.send(Message::Binary(status.into())).await;
+    let _ = sink
+        .send(Message::Close(Some(CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        })))
+        .await;
 }
 
 fn exit_status_json(code: i32) -> Value {
