@@ -24,9 +24,8 @@ fn copy_tree(from: &Path, to: &Path) {
             fs::copy(entry.path(), &target).unwrap();
             // The corpus is kept read-only; a checkout the user fixes is writable (`fix`
             // refuses read-only files).
-            let mut permissions = fs::metadata(&target).unwrap().permissions();
-            permissions.set_readonly(false);
-            fs::set_permissions(&target, permissions).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
         }
     }
 }
