@@ -1,0 +1,160 @@
+#!/bin/sh
+# Starts a private Docker engine (dockerd with BuildKit, Debian's docker.io) for the engine
+# tests (tests/engine.rs) and builds the registry-free base images they use. Idempotent:
+# installs docker.io only when missing, starts dockerd only when its socket does not answer,
+# builds each base image only when it is not there yet.
+#
+# Everything lives under target/engine/: the engine's data-root, exec-root, socket and log,
+# and the image contexts. Nothing outside it is touched; no registry is contacted.
+#   target/engine/docker.sock   the engine's socket (tests use DOCKER_HOST=unix://...)
+#   target/engine/ready         written last: its presence tells the tests the engine is up
+# `setup-engine.sh stop` stops the engine this script started.
+#
+# Base images, all FROM scratch (no registry):
+#   skafix-busybox   busybox-static (from the busybox-static .deb, unpacked, not installed:
+#                    it conflicts with the busybox package other tests need) with its applets
+#                    in /bin, /etc/passwd with root only, /tmp.
+#   skafix-debian    skafix-busybox plus Debian's dash as /bin/sh and GNU tar, with their
+#                    shared libraries: what a Debian-based image's PID 1 and sync really run.
+#                    Also tagged with the names of the real bases the fixtures use
+#                    (python:3.12-slim, python:3.11-slim, debian:bookworm-slim, node:20-slim),
+#                    so a fixture's FROM resolves to it locally.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DIR="$ROOT/target/engine"
+SOCK="$DIR/docker.sock"
+export DOCKER_HOST="unix://$SOCK"
+DOCKER=/usr/bin/docker
+
+engine_up() {
+    [ -S "$SOCK" ] && "$DOCKER" version >/dev/null 2>&1
+}
+
+if [ "${1:-}" = stop ]; then
+    if [ -f "$DIR/docker.pid" ]; then
+        kill "$(cat "$DIR/docker.pid")" 2>/dev/null || true
+    fi
+    rm -f "$DIR/ready"
+    exit 0
+fi
+
+rm -f "$DIR/ready"
+mkdir -p "$DIR"
+
+if [ ! -x /usr/sbin/dockerd ] || [ ! -x "$DOCKER" ]; then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "setup-engine: docker.io is not installed and cannot be installed here" >&2
+        exit 0
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io
+fi
+
+if ! engine_up; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup-engine: dockerd needs root; the engine tests will be skipped" >&2
+        exit 0
+    fi
+    rm -f "$SOCK"
+    # vfs needs no kernel overlay support; no bridge or iptables: builds and containers run
+    # with --network=none.
+    nohup /usr/sbin/dockerd --storage-driver=vfs --iptables=false --ip6tables=false \
+        --bridge=none --data-root="$DIR/data" --exec-root="$DIR/exec" \
+        -H "unix://$SOCK" --pidfile "$DIR/docker.pid" >"$DIR/dockerd.log" 2>&1 &
+    tries=0
+    until engine_up; do
+        tries=$((tries + 1))
+        if [ "$tries" -gt 60 ]; then
+            echo "setup-engine: dockerd did not start; see $DIR/dockerd.log" >&2
+            exit 0
+        fi
+        sleep 0.5
+    done
+fi
+
+has_image() {
+    "$DOCKER" image inspect "$1" >/dev/null 2>&1
+}
+
+# busybox-static, unpacked from its .deb.
+BB="$DIR/busybox-static/bin/busybox"
+if [ ! -x "$BB" ]; then
+    (cd "$DIR" && rm -f busybox-static_*.deb && apt-get download busybox-static >/dev/null 2>&1)
+    dpkg-deb -x "$DIR"/busybox-static_*.deb "$DIR/busybox-static"
+fi
+
+build() {
+    tag=$1
+    ctx=$2
+    DOCKER_BUILDKIT=1 "$DOCKER" build -q --network=none -t "$tag" "$ctx" >/dev/null
+}
+
+if ! has_image skafix-busybox; then
+    ctx="$DIR/ctx-busybox"
+    rm -rf "$ctx" && mkdir -p "$ctx/bin" "$ctx/etc"
+    cp "$BB" "$ctx/bin/busybox"
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ctx/etc/passwd"
+    printf 'root:x:0:\n' >"$ctx/etc/group"
+    cat >"$ctx/Dockerfile" <<'DF'
+FROM scratch
+COPY bin/busybox /bin/busybox
+COPY etc/ /etc/
+RUN ["/bin/busybox", "mkdir", "-p", "/usr/bin", "/usr/sbin", "/sbin", "/tmp", "/root", "/home", "/srv", "/opt"]
+RUN ["/bin/busybox", "chmod", "1777", "/tmp"]
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
+DF
+    build skafix-busybox "$ctx"
+fi
+
+if ! has_image skafix-debian; then
+    ctx="$DIR/ctx-debian"
+    rm -rf "$ctx" && mkdir -p "$ctx/root"
+    for prog in /bin/dash /bin/tar; do
+        for f in "$prog" $(ldd "$prog" | awk '/=>/ {print $3} /ld-linux/ {print $1}'); do
+            real=$(readlink -f "$f")
+            mkdir -p "$ctx/root$(dirname "$f")"
+            cp "$real" "$ctx/root$f"
+        done
+    done
+    # useradd as a busybox adduser wrapper: Dockerfiles in the tests create users the Debian
+    # way (`useradd --create-home web`); uid 1000 like Debian's first user.
+    cat >"$ctx/root/useradd" <<'SH'
+#!/bin/sh
+# Debian's useradd, as far as the tests use it: the next uid from 1000, a same-named group,
+# the home directory with --create-home.
+home=no
+uid=
+for a in "$@"; do
+    case "$a" in
+        -m|--create-home) home=yes ;;
+        -u|--uid) uid=next ;;
+        -*) ;;
+        *) if [ "$uid" = next ]; then uid=$a; else name=$a; fi ;;
+    esac
+done
+if [ -z "$uid" ]; then
+    uid=1000
+    while grep -q "^[^:]*:x:$uid:" /etc/passwd; do uid=$((uid + 1)); done
+fi
+echo "$name:x:$uid:$uid::/home/$name:/bin/sh" >>/etc/passwd
+echo "$name:x:$uid:" >>/etc/group
+if [ "$home" = yes ]; then
+    mkdir -p "/home/$name" && chown "$uid:$uid" "/home/$name"
+fi
+SH
+    chmod 755 "$ctx/root/useradd"
+    cat >"$ctx/Dockerfile" <<'DF'
+FROM skafix-busybox
+COPY root/ /dbn/
+RUN ["/bin/busybox", "sh", "-c", "cp -a /dbn/lib /dbn/lib64 / && rm /bin/sh /bin/tar && cp /dbn/bin/dash /bin/sh && cp /dbn/bin/tar /bin/tar && cp /dbn/useradd /usr/sbin/useradd && rm -rf /dbn"]
+DF
+    build skafix-debian "$ctx"
+fi
+for name in python:3.12-slim python:3.11-slim debian:bookworm-slim node:20-slim; do
+    "$DOCKER" tag skafix-debian "$name" >/dev/null
+done
+
+touch "$DIR/ready"
+echo "setup-engine: engine ready at $SOCK"
