@@ -21,6 +21,7 @@
 use super::eval::BuildState;
 use super::{Args, Command, Dockerfile, Instruction};
 use crate::dockerfile::ignore::clean_path;
+pub use crate::image::contents::BaseDir;
 use std::collections::HashMap;
 
 /// The owner of a directory.
@@ -65,9 +66,8 @@ impl Ownership {
 pub struct OwnerQuery<'a> {
     /// The exact build args (as [`Dockerfile::state_at`] takes them).
     pub build_args: Option<&'a HashMap<String, String>>,
-    /// Whether an absolute, cleaned directory exists in the external base image: `None` when
-    /// not known.
-    pub base_has_dir: &'a dyn Fn(&str) -> Option<bool>,
+    /// What the external base image has at an absolute, cleaned directory.
+    pub base_dir: &'a dyn Fn(&str) -> BaseDir,
     /// The base image's own user when no USER is set: `Some(None)` for root, `Some(Some(u))`
     /// for a non-root default user, `None` when not known.
     pub base_user: Option<Option<&'a str>>,
@@ -176,16 +176,23 @@ pub fn dir_owner(df: &Dockerfile, stage: usize, dir: &str, query: &OwnerQuery) -
         return Ownership::unknown();
     };
     // None: not (known to be) there yet.
-    let mut state: Option<Ownership> = match (query.base_has_dir)(&dir) {
-        Some(true) => Some(Ownership {
+    let base = (query.base_dir)(&dir);
+    let mut state: Option<Ownership> = match base {
+        BaseDir::Root => Some(Ownership {
             owner: Owner::Root,
             decided_by: Decider::BaseImage,
         }),
-        Some(false) => None,
-        None => Some(Ownership::unknown()),
+        BaseDir::Absent | BaseDir::MaybeRoot => None,
+        BaseDir::Unknown => Some(Ownership::unknown()),
     };
     for ins in instructions {
-        if matches!(state, Some(Ownership { owner: Owner::Unknown, .. })) {
+        if matches!(
+            state,
+            Some(Ownership {
+                owner: Owner::Unknown,
+                ..
+            })
+        ) {
             return Ownership::unknown();
         }
         let Some(at) = df.state_at(ins.index, query.build_args) else {
@@ -250,7 +257,9 @@ pub fn dir_owner(df: &Dockerfile, stage: usize, dir: &str, query: &OwnerQuery) -
             }
             Args::Run { .. } => {
                 for text in run_texts(ins) {
-                    if text.contains("chown") || text.contains("chmod") || mentions_path(&text, &dir)
+                    if text.contains("chown")
+                        || text.contains("chmod")
+                        || mentions_path(&text, &dir)
                     {
                         return Ownership {
                             owner: Owner::Unknown,
@@ -267,7 +276,15 @@ pub fn dir_owner(df: &Dockerfile, stage: usize, dir: &str, query: &OwnerQuery) -
             _ => {}
         }
     }
-    state.unwrap_or_else(Ownership::unknown)
+    match state {
+        // Had the directory been in the base image, it would have kept root as its owner.
+        Some(Ownership {
+            owner: Owner::User(_),
+            ..
+        }) if base == BaseDir::MaybeRoot => Ownership::unknown(),
+        Some(found) => found,
+        None => Ownership::unknown(),
+    }
 }
 
 /// The RUN (at or before `before`, in `stage`'s chain) that creates `user` with
@@ -305,11 +322,19 @@ mod tests {
     fn owner(text: &str, dir: &str, base: &[&str]) -> Ownership {
         let df = crate::dockerfile::parse(text).unwrap();
         let base: Vec<String> = base.iter().map(|s| s.to_string()).collect();
-        let has = move |d: &str| Some(base.iter().any(|b| b == d));
+        let has = move |d: &str| {
+            if base.iter().any(|b| b == d) {
+                BaseDir::Root
+            } else if d.starts_with("/etc/") {
+                BaseDir::MaybeRoot
+            } else {
+                BaseDir::Absent
+            }
+        };
         let below = |_: usize, _: &str| Some(true);
         let query = OwnerQuery {
             build_args: Some(&HashMap::new()),
-            base_has_dir: &has,
+            base_dir: &has,
             base_user: Some(None),
             copies_below: &below,
         };
@@ -334,7 +359,11 @@ mod tests {
         );
         assert_eq!(o.owner, Owner::Root);
         assert_eq!(o.decided_by, Decider::Instruction(1));
-        let o = owner("FROM x\nWORKDIR /app\nCOPY --chown=web src/ ./\n", "/app/sub", BASE);
+        let o = owner(
+            "FROM x\nWORKDIR /app\nCOPY --chown=web src/ ./\n",
+            "/app/sub",
+            BASE,
+        );
         assert_eq!(o.owner, Owner::User("web".into()));
         assert_eq!(o.decided_by, Decider::Instruction(2));
     }
@@ -352,6 +381,14 @@ mod tests {
         assert_eq!(o.owner, Owner::User("web".into()));
         let o = owner("FROM x\nCOPY a /new/deep/\n", "/new/deep", BASE);
         assert_eq!(o.owner, Owner::Root);
+    }
+
+    #[test]
+    fn maybe_existing_directories_are_root_only_when_root_makes_them() {
+        let o = owner("FROM x\nWORKDIR /etc/api\nUSER api\n", "/etc/api", BASE);
+        assert_eq!(o.owner, Owner::Root);
+        let o = owner("FROM x\nUSER api\nWORKDIR /etc/api\n", "/etc/api", BASE);
+        assert_eq!(o.owner, Owner::Unknown);
     }
 
     #[test]
