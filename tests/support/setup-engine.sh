@@ -16,9 +16,12 @@
 #                    in /bin, /etc/passwd with root only, /tmp.
 #   skafix-debian    skafix-busybox plus Debian's dash as /bin/sh and GNU tar, with their
 #                    shared libraries: what a Debian-based image's PID 1 and sync really run.
-#                    Also tagged with the names of the real bases the fixtures use
-#                    (python:3.12-slim, python:3.11-slim, debian:bookworm-slim, node:20-slim),
-#                    so a fixture's FROM resolves to it locally.
+#   skafix-python    skafix-debian plus stand-in `uvicorn` and `gunicorn` scripts with the
+#                    real servers' signal handlers.
+#   skafix-notar     nothing but /etc/passwd: no tar, no shell (like distroless).
+# They are tagged with the names of the real bases the fixtures use (python:3.12-slim,
+# debian:bookworm-slim, gcr.io/distroless/python3-debian12, ...), so a fixture's FROM
+# resolves to them locally.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -100,7 +103,7 @@ if ! has_image skafix-busybox; then
 FROM scratch
 COPY bin/busybox /bin/busybox
 COPY etc/ /etc/
-RUN ["/bin/busybox", "mkdir", "-p", "/usr/bin", "/usr/sbin", "/sbin", "/tmp", "/root", "/home", "/srv", "/opt"]
+RUN ["/bin/busybox", "mkdir", "-p", "/usr/bin", "/usr/sbin", "/sbin", "/tmp", "/root", "/home", "/srv", "/opt", "/mnt", "/media", "/run", "/lib", "/usr/lib", "/usr/share", "/usr/src", "/usr/local/bin", "/usr/local/lib", "/usr/local/sbin", "/usr/local/share", "/usr/local/src", "/var/lib", "/var/log"]
 RUN ["/bin/busybox", "chmod", "1777", "/tmp"]
 RUN ["/bin/busybox", "--install", "-s", "/bin"]
 ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -152,9 +155,43 @@ RUN ["/bin/busybox", "sh", "-c", "cp -a /dbn/lib /dbn/lib64 / && rm /bin/sh /bin
 DF
     build skafix-debian "$ctx"
 fi
-for name in python:3.12-slim python:3.11-slim debian:bookworm-slim node:20-slim; do
-    "$DOCKER" tag skafix-debian "$name" >/dev/null
+# Stand-ins for the servers the fixtures run, with the signal handlers of the real ones (what
+# the HOOK and PROC rules rest on): uvicorn handles SIGINT and SIGTERM only
+# (uvicorn/server.py HANDLED_SIGNALS) and exits on them; gunicorn's arbiter handles HUP (reload),
+# INT, TERM, QUIT, USR1, USR2, TTIN, TTOU, WINCH (gunicorn/arbiter.py SIGNALS).
+if ! has_image skafix-python; then
+    ctx="$DIR/ctx-python"
+    rm -rf "$ctx" && mkdir -p "$ctx"
+    cat >"$ctx/uvicorn" <<'SH'
+#!/bin/sh
+trap 'exit 0' INT TERM
+while :; do sleep 1 & wait $!; done
+SH
+    cat >"$ctx/gunicorn" <<'SH'
+#!/bin/sh
+trap 'echo reloaded >>/tmp/gunicorn-reloads' HUP
+trap 'exit 0' INT TERM QUIT
+trap ':' USR1 USR2 TTIN TTOU WINCH
+while :; do sleep 1 & wait $!; done
+SH
+    chmod 755 "$ctx/uvicorn" "$ctx/gunicorn"
+    printf 'FROM skafix-debian\nCOPY uvicorn gunicorn /usr/local/bin/\n' >"$ctx/Dockerfile"
+    build skafix-python "$ctx"
+fi
+# An image without tar or shell, like distroless.
+if ! has_image skafix-notar; then
+    ctx="$DIR/ctx-notar"
+    rm -rf "$ctx" && mkdir -p "$ctx/etc"
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n' >"$ctx/etc/passwd"
+    printf 'FROM scratch\nCOPY etc/ /etc/\n' >"$ctx/Dockerfile"
+    build skafix-notar "$ctx"
+fi
+for name in python:3.12-slim python:3.11-slim python:3.12 node:20-slim; do
+    "$DOCKER" tag skafix-python "$name" >/dev/null
 done
+"$DOCKER" tag skafix-debian debian:bookworm-slim >/dev/null
+"$DOCKER" tag skafix-notar gcr.io/distroless/python3-debian12 >/dev/null
+"$DOCKER" tag skafix-busybox gcr.io/distroless/python3-debian12:debug >/dev/null
 
 touch "$DIR/ready"
 echo "setup-engine: engine ready at $SOCK"
