@@ -13,6 +13,7 @@
 mod diff;
 mod edit;
 mod mirror;
+pub mod scope;
 mod write;
 
 pub use diff::unified_diff;

@@ -174,6 +174,7 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
         .flat_map(|(i, config)| evaluations(project, i, config, &selection, &ctx))
         .collect();
     let cache = Cache::default();
+    let production_files = Mutex::new(HashSet::new());
     let per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)> = evaluations
         .into_par_iter()
         .map(|evaluation| {
@@ -201,6 +202,12 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
                 })
                 .collect();
             found.extend(per_rule.into_iter().flatten());
+            if evaluation.profile.is_none() {
+                let used = production_files_of(&pipeline);
+                if let Ok(mut all) = production_files.lock() {
+                    all.extend(used);
+                }
+            }
             (evaluation.profile, found)
         })
         .collect();
@@ -213,7 +220,13 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
             }
         }
     }
+    let merged_from = diagnostics.len();
     diagnostics.extend(merge_profiles(per_evaluation));
+    let production = crate::fix::scope::ProductionPlaces {
+        files: production_files.into_inner().unwrap_or_default(),
+        profile_blocks: profile_blocks(project),
+    };
+    crate::fix::scope::confine_profile_fixes(&mut diagnostics[merged_from..], &production);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diagnostics.dedup();
     diagnostics
@@ -290,6 +303,49 @@ fn evaluations(
         });
     }
     out
+}
+
+/// The Dockerfiles and manifests a pipeline builds and deploys from.
+fn production_files_of(pipeline: &Pipeline) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for (_, view) in pipeline.artifacts() {
+        if let Some(df) = &view.dockerfile {
+            files.push(pipeline.path(df.file));
+        }
+    }
+    for manifest in &pipeline.manifests {
+        files.push(pipeline.path(manifest.file));
+    }
+    files
+}
+
+/// Per config file, the bytes of each document's `profiles` list, up to the next top-level
+/// key or document (so trailing newlines and comments of the last profile count too).
+fn profile_blocks(project: &Project) -> HashMap<PathBuf, Vec<Span>> {
+    let mut blocks: HashMap<PathBuf, Vec<Span>> = HashMap::new();
+    for config in &project.configs {
+        let source = project.file(config.file);
+        let entry = blocks.entry(source.path.clone()).or_default();
+        if let Some(profiles) = config.tree.get("profiles") {
+            let span = profiles.origin.span;
+            let text = &source.text;
+            let mut end = text.len();
+            let mut at = text[span.end.min(text.len())..]
+                .find('\n')
+                .map_or(text.len(), |i| span.end + i + 1);
+            while at < text.len() {
+                let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+                let line = &text[at..line_end];
+                if !line.starts_with([' ', '\t', '#', '\n', '\r']) {
+                    end = at;
+                    break;
+                }
+                at = line_end;
+            }
+            entry.push(Span::new(span.start, end));
+        }
+    }
+    blocks
 }
 
 /// Keeps one copy of each finding; one found only under profiles names them.
