@@ -32,7 +32,10 @@ fn engine() -> Option<String> {
             .output()
             .is_ok_and(|o| o.status.success());
     if !up {
-        eprintln!(
+        // Written to the process's stderr directly: the test harness captures `eprintln!` of
+        // passing tests, and a skip must never go unseen.
+        let _ = writeln!(
+            std::io::stderr(),
             "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
              !!! ENGINE TESTS SKIPPED: no Docker engine at {host}\n\
              !!! run tests/support/setup-engine.sh as root (scripts/test.sh does) to run them\n\
