@@ -1,5 +1,6 @@
 //! Engine tests: the facts skafix's Dockerfile model relies on, and what the SYNC009, SYNC008,
-//! HOOK001, HOOK002 and PROC001 fixtures claim, checked against a real Docker engine with
+//! HOOK001, HOOK002, HOOK003, HOOK005 and PROC001 fixtures claim (and that the fixed SYNC009
+//! and PROC001 fixtures build and work), checked against a real Docker engine with
 //! BuildKit (started by `tests/support/setup-engine.sh`, which `scripts/test.sh` runs). Images
 //! are built with no registry: the fixtures' bases are local stand-ins tagged with the real
 //! names (see the setup script). Where no engine can run, every test says so loudly and skips.
@@ -653,11 +654,17 @@ fn sync008_fixtures_fail_and_pass_as_claimed() {
 /// exec` of the hook's argv); whether the container still runs afterwards, and how many
 /// reloads the (stand-in) gunicorn saw.
 fn run_hook(host: &str, fixture: &str, hook: &[&str]) -> (bool, String) {
+    let (alive, reloads, _) = run_hook_output(host, fixture, hook);
+    (alive, reloads)
+}
+
+/// [`run_hook`], with the hook's own result.
+fn run_hook_output(host: &str, fixture: &str, hook: &[&str]) -> (bool, String, Output) {
     let dir = fixture_copy(fixture);
     let tag = format!("skafix-test-{}", fixture.replace('/', "-").to_lowercase());
     build_fixture(host, dir.path(), &tag).unwrap();
     let c = start(host, &tag, &tag);
-    let _ = exec(host, &c, hook);
+    let hook_result = exec(host, &c, hook);
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let alive = running(host, &c);
     let reloads = if alive {
@@ -673,7 +680,7 @@ fn run_hook(host: &str, fixture: &str, hook: &[&str]) -> (bool, String) {
         String::new()
     };
     let _ = docker(host, &["rm", "-f", &c], None);
-    (alive, reloads)
+    (alive, reloads, hook_result)
 }
 
 #[test]
@@ -694,6 +701,30 @@ fn hook_fixtures_do_what_the_rules_claim() {
     // stops (Kubernetes restarts it from the image, without the synced files).
     let (alive, _) = run_hook(&host, "HOOK002/fail", &["sh", "-c", "kill 1"]);
     assert!(!alive, "HOOK002/fail: PID 1 exits");
+}
+
+#[test]
+fn hook003_and_hook005_fixtures_do_what_the_rules_claim() {
+    let Some(host) = engine() else { return };
+    // HOOK003: the slim image has no procps: the hook fails with "not found" (exit 127).
+    let (_, _, out) = run_hook_output(&host, "HOOK003/fail", &["sh", "-c", "pgrep -a uvicorn"]);
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("pgrep: not found"));
+    let (_, _, out) = run_hook_output(&host, "HOOK003/pass", &["sh", "-c", "pgrep -a uvicorn"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // HOOK005: `sh -c "pkill -HUP -f gunicorn"` matches its own shell, which dies of the
+    // signal: the hook fails. Run directly, pkill signals only gunicorn, which reloads.
+    let (alive, _, out) = run_hook_output(
+        &host,
+        "HOOK005/fail",
+        &["sh", "-c", "pkill -HUP -f gunicorn"],
+    );
+    assert!(alive);
+    assert!(!out.status.success(), "the hook's shell was killed");
+    let (alive, reloads, out) =
+        run_hook_output(&host, "HOOK005/pass", &["pkill", "-HUP", "-f", "gunicorn"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(alive && reloads.contains("reloaded"), "{reloads}");
 }
 
 #[test]

@@ -16,8 +16,12 @@
 #                    in /bin, /etc/passwd with root only, /tmp.
 #   skafix-debian    skafix-busybox plus Debian's dash as /bin/sh and GNU tar, with their
 #                    shared libraries: what a Debian-based image's PID 1 and sync really run.
+#                    Without ps, pgrep, pkill and killall, like the slim images (no procps).
 #   skafix-python    skafix-debian plus stand-in `uvicorn` and `gunicorn` scripts with the
-#                    real servers' signal handlers.
+#                    real servers' signal handlers (the `*-slim` tags).
+#   skafix-python-full  skafix-python with Debian's procps ps, pgrep and pkill and their
+#                    libraries (the full Debian-based tags are built on buildpack-deps,
+#                    which installs procps).
 #   skafix-notar     nothing but /etc/passwd: no tar, no shell (like distroless).
 # They are tagged with the names of the real bases the fixtures use (python:3.12-slim,
 # debian:bookworm-slim, gcr.io/distroless/python3-debian12, ...), so a fixture's FROM
@@ -157,7 +161,7 @@ SH
     cat >"$ctx/Dockerfile" <<'DF'
 FROM skafix-busybox
 COPY root/ /dbn/
-RUN ["/bin/busybox", "sh", "-c", "cp -a /dbn/lib /dbn/lib64 / && rm /bin/sh /bin/tar && cp /dbn/bin/dash /bin/sh && cp /dbn/bin/tar /bin/tar && cp /dbn/useradd /usr/sbin/useradd && rm -rf /dbn"]
+RUN ["/bin/busybox", "sh", "-c", "cp -a /dbn/lib /dbn/lib64 / && rm /bin/sh /bin/tar && cp /dbn/bin/dash /bin/sh && cp /dbn/bin/tar /bin/tar && cp /dbn/useradd /usr/sbin/useradd && rm -rf /dbn && rm -f /bin/ps /bin/pgrep /bin/pkill /bin/killall"]
 DF
     build skafix-debian "$ctx"
 fi
@@ -184,6 +188,18 @@ SH
     printf 'FROM skafix-debian\nCOPY uvicorn gunicorn /usr/local/bin/\n' >"$ctx/Dockerfile"
     build skafix-python "$ctx"
 fi
+if ! has_image skafix-python-full; then
+    ctx="$DIR/ctx-python-full"
+    rm -rf "$ctx" && mkdir -p "$ctx/root"
+    for prog in /usr/bin/ps /usr/bin/pgrep /usr/bin/pkill; do
+        for f in "$prog" $(ldd "$prog" | awk '/=>/ {print $3}'); do
+            mkdir -p "$ctx/root$(dirname "$f")"
+            cp "$(readlink -f "$f")" "$ctx/root$f"
+        done
+    done
+    printf 'FROM skafix-python\nCOPY root/ /\n' >"$ctx/Dockerfile"
+    build skafix-python-full "$ctx"
+fi
 # An image without tar or shell, like distroless.
 if ! has_image skafix-notar; then
     ctx="$DIR/ctx-notar"
@@ -192,9 +208,10 @@ if ! has_image skafix-notar; then
     printf 'FROM scratch\nCOPY etc/ /etc/\n' >"$ctx/Dockerfile"
     build skafix-notar "$ctx"
 fi
-for name in python:3.12-slim python:3.11-slim python:3.12 node:20-slim; do
+for name in python:3.12-slim python:3.11-slim node:20-slim; do
     "$DOCKER" tag skafix-python "$name" >/dev/null
 done
+"$DOCKER" tag skafix-python-full python:3.12 >/dev/null
 "$DOCKER" tag skafix-debian debian:bookworm-slim >/dev/null
 "$DOCKER" tag skafix-notar gcr.io/distroless/python3-debian12 >/dev/null
 "$DOCKER" tag skafix-busybox gcr.io/distroless/python3-debian12:debug >/dev/null
