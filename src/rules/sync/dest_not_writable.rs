@@ -6,13 +6,14 @@
 use super::{final_state, manual_destination, stage_chain, Watched};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::dockerfile::owners::{
-    dir_owner, user_created_by, user_exists_at, BaseDir, Decider, Owner, OwnerQuery,
+    dir_owner, user_created_by, user_exists_at, BaseDir, Decider, Owner, OwnerQuery, Ownership,
 };
 use crate::dockerfile::{Args, Command, Dockerfile, Instruction};
 use crate::project::runtime::BuiltImage;
 use crate::project::Pipeline;
 use crate::rules::{Check, FixAvailability, Rule};
 use crate::skaffold::model::SyncMode;
+use std::collections::{HashMap, HashSet};
 
 pub static RULE: Rule = Rule {
     code: "SYNC009",
@@ -117,24 +118,28 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             Some(b) => crate::image::contents::base_dir(b, dir),
             None => BaseDir::Unknown,
         };
-        // Which subdirectories a context COPY creates: those holding a watched file it copies.
-        let copies_below = |instruction: usize, dir: &str| -> Option<bool> {
-            let own: Vec<_> = watched
-                .copies
-                .iter()
-                .filter(|c| c.instruction == instruction)
-                .collect();
-            if own.is_empty() {
-                // COPY --from or a URL: what it brings is not known.
-                return None;
+        // Which directories each context COPY writes into: the parents of every watched file
+        // it copies (computed once: a context may hold tens of thousands of files).
+        let mut copied_dirs: HashMap<usize, HashSet<String>> = HashMap::new();
+        for c in &watched.copies {
+            let dirs = copied_dirs.entry(c.instruction).or_default();
+            for (i, f) in watched.files.iter().enumerate() {
+                if !watched.is_watched(i) {
+                    continue;
+                }
+                let Some(target) = c.target(f) else { continue };
+                let mut at = target.as_str();
+                while let Some((parent, _)) = at.rsplit_once('/') {
+                    if parent.is_empty() || !dirs.insert(parent.to_string()) {
+                        break;
+                    }
+                    at = parent;
+                }
             }
-            let prefix = format!("{dir}/");
-            Some(own.iter().any(|c| {
-                watched
-                    .files
-                    .iter()
-                    .any(|f| c.target(f).is_some_and(|t| t.starts_with(&prefix)))
-            }))
+        }
+        let copies_below = |instruction: usize, dir: &str| -> Option<bool> {
+            // COPY --from or a URL: what it brings is not known.
+            copied_dirs.get(&instruction).map(|dirs| dirs.contains(dir))
         };
         let query = OwnerQuery {
             build_args: Some(&built.build_args),
@@ -144,6 +149,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         };
         let text = &pipeline.source(built.dockerfile_file).text;
         let mut reported: Vec<Decider> = Vec::new();
+        let mut owners: HashMap<String, Ownership> = HashMap::new();
         for (_, target) in targets {
             let Some((dir, _)) = target.rsplit_once('/') else {
                 continue;
@@ -151,7 +157,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             if dir.is_empty() || dir == "/tmp" || dir.starts_with("/tmp/") {
                 continue;
             }
-            let ownership = dir_owner(df, built.stage.index, dir, &query);
+            let ownership = owners
+                .entry(dir.to_string())
+                .or_insert_with(|| dir_owner(df, built.stage.index, dir, &query))
+                .clone();
             if ownership.owner != Owner::Root {
                 continue;
             }
