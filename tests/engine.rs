@@ -784,3 +784,38 @@ fn base_dirs_of_the_stand_in_match_the_table() {
         );
     }
 }
+
+#[test]
+fn a_program_in_no_layer_cannot_start() {
+    let Some(host) = engine() else { return };
+    // What DF003 rests on: the runtime execs the program by searching PATH, and a name found
+    // nowhere fails the container's start.
+    let ctx = context(&[(
+        "Dockerfile",
+        "FROM python:3.12-slim\nCMD [\"skafix-missing-server\", \"app:app\"]\n",
+    )]);
+    build(
+        &host,
+        ctx.path(),
+        &ctx.path().join("Dockerfile"),
+        "skafix-test-missing-program",
+    )
+    .unwrap();
+    let out = docker(
+        &host,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "skafix-test-missing-program",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("executable file not found in $PATH"),
+        "{}",
+        text(&out.stderr)
+    );
+}
