@@ -181,3 +181,48 @@ fn api_version_bump_needs_unsafe_fixes() {
         skaffold.replace("v4beta11", "v4beta14")
     );
 }
+
+#[test]
+fn profile_only_finding_is_fixed_in_the_profiles_own_stage() {
+    let skaffold = "\
+apiVersion: skaffold/v4beta14
+kind: Config
+build:
+  artifacts:
+    - image: api
+profiles:
+  - name: dev
+    build:
+      artifacts:
+        - image: api
+          docker:
+            target: dev
+          sync:
+            manual:
+              - src: \"app/**/*.py\"
+                dest: /app
+                strip: \"app/\"
+";
+    let dockerfile = "\
+FROM python:3.12-slim AS dev
+RUN useradd --create-home app
+WORKDIR /app
+COPY app/ /app/
+USER app
+
+FROM python:3.12-slim AS prod
+RUN useradd --create-home app
+WORKDIR /app
+COPY app/ /app/
+USER app
+";
+    let dir = project(skaffold, dockerfile);
+    assert_eq!(
+        fixed(dir.path(), true).0,
+        dockerfile.replacen(
+            "WORKDIR /app\nCOPY app/ /app/\nUSER app\n",
+            "USER app\nWORKDIR /app\nCOPY app/ /app/\n",
+            1
+        )
+    );
+}

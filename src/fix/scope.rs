@@ -1,7 +1,7 @@
 //! Keeps the fix of a finding that exists only under a profile inside that profile: such a fix
-//! may edit the profile's own place (its block under `profiles:`, or a Dockerfile or manifest
-//! that only profiles use), never what the production pipeline (no profile) builds or deploys
-//! from. A fix that would is made display-only and says why: applying it would change the
+//! may edit the profile's own place (its block under `profiles:`, a Dockerfile stage or a
+//! manifest that only profiles use), never what the production pipeline (no profile) builds or
+//! deploys from. A fix that would is made display-only and says why: applying it would change the
 //! production image or deployment to cure a development-only problem.
 
 use crate::diagnostic::{Applicability, Diagnostic};
@@ -12,8 +12,11 @@ use std::path::PathBuf;
 /// What the production pipelines use.
 #[derive(Debug, Default)]
 pub struct ProductionPlaces {
-    /// Dockerfiles and manifests the pipelines without a profile build or deploy from.
+    /// Files the pipelines without a profile use whole (manifests).
     pub files: HashSet<PathBuf>,
+    /// Per Dockerfile, the byte ranges the production images are built from (global ARGs,
+    /// the built stages and the stages they copy from); other stages belong to profiles.
+    pub regions: HashMap<PathBuf, Vec<Span>>,
     /// Per config file, the byte ranges of its `profiles` lists (the profiles' own place);
     /// everything else in a config file is production configuration.
     pub profile_blocks: HashMap<PathBuf, Vec<Span>>,
@@ -25,7 +28,19 @@ impl ProductionPlaces {
         if let Some(blocks) = self.profile_blocks.get(path) {
             return !blocks.iter().any(|b| b.start <= start && end <= b.end);
         }
-        self.files.contains(path)
+        if self.files.contains(path) {
+            return true;
+        }
+        self.regions.get(path).is_some_and(|regions| {
+            regions.iter().any(|r| {
+                if start == end {
+                    // An insertion: inside the region, or right at its start.
+                    r.start <= start && start < r.end.max(r.start + 1)
+                } else {
+                    start < r.end && r.start < end
+                }
+            })
+        })
     }
 }
 

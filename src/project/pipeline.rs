@@ -174,7 +174,7 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
         .flat_map(|(i, config)| evaluations(project, i, config, &selection, &ctx))
         .collect();
     let cache = Cache::default();
-    let production_files = Mutex::new(HashSet::new());
+    let production_files: Mutex<(HashSet<PathBuf>, Vec<(PathBuf, Span)>)> = Mutex::default();
     let per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)> = evaluations
         .into_par_iter()
         .map(|evaluation| {
@@ -205,7 +205,8 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
             if evaluation.profile.is_none() {
                 let used = production_files_of(&pipeline);
                 if let Ok(mut all) = production_files.lock() {
-                    all.extend(used);
+                    all.0.extend(used.0);
+                    all.1.extend(used.1);
                 }
             }
             (evaluation.profile, found)
@@ -222,8 +223,14 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
     }
     let merged_from = diagnostics.len();
     diagnostics.extend(merge_profiles(per_evaluation));
+    let (files, stage_regions) = production_files.into_inner().unwrap_or_default();
+    let mut regions: HashMap<PathBuf, Vec<Span>> = HashMap::new();
+    for (path, span) in stage_regions {
+        regions.entry(path).or_default().push(span);
+    }
     let production = crate::fix::scope::ProductionPlaces {
-        files: production_files.into_inner().unwrap_or_default(),
+        files,
+        regions,
         profile_blocks: profile_blocks(project),
     };
     crate::fix::scope::confine_profile_fixes(&mut diagnostics[merged_from..], &production);
@@ -305,18 +312,59 @@ fn evaluations(
     out
 }
 
-/// The Dockerfiles and manifests a pipeline builds and deploys from.
-fn production_files_of(pipeline: &Pipeline) -> Vec<PathBuf> {
+/// What a pipeline builds and deploys from: its manifests whole, and of each Dockerfile the
+/// global ARGs and the stages the built image is made of (its `FROM` chain and every stage it
+/// copies from, transitively), as byte ranges.
+fn production_files_of(pipeline: &Pipeline) -> (Vec<PathBuf>, Vec<(PathBuf, Span)>) {
     let mut files = Vec::new();
-    for (_, view) in pipeline.artifacts() {
-        if let Some(df) = &view.dockerfile {
-            files.push(pipeline.path(df.file));
+    let mut regions = Vec::new();
+    for (artifact, view) in pipeline.artifacts() {
+        let Some(df_view) = &view.dockerfile else {
+            continue;
+        };
+        let path = pipeline.path(df_view.file);
+        let Some(built) = super::runtime::BuiltImage::of(artifact, view) else {
+            files.push(path);
+            continue;
+        };
+        let df = built.dockerfile;
+        let mut used = vec![built.stage.index];
+        let mut next = 0;
+        while next < used.len() {
+            let stage = &df.stages[used[next]];
+            next += 1;
+            let mut refs: Vec<usize> = stage.base_stage.into_iter().collect();
+            for ins in &df.instructions[stage.instructions.clone()] {
+                if let Some(from) = ins.flag("from").and_then(|f| f.value.as_deref()) {
+                    match df.stage_by_name_or_index(from) {
+                        Some(s) => refs.push(s.index),
+                        // Not a stage (an image, or a variable): keep the whole file.
+                        None if from.contains('$') => refs.extend(0..df.stages.len()),
+                        None => {}
+                    }
+                }
+            }
+            for r in refs {
+                if !used.contains(&r) {
+                    used.push(r);
+                }
+            }
+        }
+        if let Some(first) = df.stages.first() {
+            let from = df.instructions[first.from_index()].span.start;
+            regions.push((path.clone(), Span::new(0, from)));
+        }
+        for index in used {
+            let stage = &df.stages[index];
+            let start = df.instructions[stage.instructions.start].span.start;
+            let end = df.instructions[stage.instructions.end - 1].span.end;
+            regions.push((path.clone(), Span::new(start, end)));
         }
     }
     for manifest in &pipeline.manifests {
         files.push(pipeline.path(manifest.file));
     }
-    files
+    (files, regions)
 }
 
 /// Per config file, the bytes of each document's `profiles` list, up to the next top-level
