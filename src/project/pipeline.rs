@@ -174,7 +174,7 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
         .flat_map(|(i, config)| evaluations(project, i, config, &selection, &ctx))
         .collect();
     let cache = Cache::default();
-    let production_files: Mutex<(HashSet<PathBuf>, Vec<(PathBuf, Span)>)> = Mutex::default();
+    let production_files: Mutex<ProductionUse> = Mutex::default();
     let per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)> = evaluations
         .into_par_iter()
         .map(|evaluation| {
@@ -311,6 +311,9 @@ fn evaluations(
     }
     out
 }
+
+/// Files used whole, and byte ranges of files used in part, by the production pipelines.
+type ProductionUse = (HashSet<PathBuf>, Vec<(PathBuf, Span)>);
 
 /// What a pipeline builds and deploys from: its manifests whole, and of each Dockerfile the
 /// global ARGs and the stages the built image is made of (its `FROM` chain and every stage it
