@@ -343,3 +343,28 @@ fn module_fix(
         }],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run_is_harmless;
+
+    fn harmless(run: &str) -> bool {
+        let df = crate::dockerfile::parse(&format!("FROM x\n{run}\n")).unwrap();
+        run_is_harmless(&df.instructions[1])
+    }
+
+    #[test]
+    fn only_runs_that_cannot_install_are_harmless() {
+        assert!(harmless("RUN useradd --create-home app && mkdir -p /data"));
+        assert!(harmless("RUN [\"useradd\", \"app\"]"));
+        assert!(!harmless("RUN pip install uvicorn"));
+        assert!(!harmless("RUN apt-get update && apt-get install -y curl"));
+        assert!(!harmless(
+            "RUN useradd app && curl -o /usr/local/bin/x https://x"
+        ));
+        assert!(!harmless("RUN echo x > /usr/local/bin/uvicorn"));
+        assert!(!harmless(
+            "RUN --mount=type=bind,from=builder,target=/b useradd app"
+        ));
+    }
+}
