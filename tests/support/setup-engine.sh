@@ -80,6 +80,10 @@ if ! engine_up; then
     done
 fi
 
+# Test images are rebuilt under the same tags on every run; drop the untagged leftovers so
+# the vfs data-root (a full copy per layer) does not grow without bound.
+"$DOCKER" image prune -f >/dev/null 2>&1 || true
+
 has_image() {
     "$DOCKER" image inspect "$1" >/dev/null 2>&1
 }
