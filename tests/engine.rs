@@ -169,6 +169,7 @@ WORKDIR /etc/api
 COPY --chown=web src/ /new/deep/
 COPY src/ /plain/
 ADD --chown=web src/ /added/
+ADD src/ /addedroot/
 COPY --from=builder --chown=web /out/ /fromb/
 COPY --from=builder /out/ /fromroot/
 ";
@@ -198,6 +199,8 @@ COPY --from=builder /out/ /fromroot/
         "/plain/sub",
         "/added",
         "/added/sub",
+        "/addedroot",
+        "/addedroot/sub",
         "/fromb",
         "/fromb/lib",
         "/fromroot",
@@ -224,6 +227,8 @@ COPY --from=builder /out/ /fromroot/
             Owner::Root,
             web(),
             web(),
+            Owner::Root,
+            Owner::Root,
             web(),
             web(),
             Owner::Root,
