@@ -20,6 +20,8 @@ fi
 
 tests/support/setup-probe-deps.sh
 tests/support/setup-precommit.sh >/dev/null
+# The engine tests (tests/engine.rs): a private dockerd under target/engine, left running.
+tests/support/setup-engine.sh
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

@@ -15,6 +15,7 @@
 mod eval;
 mod expand;
 pub mod ignore;
+pub mod owners;
 mod words;
 
 use std::collections::HashMap;

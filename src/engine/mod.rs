@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod scope;
+
 pub use crate::project::{CheckOptions, EngineError};
 
 /// Everything a report needs: the findings and the text of every file they point into.
@@ -72,8 +74,30 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
             })
             .collect();
         found.extend(per_rule.into_iter().flatten());
-        found
+        // What the production pipeline (no profile) builds and deploys from: a profile-only
+        // finding's fix must not edit it.
+        let production = pipeline
+            .profile
+            .is_none()
+            .then(|| project::production_files_of(pipeline));
+        (found, production)
     });
+    let mut production = scope::ProductionPlaces {
+        profile_blocks: project::profile_blocks(project),
+        ..Default::default()
+    };
+    let per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)> = per_evaluation
+        .into_iter()
+        .map(|(profile, (found, used))| {
+            if let Some((files, regions)) = used {
+                production.files.extend(files);
+                for (path, span) in regions {
+                    production.regions.entry(path).or_default().push(span);
+                }
+            }
+            (profile, found)
+        })
+        .collect();
 
     let mut diagnostics: Vec<Diagnostic> = project.load_diagnostics.clone();
     for file in &project.config_files {
@@ -83,7 +107,9 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
             }
         }
     }
+    let merged_from = diagnostics.len();
     diagnostics.extend(merge_profiles(per_evaluation));
+    scope::confine_profile_fixes(&mut diagnostics[merged_from..], &production);
     for diagnostic in &mut diagnostics {
         stamp(diagnostic);
     }

@@ -6,6 +6,8 @@
 //! Every entry names its source. Facts marked "research" were checked in the project's research
 //! notes (`kube-probe.md` §4.1, §6).
 
+pub mod contents;
+
 /// Which program `/bin/sh` is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ShellKind {

@@ -254,6 +254,90 @@ fn evaluations(
     out
 }
 
+/// What a pipeline builds and deploys from: its manifests whole, and of each Dockerfile the
+/// global ARGs and the stages the built image is made of (its `FROM` chain and every stage it
+/// copies from, transitively), as byte ranges.
+pub fn production_files_of(pipeline: &Pipeline) -> (Vec<PathBuf>, Vec<(PathBuf, Span)>) {
+    let mut files = Vec::new();
+    let mut regions = Vec::new();
+    for (artifact, view) in pipeline.artifacts() {
+        let Some(df_view) = &view.dockerfile else {
+            continue;
+        };
+        let path = pipeline.path(df_view.file);
+        let Some(built) = super::runtime::BuiltImage::of(artifact, view) else {
+            files.push(path);
+            continue;
+        };
+        let df = built.dockerfile;
+        let mut used = vec![built.stage.index];
+        let mut next = 0;
+        while next < used.len() {
+            let stage = &df.stages[used[next]];
+            next += 1;
+            let mut refs: Vec<usize> = stage.base_stage.into_iter().collect();
+            for ins in &df.instructions[stage.instructions.clone()] {
+                if let Some(from) = ins.flag("from").and_then(|f| f.value.as_deref()) {
+                    match df.stage_by_name_or_index(from) {
+                        Some(s) => refs.push(s.index),
+                        // Not a stage (an image, or a variable): keep the whole file.
+                        None if from.contains('$') => refs.extend(0..df.stages.len()),
+                        None => {}
+                    }
+                }
+            }
+            for r in refs {
+                if !used.contains(&r) {
+                    used.push(r);
+                }
+            }
+        }
+        if let Some(first) = df.stages.first() {
+            let from = df.instructions[first.from_index()].span.start;
+            regions.push((path.clone(), Span::new(0, from)));
+        }
+        for index in used {
+            let stage = &df.stages[index];
+            let start = df.instructions[stage.instructions.start].span.start;
+            let end = df.instructions[stage.instructions.end - 1].span.end;
+            regions.push((path.clone(), Span::new(start, end)));
+        }
+    }
+    for manifest in &pipeline.manifests {
+        files.push(pipeline.path(manifest.file));
+    }
+    (files, regions)
+}
+
+/// Per config file, the bytes of each document's `profiles` list, up to the next top-level
+/// key or document (so trailing newlines and comments of the last profile count too).
+pub fn profile_blocks(project: &Project) -> HashMap<PathBuf, Vec<Span>> {
+    let mut blocks: HashMap<PathBuf, Vec<Span>> = HashMap::new();
+    for config in &project.configs {
+        let source = project.file(config.file);
+        let entry = blocks.entry(source.path.clone()).or_default();
+        if let Some(profiles) = config.tree.get("profiles") {
+            let span = profiles.origin.span;
+            let text = &source.text;
+            let mut end = text.len();
+            let mut at = text[span.end.min(text.len())..]
+                .find('\n')
+                .map_or(text.len(), |i| span.end + i + 1);
+            while at < text.len() {
+                let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+                let line = &text[at..line_end];
+                if !line.starts_with([' ', '\t', '#', '\n', '\r']) {
+                    end = at;
+                    break;
+                }
+                at = line_end;
+            }
+            entry.push(Span::new(span.start, end));
+        }
+    }
+    blocks
+}
+
 fn build<'p>(
     project: &'p Project,
     config: &'p ConfigDoc,

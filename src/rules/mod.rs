@@ -142,6 +142,7 @@ static ALL: &[&Rule] = &[
     &cache::dockerignore_excludes_needed::RULE,
     &df::copy_from_unknown_stage::RULE,
     &df::site_packages_mismatch::RULE,
+    &df::program_not_in_image::RULE,
     &probe::no_matching_pods::RULE,
     &probe::server_not_reloading::RULE,
     &probe::hook_signal_ignored::RULE,

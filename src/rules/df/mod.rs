@@ -1,6 +1,7 @@
 //! DF: Dockerfile mistakes that break the image the dev loop runs.
 
 pub mod copy_from_unknown_stage;
+pub mod program_not_in_image;
 pub mod site_packages_mismatch;
 
 use crate::dockerfile::Dockerfile;
