@@ -8,6 +8,7 @@
 mod discover;
 mod load;
 mod pipeline;
+mod render;
 pub mod runtime;
 
 pub use load::{normalize, ConfigDoc, ConfigFile, Project};
@@ -33,6 +34,8 @@ pub struct CheckOptions {
     pub kube_context: Option<String>,
     /// The Skaffold command whose pipeline is evaluated for `activation.command` (default `dev`).
     pub command: Option<String>,
+    /// Whether and how kustomize and Helm manifests are rendered.
+    pub render: crate::render::RenderOptions,
 }
 
 /// Everything a report needs: the findings and the text of every file they point into.

@@ -1,0 +1,222 @@
+//! Rendering: runs kustomize and Helm the way Skaffold's renderers do, offline and bounded,
+//! so container rules see the manifests Skaffold really deploys. Each rendered output becomes
+//! a manifest source with an origin map back to the files a person edits.
+//!
+//! Rendering is attack surface (`check` runs on pull requests): tools are started only for
+//! configs that use kustomize or Helm, with a cleared environment (no CI secrets, no kube
+//! config, no Helm plugins), an allow-list of flags, inputs checked to lie inside the checked
+//! roots, a time bound and an output bound. Results are cached in memory per render inputs.
+
+pub mod helm;
+pub mod kustomize;
+pub mod origin;
+mod run;
+
+use crate::skaffold::tree::Origin;
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// How (and whether) manifests are rendered.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Run kustomize and Helm at all (`--no-render` and `render = false` turn it off).
+    pub enabled: bool,
+    /// Where tools are looked up, in `PATH` form; None: the `PATH` of this process.
+    pub search_path: Option<OsString>,
+    /// Longest a single tool run may take.
+    pub timeout: Duration,
+    /// Give `{{.VAR}}` templates the real environment values; otherwise a placeholder
+    /// (`$VAR`) stands in, so no CI secret reaches rendered output or a report.
+    pub environment: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            enabled: false,
+            search_path: None,
+            timeout: Duration::from_secs(30),
+            environment: false,
+        }
+    }
+}
+
+/// A rendered manifest source: the tool's output with where each part came from.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// What produced it, for messages: `kustomize build k8s/overlays/dev`, `helm template app`.
+    pub label: String,
+    /// The rendered YAML.
+    pub text: String,
+    /// Resource documents' origin files as the tool reported them (absolute paths), by the
+    /// byte offset where the document starts in `text`.
+    pub document_origins: Vec<(usize, PathBuf)>,
+}
+
+/// Why a renderer entry could not be analysed; reported once (SCHEMA009) at the entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAnalysed {
+    pub reason: String,
+}
+
+pub type Outcome = Result<Arc<Rendered>, NotAnalysed>;
+
+/// One render's inputs: the tool's argument list, its working directory and the files it may
+/// read; equal inputs render equally, so profiles repeating the base share one run.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RenderKey {
+    pub program: String,
+    pub args: Vec<String>,
+    pub dir: PathBuf,
+    /// Extra files written for the run (name, contents): Helm `overrides`.
+    pub files: Vec<(String, String)>,
+}
+
+/// Render results shared by every pipeline of a check (in memory only).
+#[derive(Default)]
+pub struct RenderCache {
+    pub options: RenderOptions,
+    runs: Mutex<HashMap<RenderKey, Arc<OnceLock<Result<String, String>>>>>,
+}
+
+impl RenderCache {
+    pub fn new(options: RenderOptions) -> Self {
+        RenderCache {
+            options,
+            runs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Runs the tool once per key; concurrent callers with the same key wait for that run.
+    pub(crate) fn run(&self, key: &RenderKey, tool: &Path) -> Result<String, String> {
+        let slot = self
+            .runs
+            .lock()
+            .expect("render cache")
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        slot.get_or_init(|| run::run_tool(tool, key, &self.options))
+            .clone()
+    }
+
+    /// The full path of `program` in the search path, if there.
+    pub fn find_tool(&self, program: &str) -> Option<PathBuf> {
+        let path = match &self.options.search_path {
+            Some(p) => p.clone(),
+            None => std::env::var_os("PATH")?,
+        };
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| is_executable(candidate))
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+/// A renderer entry of a config: one kustomize path or one Helm release.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Where it is configured (the path value, the release mapping).
+    pub origin: Origin,
+    /// `kustomize` or `helm`, as SCHEMA009 names it.
+    pub kind: &'static str,
+    pub outcome: Outcome,
+}
+
+/// The checked root a config's inputs must stay inside: the git work tree holding the config
+/// (the directory with `.git`), or the config's own directory outside git.
+pub fn root_of(config_dir: &Path) -> PathBuf {
+    let start = std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf());
+    let mut dir = Some(start.as_path());
+    while let Some(d) = dir {
+        if d.join(".git").exists() {
+            return d.to_path_buf();
+        }
+        dir = d.parent();
+    }
+    start
+}
+
+/// `path` resolved through symlinks lies inside `root`.
+pub(crate) fn inside(root: &Path, path: &Path) -> bool {
+    match std::fs::canonicalize(path) {
+        Ok(real) => real.starts_with(root),
+        Err(_) => false,
+    }
+}
+
+/// Expands the `{{.NAME}}` actions of a Skaffold template (`util.ExpandEnvTemplate`): names
+/// from `values` first, then the environment (real values only when allowed, else `$NAME`).
+/// Anything else in an action (functions, pipelines) is not evaluated: None.
+pub fn expand_template(
+    template: &str,
+    values: &HashMap<String, String>,
+    environment: bool,
+) -> Option<String> {
+    let mut out = String::new();
+    let mut last = 0;
+    for action in crate::skaffold::template::actions(template) {
+        out.push_str(&template[last..action.range.start]);
+        let body = action
+            .body
+            .trim()
+            .trim_start_matches('-')
+            .trim_end_matches('-');
+        let name = body.trim().strip_prefix('.')?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        match values.get(name) {
+            Some(v) => out.push_str(v),
+            None if environment => match std::env::var(name) {
+                Ok(v) => out.push_str(&v),
+                // Go templates print a missing map key as `<no value>`.
+                Err(_) => out.push_str("<no value>"),
+            },
+            None => {
+                out.push('$');
+                out.push_str(name);
+            }
+        }
+        last = action.range.end;
+    }
+    out.push_str(&template[last..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_expand_known_names_and_hide_the_environment() {
+        let mut values = HashMap::new();
+        values.insert("IMAGE_REPO_app".to_string(), "app".to_string());
+        assert_eq!(
+            expand_template("{{.IMAGE_REPO_app}}:{{ .HOME }}", &values, false).as_deref(),
+            Some("app:$HOME")
+        );
+        assert_eq!(
+            expand_template("{{ default \"x\" .A }}", &values, false),
+            None
+        );
+        assert_eq!(
+            expand_template("plain", &values, false).as_deref(),
+            Some("plain")
+        );
+    }
+}
