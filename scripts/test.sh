@@ -20,6 +20,7 @@ fi
 
 tests/support/setup-probe-deps.sh
 tests/support/setup-precommit.sh >/dev/null
+tests/support/setup-render-tools.sh >/dev/null
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

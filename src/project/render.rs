@@ -135,7 +135,8 @@ fn run_job(
                 ),
             });
         }
-        let dir = normalize(&config_dir.join(path));
+        let base = std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf());
+        let dir = normalize(&base.join(path));
         if !crate::render::inside(root, &dir) {
             return Err(NotAnalysed {
                 reason: format!(

@@ -49,6 +49,8 @@ pub struct Prepared {
     pub chart_dir: PathBuf,
     pub values_files: Vec<PathBuf>,
     pub label: String,
+    /// The checked root, scrubbed from error messages.
+    pub root: PathBuf,
 }
 
 fn not(reason: impl Into<String>) -> NotAnalysed {
@@ -122,7 +124,8 @@ fn local_file(
             "{what} `{path}` is in the home directory, outside the checked project"
         )));
     }
-    let full = crate::project::normalize(&config_dir.join(path));
+    let base = std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf());
+    let full = crate::project::normalize(&base.join(path));
     if !full.exists() {
         return Err(not(format!("{what} `{path}` does not exist")));
     }
@@ -131,7 +134,8 @@ fn local_file(
             "{what} `{path}` is outside the checked project, which skafix does not read"
         )));
     }
-    Ok(full)
+    // Helm reads a relative chart path that does not exist as `repo/chart`: pass it whole.
+    std::fs::canonicalize(&full).map_err(|e| not(format!("{what} `{path}` cannot be read: {e}")))
 }
 
 /// Every file of a chart lies inside the root (a symlink could point anywhere).
@@ -311,11 +315,12 @@ pub fn prepare(
         key: RenderKey {
             program: "helm".into(),
             args,
-            dir: config_dir.to_path_buf(),
+            dir: std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf()),
             files,
         },
         chart_dir,
         values_files: traced,
+        root: root.to_path_buf(),
     })
 }
 
@@ -326,9 +331,13 @@ pub fn render(cache: &RenderCache, prepared: &Prepared) -> Result<Arc<Rendered>,
             "`helm` is not on PATH (Skaffold runs `helm template`); install Helm (https://helm.sh/docs/intro/install/), or pass --no-render",
         ));
     };
-    let text = cache
-        .run(&prepared.key, &tool)
-        .map_err(|e| not(format!("`{}` failed: {e}", prepared.label)))?;
+    let text = cache.run(&prepared.key, &tool).map_err(|e| {
+        not(format!(
+            "`{}` failed: {}",
+            prepared.label,
+            super::scrub(&e, &prepared.root)
+        ))
+    })?;
     Ok(Arc::new(Rendered {
         label: prepared.label.clone(),
         text,

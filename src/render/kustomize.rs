@@ -57,11 +57,26 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// A path as messages show it: relative to the checked root (never an absolute path of the
+/// machine running the check).
+fn shown(root: &Path, path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| p.strip_prefix(root).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.file_name().map(PathBuf::from).unwrap_or_default())
+        .display()
+        .to_string()
+}
+
 /// Follows every local file a kustomization refers to: remote references and files outside
 /// the root stop rendering (kustomize would fetch them, or read outside the checked roots).
 pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
     let mut tree = Tree::default();
-    let mut pending = vec![dir.to_path_buf()];
+    // `..` must be resolved from the real directory, not popped from a relative path.
+    let start = std::fs::canonicalize(dir).map_err(|e| NotAnalysed {
+        reason: format!("`{}` cannot be read: {e}", shown(root, dir)),
+    })?;
+    let mut pending = vec![start];
     let mut seen = std::collections::HashSet::new();
     let not = |reason: String| NotAnalysed { reason };
     while let Some(dir) = pending.pop() {
@@ -74,24 +89,24 @@ pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
         let Some(file) = kustomization_file(&dir) else {
             return Err(not(format!(
                 "`{}` has no kustomization.yaml",
-                dir.display()
+                shown(root, &dir)
             )));
         };
         if !inside(root, &file) {
             return Err(not(format!(
                 "`{}` is outside the checked project, which skafix does not read",
-                file.display()
+                shown(root, &file)
             )));
         }
         if tree.kustomization.is_none() {
             tree.kustomization = Some(file.clone());
         }
         let text = std::fs::read_to_string(&file)
-            .map_err(|e| not(format!("`{}` cannot be read: {e}", file.display())))?;
+            .map_err(|e| not(format!("`{}` cannot be read: {e}", shown(root, &file))))?;
         let docs = yaml::parse(&text).map_err(|e| {
             not(format!(
                 "`{}` is not valid YAML: {}",
-                file.display(),
+                shown(root, &file),
                 e.message
             ))
         })?;
@@ -152,14 +167,14 @@ pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
         if top.get("helmCharts").is_some() || top.get("helmChartInflationGenerator").is_some() {
             return Err(not(format!(
                 "`{}` inflates Helm charts, which needs `--enable-helm`; skafix never passes it (it runs Helm with the user's plugins and can fetch charts)",
-                file.display()
+                shown(root, &file)
             )));
         }
         for (reference, is_patch) in references {
             if is_remote(&reference) {
                 return Err(not(format!(
                     "`{}` refers to the remote `{reference}`; skafix never fetches over the network",
-                    file.display()
+                    shown(root, &file)
                 )));
             }
             let target = normalize(&dir.join(&reference));
@@ -170,7 +185,7 @@ pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
             if !inside(root, &target) {
                 return Err(not(format!(
                     "`{reference}` in `{}` is outside the checked project, which skafix does not read",
-                    file.display()
+                    shown(root, &file)
                 )));
             }
             if target.is_dir() {
@@ -267,7 +282,7 @@ pub fn render(
     let key = RenderKey {
         program: program.to_string(),
         args: args.clone(),
-        dir: dir.to_path_buf(),
+        dir: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
         files: vec![(
             "kustomization.yaml".into(),
             format!(
@@ -277,7 +292,7 @@ pub fn render(
     };
     let shown = format!("{program} {}", args[..args.len() - 1].join(" "));
     let text = cache.run(&key, &tool).map_err(|e| NotAnalysed {
-        reason: format!("`{shown} {shown_path}` failed: {e}"),
+        reason: format!("`{shown} {shown_path}` failed: {}", super::scrub(&e, root)),
     })?;
     let temp_anchor = std::fs::canonicalize(std::env::temp_dir())
         .unwrap_or_else(|_| std::env::temp_dir())

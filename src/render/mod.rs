@@ -151,6 +151,32 @@ pub fn root_of(config_dir: &Path) -> PathBuf {
     start
 }
 
+/// A tool's message without the checked root's absolute path (paths become root-relative).
+/// Long messages keep their end, where kustomize and Helm put the cause.
+pub(crate) fn scrub(message: &str, root: &Path) -> String {
+    let root = root.to_string_lossy();
+    let trimmed = root.trim_start_matches('/');
+    // The temporary wrapping kustomization reaches the project through `../../<root>/`.
+    let through_temp = regex::Regex::new(&format!("(\\.\\./)+{}/", regex::escape(trimmed)))
+        .map(|re| re.replace_all(message, "").to_string())
+        .unwrap_or_else(|_| message.to_string());
+    let mut text = through_temp
+        .replace(&format!("{root}/"), "")
+        .replace(root.as_ref(), ".");
+    if text.chars().count() > 300 {
+        let tail: String = text
+            .chars()
+            .rev()
+            .take(300)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        text = format!("...{tail}");
+    }
+    text
+}
+
 /// `path` resolved through symlinks lies inside `root`.
 pub(crate) fn inside(root: &Path, path: &Path) -> bool {
     match std::fs::canonicalize(path) {

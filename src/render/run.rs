@@ -153,14 +153,11 @@ fn short_error(text: &str) -> String {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .take(3)
+        .take(5)
         .collect();
-    let mut joined = lines.join(" ");
+    let joined = lines.join(" ");
     if joined.is_empty() {
         return "it failed without a message".to_string();
-    }
-    if joined.chars().count() > 400 {
-        joined = joined.chars().take(400).collect::<String>() + "...";
     }
     joined
 }
