@@ -430,7 +430,7 @@ fn build<'p>(
         {
             "skafix renders kustomize and local Helm charts only"
         } else {
-            "rendering is turned off (`--no-render` or `render = false` in skafix.toml)"
+            "rendering is turned off (`--no-render`, or `enabled = false` under `[render]` in skafix.toml)"
         };
         problems.push(engine_diagnostic(
             "SCHEMA009",
