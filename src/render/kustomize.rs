@@ -133,15 +133,13 @@ pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
         ] {
             references.extend(strings(key).into_iter().map(|r| (r, false)));
         }
-        for key in ["patchesStrategicMerge"] {
-            // Inline patches are YAML text, not paths.
-            references.extend(
-                strings(key)
-                    .into_iter()
-                    .filter(|r| !r.contains('\n'))
-                    .map(|r| (r, true)),
-            );
-        }
+        // Inline patches are YAML text, not paths.
+        references.extend(
+            strings("patchesStrategicMerge")
+                .into_iter()
+                .filter(|r| !r.contains('\n'))
+                .map(|r| (r, true)),
+        );
         for key in ["patches", "patchesJson6902"] {
             for p in top.get(key).into_iter().flat_map(|l| l.items()) {
                 if let Some(path) = p.get("path").and_then(|v| v.as_str()) {

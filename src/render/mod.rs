@@ -75,11 +75,14 @@ pub struct RenderKey {
     pub files: Vec<(String, String)>,
 }
 
+/// One tool run's output or error, filled once.
+type RunSlot = Arc<OnceLock<Result<String, String>>>;
+
 /// Render results shared by every pipeline of a check (in memory only).
 #[derive(Default)]
 pub struct RenderCache {
     pub options: RenderOptions,
-    runs: Mutex<HashMap<RenderKey, Arc<OnceLock<Result<String, String>>>>>,
+    runs: Mutex<HashMap<RenderKey, RunSlot>>,
 }
 
 impl RenderCache {

@@ -254,7 +254,7 @@ pub fn map_helm(
         }
         offset += line.len();
     }
-    let scalars: Vec<(Arc<SourceFile>, Vec<(String, Span)>)> = values_files
+    let scalars: Vec<ValuesScalars> = values_files
         .iter()
         .filter_map(|p| {
             let file = read(p)?;
@@ -338,6 +338,9 @@ pub fn map_helm(
     }
     dedupe(mapper.map)
 }
+
+/// A values file with every scalar in it.
+type ValuesScalars = (Arc<SourceFile>, Vec<(String, Span)>);
 
 fn security_fields(s: &k8s::SecurityContext) -> Vec<(&'static str, &Text)> {
     [
