@@ -160,7 +160,7 @@ struct Cache {
 impl Cache {
     fn new(options: &CheckOptions) -> Cache {
         Cache {
-            render: crate::render::RenderCache::new(options.render.clone()),
+            render: crate::render::RenderCache::new(options.render.clone(), &options.paths),
             ..Cache::default()
         }
     }

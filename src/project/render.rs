@@ -202,7 +202,7 @@ pub(super) fn manifests(
         return out;
     }
     out.rendered_kinds = vec!["kustomize", "helm"];
-    let root = crate::render::root_of(&config.dir);
+    let root = cache.root_for(&config.dir);
     let images: Vec<String> = model
         .artifacts
         .iter()

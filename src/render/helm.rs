@@ -181,8 +181,31 @@ pub fn prepare(
         }
         Ok(expanded)
     };
+    // A release name or namespace from the environment changes no container: a DNS-safe
+    // placeholder stands in (`{{.TEST_NS}}` -> `test-ns`).
+    let placeholder_name = |text: &str| -> Option<String> {
+        let mut out = String::new();
+        let mut last = 0;
+        for action in crate::skaffold::template::actions(text) {
+            out.push_str(&text[last..action.range.start]);
+            let body = action.body.trim();
+            let name = body.strip_prefix('.')?;
+            match values.get(name) {
+                Some(v) => out.push_str(v),
+                None if env => out.push_str(&std::env::var(name).unwrap_or_default()),
+                None => out.push_str(&name.to_ascii_lowercase().replace('_', "-")),
+            }
+            last = action.range.end;
+        }
+        out.push_str(&text[last..]);
+        Some(out)
+    };
     let name = release.get("name").and_then(scalar).unwrap_or_default();
-    let name = expand(&name, "the release name")?;
+    let name = placeholder_name(&name).ok_or_else(|| {
+        not(format!(
+            "the release name `{name}` is a template skafix does not evaluate"
+        ))
+    })?;
     if release.get("remoteChart").is_some_and(|v| !v.is_zero())
         || release.get("repo").is_some_and(|v| !v.is_zero())
     {
@@ -298,7 +321,11 @@ pub fn prepare(
         .filter(|v| !v.is_empty())
     {
         args.push("--namespace".into());
-        args.push(expand(&ns, "namespace")?);
+        args.push(placeholder_name(&ns).ok_or_else(|| {
+            not(format!(
+                "the namespace `{ns}` is a template skafix does not evaluate"
+            ))
+        })?);
     }
     if release.get("skipTests").and_then(Val::as_bool) == Some(true) {
         args.push("--skip-tests".into());

@@ -25,6 +25,8 @@ pub struct Tree {
     pub patch_files: Vec<PathBuf>,
     /// The top kustomization file.
     pub kustomization: Option<PathBuf>,
+    /// The top kustomization is a `kind: Component`, which can only be wrapped as a component.
+    pub component: bool,
 }
 
 /// The kustomization file of a directory.
@@ -113,6 +115,9 @@ pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
         let Some(top) = docs.first().and_then(|d| d.root_ref()) else {
             continue;
         };
+        if tree.kustomization.as_ref() == Some(&file) {
+            tree.component = top.get("kind").and_then(|k| k.as_str()) == Some("Component");
+        }
         let mut references: Vec<(String, bool)> = Vec::new();
         let strings = |key: &str| -> Vec<String> {
             top.get(key)
@@ -284,7 +289,8 @@ pub fn render(
         files: vec![(
             "kustomization.yaml".into(),
             format!(
-                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {rel}\nbuildMetadata: [originAnnotations]\n"
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n{}:\n- {rel}\nbuildMetadata: [originAnnotations]\n",
+                if tree.component { "components" } else { "resources" }
             ),
         )],
     };

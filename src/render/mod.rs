@@ -82,15 +82,33 @@ type RunSlot = Arc<OnceLock<Result<String, String>>>;
 #[derive(Default)]
 pub struct RenderCache {
     pub options: RenderOptions,
+    /// The checked roots (see [`checked_roots`]).
+    pub roots: Vec<PathBuf>,
     runs: Mutex<HashMap<RenderKey, RunSlot>>,
 }
 
 impl RenderCache {
-    pub fn new(options: RenderOptions) -> Self {
+    pub fn new(options: RenderOptions, checked: &[PathBuf]) -> Self {
         RenderCache {
+            roots: if options.enabled {
+                checked_roots(checked)
+            } else {
+                Vec::new()
+            },
             options,
             runs: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The root a config's inputs must stay inside: the checked root holding it.
+    pub fn root_for(&self, config_dir: &Path) -> PathBuf {
+        let real = std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf());
+        self.roots
+            .iter()
+            .filter(|r| real.starts_with(r))
+            .max_by_key(|r| r.components().count())
+            .cloned()
+            .unwrap_or_else(|| root_of(config_dir))
     }
 
     /// Runs the tool once per key; concurrent callers with the same key wait for that run.
@@ -140,8 +158,36 @@ pub struct Entry {
     pub outcome: Outcome,
 }
 
-/// The checked root a config's inputs must stay inside: the git work tree holding the config
-/// (the directory with `.git`), or the config's own directory outside git.
+/// The checked roots of the paths given to `check`: the git work tree holding each, or the
+/// path itself (its directory, for a file) outside git.
+pub fn checked_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let given = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
+    given
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .map(|p| {
+            if p.is_file() {
+                p.parent().map(Path::to_path_buf).unwrap_or(p)
+            } else {
+                p
+            }
+        })
+        .map(|p| {
+            let git = p
+                .ancestors()
+                .find(|d| d.join(".git").exists())
+                .map(Path::to_path_buf);
+            git.unwrap_or(p)
+        })
+        .collect()
+}
+
+/// The git work tree holding a config (the directory with `.git`), or the config's own
+/// directory outside git.
 pub fn root_of(config_dir: &Path) -> PathBuf {
     let start = std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf());
     let mut dir = Some(start.as_path());
