@@ -166,3 +166,38 @@ fn a_tool_that_hangs_is_stopped_at_the_time_bound() {
         ["`kustomize` manifests here are not analysed: `kubectl kustomize k8s/overlays/dev` failed: it did not finish within 1 seconds and was stopped; checks that need the deployed containers are skipped for them"]
     );
 }
+
+#[test]
+fn the_cli_renders_unless_told_not_to() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let tools = tools_dir();
+    let path = std::env::join_paths([tools]).unwrap();
+    let run = |extra: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("skafix")
+            .unwrap()
+            .env("PATH", &path)
+            .args([
+                "check",
+                "fixtures/render/kustomize-overlay",
+                "--format",
+                "concise",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (code, rendered) = run(&[]);
+    assert_eq!(code, Some(1), "{rendered}");
+    assert!(rendered.contains("run.yaml:14:37: SYNC012"), "{rendered}");
+    let (code, plain) = run(&["--no-render"]);
+    assert_eq!(code, Some(0), "{plain}");
+    assert!(
+        plain.contains("SCHEMA009 `kustomize` manifests are not analysed: rendering is turned off"),
+        "{plain}"
+    );
+    assert!(!plain.contains("SYNC012"), "{plain}");
+}

@@ -213,6 +213,14 @@ pub fn prepare(
             "it uses a remote chart; skafix never fetches charts over the network",
         ));
     }
+    if release
+        .get("artifactOverrides")
+        .is_some_and(|v| !v.is_zero())
+    {
+        return Err(not(
+            "its `artifactOverrides` (an older schema) are turned into image values by Skaffold's schema upgrade, which skafix does not model",
+        ));
+    }
     if release.get("useHelmSecrets").and_then(Val::as_bool) == Some(true) {
         return Err(not(
             "it uses the helm-secrets plugin (`useHelmSecrets`), which skafix never runs",
