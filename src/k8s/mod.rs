@@ -1,5 +1,6 @@
-//! Kubernetes manifests: the workloads in raw YAML manifests, their containers (image, command,
-//! args, env, working directory, volume mounts) and volumes, each with its byte span.
+//! Kubernetes manifests: the workloads in raw or rendered YAML manifests, their containers
+//! (image, command, args, env, working directory, volume mounts, security context) and volumes,
+//! each with its byte span.
 
 use crate::source::Span;
 use crate::yaml::{self, NodeRef};
