@@ -145,6 +145,15 @@ pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
                 .filter(|r| !r.contains('\n'))
                 .map(|r| (r, true)),
         );
+        // Other fields that name a file kustomize reads.
+        if let Some(path) = top.path(&["openapi", "path"]).and_then(|v| v.as_str()) {
+            references.push((path.to_string(), false));
+        }
+        for r in top.get("replacements").into_iter().flat_map(|l| l.items()) {
+            if let Some(path) = r.get("path").and_then(|v| v.as_str()) {
+                references.push((path.to_string(), false));
+            }
+        }
         for key in ["patches", "patchesJson6902"] {
             for p in top.get(key).into_iter().flat_map(|l| l.items()) {
                 if let Some(path) = p.get("path").and_then(|v| v.as_str()) {

@@ -411,6 +411,7 @@ impl RenderedSource {
         }
         self.workloads
             .iter()
+            .rev()
             .find(|w| w.span.start <= span.start)
             .map(|w| format!("{} `{}`", w.kind, w.name.as_deref().unwrap_or("?")))
             .unwrap_or_else(|| "the rendered output".to_string())
