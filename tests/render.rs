@@ -201,3 +201,33 @@ fn the_cli_renders_unless_told_not_to() {
     );
     assert!(!plain.contains("SYNC012"), "{plain}");
 }
+
+#[test]
+fn environment_values_render_as_placeholders() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    // Only this test reads this variable.
+    std::env::set_var("CI_SECRET_TOKEN", "s3cret-value");
+    let dir = Path::new("fixtures/render/helm-values");
+    let outcome = check(&options(dir, tools_dir())).unwrap();
+    let rendered: Vec<&str> = outcome
+        .sources
+        .values()
+        .map(|s| &*s.text)
+        .filter(|t| t.contains("# Source: web/templates/deployment.yaml"))
+        .collect();
+    assert_eq!(rendered.len(), 1);
+    assert!(
+        rendered[0].contains("build: \"$CI_SECRET_TOKEN\""),
+        "{}",
+        rendered[0]
+    );
+    assert!(
+        rendered[0].contains("image: \"web-app:skafix-stand-in\""),
+        "{}",
+        rendered[0]
+    );
+    assert!(outcome
+        .sources
+        .values()
+        .all(|s| !s.text.contains("s3cret-value")));
+}

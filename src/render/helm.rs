@@ -287,9 +287,18 @@ pub fn prepare(
         args.push("--set-file".into());
         args.push(format!("{k}={}", file.display()));
     }
+    // Values (unlike file paths) render with an environment placeholder: `$VAR` stands in
+    // for what CI would put there, and never a secret's value.
+    let template = |text: &str| {
+        expand_template(text, &values, env).ok_or_else(|| {
+            not(format!(
+                "setValueTemplates `{text}` is a template skafix does not evaluate"
+            ))
+        })
+    };
     for (k, v) in sorted("setValueTemplates") {
-        let value = expand(&v, "setValueTemplates value")?;
-        let key = expand(&k, "setValueTemplates key")?;
+        let value = template(&v)?;
+        let key = template(&k)?;
         args.push("--set".into());
         args.push(format!(
             "{key}={}",
