@@ -231,3 +231,33 @@ fn environment_values_render_as_placeholders() {
         .values()
         .all(|s| !s.text.contains("s3cret-value")));
 }
+
+#[test]
+fn a_project_checked_from_its_own_directory_renders_and_diffs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = std::env::join_paths([tools_dir()]).unwrap();
+    let run = |dir: &str, args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("skafix")
+            .unwrap()
+            .current_dir(root.join(dir))
+            .env("PATH", &path)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let checked = run(
+        "fixtures/render/helm-values",
+        &["check", "--format", "concise"],
+    );
+    assert!(
+        checked.contains("values-dev.yaml:2:5: RELOAD001"),
+        "{checked}"
+    );
+    // `fix --diff` checks a copy of the project: it renders from the same files.
+    let diff = run(
+        "fixtures/render/kustomize-overlay",
+        &["fix", "--diff", "--unsafe-fixes"],
+    );
+    assert!(diff.contains("+COPY --chown=1000 . ."), "{diff}");
+}

@@ -105,6 +105,8 @@ fn jobs(tree: &Val) -> Vec<Job<'_>> {
 struct Done {
     rendered: Arc<Rendered>,
     trace: Trace,
+    /// The files the render read.
+    inputs: Vec<PathBuf>,
 }
 
 enum Trace {
@@ -153,6 +155,7 @@ fn run_job(
             let (rendered, tree) = kustomize::render(cache, &dir, shown, root, build_args)?;
             Ok(Done {
                 rendered,
+                inputs: tree.inputs.clone(),
                 trace: Trace::Kustomize(tree),
             })
         }
@@ -161,6 +164,7 @@ fn run_job(
             let (rendered, tree) = kustomize::render(cache, &dir, ".", root, build_args)?;
             Ok(Done {
                 rendered,
+                inputs: tree.inputs.clone(),
                 trace: Trace::Kustomize(tree),
             })
         }
@@ -169,6 +173,7 @@ fn run_job(
             let rendered = helm::render(cache, &prepared)?;
             Ok(Done {
                 rendered,
+                inputs: prepared.inputs,
                 trace: Trace::Helm {
                     chart_dir: prepared.chart_dir,
                     values_files: prepared.values_files,
@@ -202,7 +207,13 @@ pub(super) fn manifests(
         return out;
     }
     out.rendered_kinds = vec!["kustomize", "helm"];
-    let root = cache.root_for(&config.dir);
+    // A config in the working directory has an empty directory path.
+    let config_dir = if config.dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        config.dir.as_path()
+    };
+    let root = cache.root_for(config_dir);
     let images: Vec<String> = model
         .artifacts
         .iter()
@@ -210,7 +221,7 @@ pub(super) fn manifests(
         .collect();
     let results: Vec<Result<Done, NotAnalysed>> = jobs
         .par_iter()
-        .map(|job| run_job(job, cache, &config.dir, &root, &images))
+        .map(|job| run_job(job, cache, config_dir, &root, &images))
         .collect();
     let config_path = project.file(config.file).path.clone();
     let reader = |path: &Path| -> Option<Arc<SourceFile>> {
@@ -223,7 +234,14 @@ pub(super) fn manifests(
             origin,
         };
         let done = match result {
-            Ok(done) => done,
+            Ok(done) => {
+                // Kept as sources: a check of a copy of the project (`fix --diff`) then
+                // renders from the same files.
+                for input in &done.inputs {
+                    let _ = project.read(input);
+                }
+                done
+            }
             Err(e) => {
                 out.failures.push((entry, e.reason));
                 continue;

@@ -48,6 +48,8 @@ pub struct Prepared {
     pub key: RenderKey,
     pub chart_dir: PathBuf,
     pub values_files: Vec<PathBuf>,
+    /// Every file the render reads (chart, values files, setFiles).
+    pub inputs: Vec<PathBuf>,
     pub label: String,
     /// The checked root, scrubbed from error messages.
     pub root: PathBuf,
@@ -138,8 +140,9 @@ fn local_file(
     std::fs::canonicalize(&full).map_err(|e| not(format!("{what} `{path}` cannot be read: {e}")))
 }
 
-/// Every file of a chart lies inside the root (a symlink could point anywhere).
-fn chart_inside(chart: &Path, root: &Path) -> bool {
+/// Every file of a chart lies inside the root (a symlink could point anywhere); its files.
+fn chart_files(chart: &Path, root: &Path) -> Option<Vec<PathBuf>> {
+    let mut files = Vec::new();
     let mut count = 0;
     let walker = ignore::WalkBuilder::new(chart)
         .standard_filters(false)
@@ -148,13 +151,16 @@ fn chart_inside(chart: &Path, root: &Path) -> bool {
     for entry in walker.flatten() {
         count += 1;
         if count > 5000 {
-            return false;
+            return None;
         }
         if entry.path_is_symlink() && !inside(root, entry.path()) {
-            return false;
+            return None;
+        }
+        if entry.file_type().is_some_and(|t| t.is_file()) {
+            files.push(entry.into_path());
         }
     }
-    true
+    Some(files)
 }
 
 /// The `helm template` run for one release, or why it is not rendered.
@@ -241,11 +247,11 @@ pub fn prepare(
             "chartPath `{chart_path}` is a packaged chart, not a directory; skafix renders chart directories only"
         )));
     }
-    if !chart_inside(&chart_dir, root) {
+    let Some(mut inputs) = chart_files(&chart_dir, root) else {
         return Err(not(format!(
             "chart `{chart_path}` links to files outside the checked project, which skafix does not read"
         )));
-    }
+    };
     let mut args = vec![
         "template".to_string(),
         name.clone(),
@@ -284,6 +290,7 @@ pub fn prepare(
     }
     for (k, v) in sorted("setFiles") {
         let file = local_file(config_dir, root, &v, "setFiles")?;
+        inputs.push(file.clone());
         args.push("--set-file".into());
         args.push(format!("{k}={}", file.display()));
     }
@@ -349,6 +356,7 @@ pub fn prepare(
     }
     // The chart's own defaults, for tracing values.
     let chart_values = chart_dir.join("values.yaml");
+    inputs.extend(values_files.iter().cloned());
     let mut traced = values_files.clone();
     traced.reverse(); // later -f files win in Helm
     if chart_values.is_file() {
@@ -364,6 +372,7 @@ pub fn prepare(
         },
         chart_dir,
         values_files: traced,
+        inputs,
         root: root.to_path_buf(),
     })
 }

@@ -27,6 +27,8 @@ pub struct Tree {
     pub kustomization: Option<PathBuf>,
     /// The top kustomization is a `kind: Component`, which can only be wrapped as a component.
     pub component: bool,
+    /// Every file the tree is made of (kustomization files and the files they name).
+    pub inputs: Vec<PathBuf>,
 }
 
 /// The kustomization file of a directory.
@@ -103,6 +105,7 @@ pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
         if tree.kustomization.is_none() {
             tree.kustomization = Some(file.clone());
         }
+        tree.inputs.push(file.clone());
         let text = std::fs::read_to_string(&file)
             .map_err(|e| not(format!("`{}` cannot be read: {e}", shown(root, &file))))?;
         let docs = yaml::parse(&text).map_err(|e| {
@@ -202,8 +205,11 @@ pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
             }
             if target.is_dir() {
                 pending.push(target);
-            } else if is_patch {
-                tree.patch_files.push(target);
+            } else {
+                tree.inputs.push(target.clone());
+                if is_patch {
+                    tree.patch_files.push(target);
+                }
             }
         }
     }

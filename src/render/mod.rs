@@ -204,6 +204,9 @@ pub fn root_of(config_dir: &Path) -> PathBuf {
 /// Long messages keep their end, where kustomize and Helm put the cause.
 pub(crate) fn scrub(message: &str, root: &Path) -> String {
     let root = root.to_string_lossy();
+    if root.is_empty() || root == "/" {
+        return message.to_string();
+    }
     let trimmed = root.trim_start_matches('/');
     // The temporary wrapping kustomization reaches the project through `../../<root>/`.
     let through_temp = regex::Regex::new(&format!("(\\.\\./)+{}/", regex::escape(trimmed)))
