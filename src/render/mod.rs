@@ -12,7 +12,6 @@ pub mod kustomize;
 pub mod origin;
 mod run;
 
-use crate::skaffold::tree::Origin;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -61,8 +60,6 @@ pub struct Rendered {
 pub struct NotAnalysed {
     pub reason: String,
 }
-
-pub type Outcome = Result<Arc<Rendered>, NotAnalysed>;
 
 /// One render's inputs: the tool's argument list, its working directory and the files it may
 /// read; equal inputs render equally, so profiles repeating the base share one run.
@@ -146,16 +143,6 @@ fn is_executable(path: &Path) -> bool {
     {
         path.is_file()
     }
-}
-
-/// A renderer entry of a config: one kustomize path or one Helm release.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// Where it is configured (the path value, the release mapping).
-    pub origin: Origin,
-    /// `kustomize` or `helm`, as SCHEMA009 names it.
-    pub kind: &'static str,
-    pub outcome: Outcome,
 }
 
 /// The checked roots of the paths given to `check`: the git work tree holding each, or the
