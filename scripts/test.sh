@@ -22,6 +22,7 @@ tests/support/setup-probe-deps.sh
 tests/support/setup-precommit.sh >/dev/null
 # The engine tests (tests/engine.rs): a private dockerd under target/engine, left running.
 tests/support/setup-engine.sh
+tests/support/setup-render-tools.sh >/dev/null
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

@@ -12,6 +12,7 @@ pub mod image;
 pub mod k8s;
 pub mod probe;
 pub mod project;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod server;

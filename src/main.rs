@@ -93,6 +93,9 @@ struct CommonArgs {
     /// written. Paths a config names outside the git work tree are otherwise refused.
     #[arg(long, value_name = "PATH")]
     allow_outside: Vec<PathBuf>,
+    /// Check without running kustomize or Helm (their manifests are then not analysed).
+    #[arg(long)]
+    no_render: bool,
     /// Use this config file for every checked file instead of the nearest skafix.toml.
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
@@ -384,13 +387,29 @@ fn prepare(
     } else {
         paths.to_vec()
     };
+    let mut render = skafix::render::RenderOptions {
+        enabled: !common.no_render,
+        ..Default::default()
+    };
     for path in &roots {
-        resolver.config_for(path)?;
+        if let Some(config) = resolver.config_for(path)? {
+            let settings = &config.render;
+            if settings.enabled == Some(false) {
+                render.enabled = false;
+            }
+            if settings.environment == Some(true) {
+                render.environment = true;
+            }
+            if let Some(seconds) = settings.timeout_seconds {
+                render.timeout = std::time::Duration::from_secs(seconds.clamp(1, 600));
+            }
+        }
     }
     let options = skafix::engine::CheckOptions {
         paths: paths.to_vec(),
         profiles: split_profiles(&common.profiles),
         allow_outside: common.allow_outside.clone(),
+        render,
         ..Default::default()
     };
     Ok((resolver, options))

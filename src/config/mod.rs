@@ -185,6 +185,20 @@ pub struct Config {
     severity: Vec<(Selector, Severity)>,
     fixable: Option<Vec<Selector>>,
     unfixable: Vec<Selector>,
+    /// The `[render]` table.
+    pub render: RenderSettings,
+}
+
+/// `[render]`: whether kustomize and Helm run, and what they may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RenderSettings {
+    /// `enabled = false` checks without running any external tool (like `--no-render`).
+    pub enabled: Option<bool>,
+    /// `environment = true` gives `{{.VAR}}` templates real environment values.
+    pub environment: Option<bool>,
+    /// Longest a single kustomize or Helm run may take.
+    pub timeout_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +211,7 @@ struct RawConfig {
     severity: Option<BTreeMap<String, Spanned<String>>>,
     fixable: Option<Vec<Spanned<String>>>,
     unfixable: Option<Vec<Spanned<String>>>,
+    render: Option<RenderSettings>,
 }
 
 impl Config {
@@ -290,6 +305,7 @@ impl Config {
             severity,
             fixable: raw.fixable.map(|s| selectors(Some(s))).transpose()?,
             unfixable: selectors(raw.unfixable)?,
+            render: raw.render.unwrap_or_default(),
         })
     }
 

@@ -260,3 +260,23 @@ fn explicit_config_applies_everywhere_and_errors_carry_the_path() {
         err.message
     );
 }
+
+#[test]
+fn render_table_turns_rendering_off_and_rejects_unknown_keys() {
+    let config = parse("[render]\nenabled = false\ntimeout-seconds = 5\n").unwrap();
+    assert_eq!(
+        config.render,
+        RenderSettings {
+            enabled: Some(false),
+            environment: None,
+            timeout_seconds: Some(5),
+        }
+    );
+    let err = parse("[render]\nenable-helm = true\n").unwrap_err();
+    assert_eq!(err.line, Some(2));
+    assert!(
+        err.message.contains("unknown field `enable-helm`"),
+        "{}",
+        err.message
+    );
+}

@@ -74,6 +74,10 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
             })
             .collect();
         found.extend(per_rule.into_iter().flatten());
+        // Findings in rendered manifests point at the file a person edits.
+        for d in &mut found {
+            crate::render::origin::remap(&pipeline.rendered, d);
+        }
         // What the production pipeline (no profile) builds and deploys from: a profile-only
         // finding's fix must not edit it.
         let production = pipeline

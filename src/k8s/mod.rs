@@ -1,5 +1,6 @@
-//! Kubernetes manifests: the workloads in raw YAML manifests, their containers (image, command,
-//! args, env, working directory, volume mounts) and volumes, each with its byte span.
+//! Kubernetes manifests: the workloads in raw or rendered YAML manifests, their containers
+//! (image, command, args, env, working directory, volume mounts, security context) and volumes,
+//! each with its byte span.
 
 use crate::source::Span;
 use crate::yaml::{self, NodeRef};
@@ -26,6 +27,67 @@ pub struct Workload {
     pub containers: Vec<Container>,
     pub init_containers: Vec<Container>,
     pub volumes: Vec<Volume>,
+    /// The pod's `securityContext` (its user fields are defaults for every container).
+    pub security: SecurityContext,
+}
+
+/// The user fields of a pod or container `securityContext`. Each value keeps its span; a
+/// container's own value wins over the pod's (Kubernetes `PodSecurityContext` docs: "the value
+/// specified in SecurityContext takes precedence").
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecurityContext {
+    pub run_as_user: Option<Text>,
+    pub run_as_group: Option<Text>,
+    pub run_as_non_root: Option<Text>,
+    /// Pod only.
+    pub fs_group: Option<Text>,
+    /// Container only.
+    pub read_only_root_filesystem: Option<Text>,
+}
+
+impl SecurityContext {
+    fn read(node: Option<NodeRef<'_>>) -> SecurityContext {
+        let Some(node) = node else {
+            return SecurityContext::default();
+        };
+        let field = |key: &str| node.get(key).and_then(text);
+        SecurityContext {
+            run_as_user: field("runAsUser"),
+            run_as_group: field("runAsGroup"),
+            run_as_non_root: field("runAsNonRoot"),
+            fs_group: field("fsGroup"),
+            read_only_root_filesystem: field("readOnlyRootFilesystem"),
+        }
+    }
+}
+
+/// A container's user as Kubernetes runs it: its own `securityContext` over the pod's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EffectiveSecurity {
+    pub run_as_user: Option<Text>,
+    pub run_as_group: Option<Text>,
+    pub fs_group: Option<Text>,
+    /// `readOnlyRootFilesystem: true` on the container.
+    pub read_only_root: Option<Text>,
+}
+
+impl Workload {
+    pub fn effective_security(&self, container: &Container) -> EffectiveSecurity {
+        let own = &container.security;
+        let pod = &self.security;
+        EffectiveSecurity {
+            run_as_user: own.run_as_user.clone().or_else(|| pod.run_as_user.clone()),
+            run_as_group: own
+                .run_as_group
+                .clone()
+                .or_else(|| pod.run_as_group.clone()),
+            fs_group: pod.fs_group.clone(),
+            read_only_root: own
+                .read_only_root_filesystem
+                .clone()
+                .filter(|t| t.value == "true"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +101,8 @@ pub struct Container {
     pub env: Vec<EnvVar>,
     pub working_dir: Option<Text>,
     pub volume_mounts: Vec<VolumeMount>,
+    /// The container's own `securityContext`.
+    pub security: SecurityContext,
     /// The container mapping.
     pub span: Span,
 }
@@ -55,6 +119,8 @@ pub struct EnvVar {
 pub struct VolumeMount {
     pub name: String,
     pub mount_path: Text,
+    /// `readOnly: true`.
+    pub read_only: bool,
     pub span: Span,
 }
 
@@ -63,6 +129,8 @@ pub struct Volume {
     pub name: String,
     /// `hostPath.path` when the volume is a hostPath.
     pub host_path: Option<Text>,
+    /// The volume is an `emptyDir`.
+    pub empty_dir: bool,
     pub span: Span,
 }
 
@@ -127,6 +195,7 @@ fn collect(root: NodeRef<'_>, found: &mut Vec<Workload>) {
                 .unwrap_or_default()
                 .to_string(),
             host_path: v.path(&["hostPath", "path"]).and_then(text),
+            empty_dir: v.get("emptyDir").is_some(),
             span: v.span(),
         })
         .collect();
@@ -140,14 +209,18 @@ fn collect(root: NodeRef<'_>, found: &mut Vec<Workload>) {
         containers: containers("containers"),
         init_containers: containers("initContainers"),
         volumes,
+        security: SecurityContext::read(spec.get("securityContext")),
     });
 }
 
 fn container(c: NodeRef<'_>) -> Container {
+    // An empty list is "not provided": the API omits it (`omitempty` on Container.Command and
+    // Container.Args in k8s.io/api core/v1 types.go), so the image's ENTRYPOINT/CMD still run.
     let list = |key: &str| {
         c.get(key)
             .filter(|l| l.is_sequence())
             .map(|l| (l.items().filter_map(text).collect::<Vec<_>>(), l.span()))
+            .filter(|(items, _)| !items.is_empty())
     };
     Container {
         name: c.get("name").and_then(|n| n.as_str()).map(str::to_string),
@@ -175,10 +248,12 @@ fn container(c: NodeRef<'_>) -> Container {
                 Some(VolumeMount {
                     name: m.get("name")?.as_str()?.to_string(),
                     mount_path: text(m.get("mountPath")?)?,
+                    read_only: m.get("readOnly").and_then(|r| r.as_str()) == Some("true"),
                     span: m.span(),
                 })
             })
             .collect(),
+        security: SecurityContext::read(c.get("securityContext")),
         span: c.span(),
     }
 }

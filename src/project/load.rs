@@ -123,6 +123,15 @@ impl Project {
             .push(Arc::new(SourceFile::new(report_path(path), text)));
     }
 
+    /// Keeps a text that is no file on disk (a renderer's output) so findings made on it
+    /// have a source until they are pointed at the files a person edits.
+    pub fn register_generated(&self, path: PathBuf, text: String) -> FileId {
+        let mut table = self.files.write().expect("file table");
+        let id = FileId(table.files.len() as u32);
+        table.files.push(Arc::new(SourceFile::new(path, text)));
+        id
+    }
+
     /// Reads a file once and keeps it; the error is remembered too.
     pub fn read(&self, path: &Path) -> Result<FileId, String> {
         let path = normalize(path);

@@ -9,6 +9,7 @@
 mod discover;
 mod load;
 mod pipeline;
+mod render;
 mod roots;
 pub mod runtime;
 pub mod watch;
@@ -38,6 +39,8 @@ pub struct CheckOptions {
     /// Files or directories outside the checked roots that may be read (`--allow-outside`);
     /// they are never written.
     pub allow_outside: Vec<PathBuf>,
+    /// Whether and how kustomize and Helm manifests are rendered.
+    pub render: crate::render::RenderOptions,
 }
 
 /// A problem that stops checking altogether (exit code 2).

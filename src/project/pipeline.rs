@@ -28,6 +28,8 @@ pub struct Pipeline<'p> {
     /// One view per `model.artifacts` entry, same order.
     pub artifacts: Vec<ArtifactView>,
     pub manifests: Vec<ManifestFile>,
+    /// Rendered manifest sources among `manifests`, with their origin maps.
+    pub rendered: Vec<crate::render::origin::RenderedSource>,
 }
 
 /// An artifact with what it resolves to on disk and in the manifests.
@@ -130,6 +132,18 @@ struct Cache {
     dockerignores: Mutex<HashMap<FileId, Arc<dockerfile::ignore::DockerIgnore>>>,
     manifests: Mutex<HashMap<FileId, Parsed<Vec<Workload>>>>,
     contexts: Mutex<HashMap<PathBuf, Arc<ContextListing>>>,
+    /// Renderer runs, and the generated sources made from their output.
+    render: crate::render::RenderCache,
+    generated: Mutex<HashMap<(PathBuf, String), FileId>>,
+}
+
+impl Cache {
+    fn new(options: &CheckOptions) -> Cache {
+        Cache {
+            render: crate::render::RenderCache::new(options.render.clone(), &options.paths),
+            ..Cache::default()
+        }
+    }
 }
 
 struct Evaluation {
@@ -161,7 +175,7 @@ where
         .enumerate()
         .flat_map(|(i, config)| evaluations(project, i, config, &selection, &ctx))
         .collect();
-    let cache = Cache::default();
+    let cache = Cache::new(options);
     evaluations
         .into_par_iter()
         .map(|evaluation| {
@@ -346,7 +360,7 @@ fn build<'p>(
     cache: &Cache,
     problems: &mut Vec<Diagnostic>,
 ) -> Pipeline<'p> {
-    let model = model::extract(&tree);
+    let mut model = model::extract(&tree);
     let config_path = project.file(config.file).path.clone();
     let mut manifests = Vec::new();
     let mut manifest_paths = Vec::new();
@@ -413,18 +427,58 @@ fn build<'p>(
             )),
         }
     }
+    let rendering = super::render::manifests(
+        project,
+        config,
+        &tree,
+        &model,
+        &cache.render,
+        |path, text| {
+            *cache
+                .generated
+                .lock()
+                .expect("cache")
+                .entry((path.clone(), text.clone()))
+                .or_insert_with(|| project.register_generated(path, text))
+        },
+    );
+    let rendered_kinds = rendering.rendered_kinds;
+    model
+        .unanalysed
+        .retain(|u| !rendered_kinds.contains(&u.value.as_str()));
     // Never silence: say which manifests the container checks could not see.
     for unanalysed in &model.unanalysed {
+        let why = if cache.render.options.enabled
+            || !["kustomize", "helm"].contains(&unanalysed.value.as_str())
+        {
+            "skafix renders kustomize and local Helm charts only"
+        } else {
+            "rendering is turned off (`--no-render`, or `enabled = false` under `[render]` in skafix.toml)"
+        };
         problems.push(engine_diagnostic(
             "SCHEMA009",
             &project.file(unanalysed.origin.file).path,
             unanalysed.origin.span,
             format!(
-                "`{}` manifests are not analysed: skafix reads raw Kubernetes YAML only, so checks that need the deployed containers (commands, volumes, which pods run the image) are skipped for them",
+                "`{}` manifests are not analysed: {why}, so checks that need the deployed containers (commands, volumes, which pods run the image) are skipped for them",
                 unanalysed.value
             ),
         ));
     }
+    for (entry, reason) in rendering.failures {
+        problems.push(engine_diagnostic(
+            "SCHEMA009",
+            &project.file(entry.origin.file).path,
+            entry.origin.span,
+            format!(
+                "`{}` manifests here are not analysed: {reason}; checks that need the deployed containers are skipped for them",
+                entry.value
+            ),
+        ));
+        model.unanalysed.push(entry);
+    }
+    manifests.extend(rendering.manifests);
+    let rendered = rendering.sources;
     let containers = containers_by_image(&manifests);
     // Each view reads and parses its own files; problems stay in artifact order.
     let (artifacts, view_problems): (Vec<ArtifactView>, Vec<Vec<Diagnostic>>) = model
@@ -453,6 +507,7 @@ fn build<'p>(
         model,
         artifacts,
         manifests,
+        rendered,
     }
 }
 
@@ -729,7 +784,7 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 pub fn active_pipelines<'p>(project: &'p Project, options: &CheckOptions) -> Vec<Pipeline<'p>> {
     let selection = ProfileSelection::from_flags(&options.profiles);
     let ctx = activation_context(options);
-    let cache = Cache::default();
+    let cache = Cache::new(options);
     let mut pipelines = Vec::new();
     for config in &project.configs {
         let profiles: Vec<Val> = config

@@ -138,6 +138,7 @@ static ALL: &[&Rule] = &[
     &sync::dest_mismatch::RULE,
     &sync::no_tar_in_image::RULE,
     &sync::dest_not_writable::RULE,
+    &sync::read_only_root::RULE,
     &cache::build_arg_not_declared::RULE,
     &cache::dockerignore_excludes_needed::RULE,
     &df::copy_from_unknown_stage::RULE,

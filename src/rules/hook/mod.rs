@@ -422,8 +422,8 @@ pub(crate) struct Runtime<'a> {
 }
 
 /// The built image and what its deployed containers run. `None` when the artifact is not a
-/// Dockerfile build, and when no raw manifest runs the image while helm/kustomize/kpt
-/// manifests (which skafix does not read) may run it with another command.
+/// Dockerfile build, and when no seen manifest runs the image while manifests that could not
+/// be seen (not rendered, kpt, remote; SCHEMA009) may run it with another command.
 pub(crate) fn runtime<'a>(
     pipeline: &Pipeline,
     artifact: &'a Artifact,

@@ -22,6 +22,10 @@ pub static RULE: Rule = Rule {
 
 fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     for (artifact, view) in pipeline.artifacts() {
+        // Manifests that could not be seen may replace the command: no guess.
+        if view.containers.is_empty() && !pipeline.model.unanalysed.is_empty() {
+            continue;
+        }
         let Some(rt) = image_runtime(pipeline, artifact, view) else {
             continue;
         };

@@ -1,4 +1,4 @@
-//! SCHEMA009 not-analysed: Helm, kustomize or kpt manifests are not analysed; container checks are skipped for them. Emitted by the engine while loading.
+//! SCHEMA009 not-analysed: manifests that could not be rendered or seen (tool missing, render error, remote input, kpt, rendering off); container checks are skipped for them. Emitted by the engine while loading.
 
 use crate::diagnostic::Severity;
 use crate::rules::{Check, FixAvailability, Rule};
@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Info,
     fix: FixAvailability::None,
     summary:
-        "Helm, kustomize or kpt manifests are not analysed; container checks are skipped for them.",
+        "Manifests skafix could not render or see (tool missing, render error, remote chart, kpt, rendering off); container checks are skipped for them.",
     check: Check::Engine,
     doc: include_str!("../../../rules/SCHEMA009.md"),
 };

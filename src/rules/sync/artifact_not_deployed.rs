@@ -35,10 +35,29 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 workload.name.as_deref().unwrap_or("?")
             )
         } else {
-            format!(
+            let mut message = format!(
                 "no container in the deployed manifests runs image `{}`; Skaffold finds no pod to sync to (\"didn't sync any files\")",
                 artifact.image.value
-            )
+            );
+            // A chart or kustomize `images:` that sets another image is the usual cause.
+            let mut rendered: Vec<&str> = pipeline
+                .rendered
+                .iter()
+                .flat_map(|s| &s.workloads)
+                .flat_map(|w| &w.containers)
+                .filter_map(|c| c.image.as_ref().map(|i| i.value.as_str()))
+                .collect();
+            rendered.sort_unstable();
+            rendered.dedup();
+            if !rendered.is_empty() {
+                let shown: Vec<String> =
+                    rendered.iter().take(5).map(|i| format!("`{i}`")).collect();
+                message.push_str(&format!(
+                    "; the rendered manifests run {}",
+                    shown.join(", ")
+                ));
+            }
+            message
         };
         out.push(
             pipeline

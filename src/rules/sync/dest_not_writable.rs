@@ -41,18 +41,33 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         let Some(end) = final_state(&built) else {
             continue;
         };
-        let Some((user, user_at)) = end.user else {
-            continue;
+        // Kubernetes runs the container as `securityContext.runAsUser` (container over pod)
+        // when set, whatever the Dockerfile's USER says; tar runs as that user.
+        let pod_users: Vec<(String, std::path::PathBuf, crate::source::Span)> = view
+            .containers
+            .iter()
+            .filter(|c| !c.init)
+            .filter_map(|&c| {
+                let (manifest, workload, container) = pipeline.container(c);
+                let user = workload.effective_security(container).run_as_user?;
+                Some((user.value, pipeline.path(manifest.file), user.span))
+            })
+            .collect();
+        let deployed = view.containers.iter().filter(|c| !c.init).count();
+        let (user, user_from): (String, UserFrom) = if pod_users.is_empty() {
+            let Some((user, user_at)) = end.user else {
+                continue;
+            };
+            (user, UserFrom::Dockerfile(user_at))
+        } else {
+            // Only when every deployed container runs as the same user is it known.
+            let (first, path, span) = pod_users[0].clone();
+            if pod_users.len() != deployed || pod_users.iter().any(|(u, _, _)| *u != first) {
+                continue;
+            }
+            (first, UserFrom::Pod(path, span))
         };
         if is_root_or_unknown(&user) {
-            continue;
-        }
-        // A pod securityContext may run the container as another user than USER.
-        let overridden = view.containers.iter().any(|&c| {
-            let (manifest, _, _) = pipeline.container(c);
-            pipeline.source(manifest.file).text.contains("runAsUser")
-        });
-        if overridden {
             continue;
         }
         let df = built.dockerfile;
@@ -202,12 +217,25 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             };
             reported.push(ownership.decided_by);
             let path = pipeline.path(built.dockerfile_file);
+            let runs_as = match &user_from {
+                UserFrom::Dockerfile(_) => format!("`USER {user}`"),
+                UserFrom::Pod(..) => format!("user {user} (`securityContext.runAsUser`)"),
+            };
             let mut d = RULE
                 .diagnostic(path.clone(), at.span, format!(
-                    "{what}, but the container runs as `USER {user}`: Skaffold's sync extracts files with `tar` as that user, which cannot replace or create files in `{dir}` (\"Permission denied\" or \"Cannot open: File exists\")"
+                    "{what}, but the container runs as {runs_as}: Skaffold's sync extracts files with `tar` as that user, which cannot replace or create files in `{dir}` (\"Permission denied\" or \"Cannot open: File exists\")"
                 ))
-                .with_artifact(&artifact.image.value)
-                .with_related(path.clone(), df.instructions[user_at].span, "the container's user");
+                .with_artifact(&artifact.image.value);
+            d = match &user_from {
+                UserFrom::Dockerfile(user_at) => d.with_related(
+                    path.clone(),
+                    df.instructions[*user_at].span,
+                    "the container's user",
+                ),
+                UserFrom::Pod(manifest, span) => {
+                    d.with_related(manifest.clone(), *span, "the container's user")
+                }
+            };
             if let Some(sync_at) = sync_point(sync) {
                 d = d.with_related(
                     pipeline.path(sync_at.file),
@@ -218,6 +246,12 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             d.help = Some(format!(
                 "make `{dir}` itself the user's: create it after `USER {user}` (a WORKDIR), with `COPY --chown={user}` when the COPY creates it, or `RUN chown {user} {dir}` once the user exists; `--chown` on a COPY into an existing directory leaves the directory's owner as it was"
             ));
+            // The Dockerfile fixes hand the directory to its USER; a pod's runAsUser is
+            // another matter (the help says what to do).
+            let UserFrom::Dockerfile(user_at) = user_from else {
+                out.push(d);
+                continue;
+            };
             let edit_path = pipeline.source(built.dockerfile_file).path.clone();
             let plan = FixPlan {
                 df,
@@ -233,6 +267,14 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
+}
+
+/// Where the user the container runs as is set.
+enum UserFrom {
+    /// The USER instruction's index.
+    Dockerfile(usize),
+    /// The manifest's `runAsUser` value.
+    Pod(std::path::PathBuf, crate::source::Span),
 }
 
 /// How SYNC009 makes a destination directory writable, given what decided its owner.

@@ -11,6 +11,7 @@ pub mod infer_copy_from;
 pub mod infer_non_last_target;
 pub mod no_tar_in_image;
 pub mod profile_drops_artifacts;
+pub mod read_only_root;
 pub mod rule_never_fires;
 pub mod strip_not_prefix;
 pub mod synced_artifact_required;

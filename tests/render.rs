@@ -1,0 +1,264 @@
+//! Rendering with the real tools: checks every project under `fixtures/render/` with kustomize
+//! and Helm rendering on and compares each finding (code, span, profile, message, fix) with
+//! the project's `rendered.txt`. The tools come from `tests/support/setup-render-tools.sh`
+//! (run by `scripts/test.sh`); without them these tests fail and say so, never pass quietly.
+//! Set `SKAFIX_UPDATE_EXPECTED=1` to rewrite the files after reviewing changes.
+
+use skafix::engine::{check, CheckOptions};
+use skafix::render::RenderOptions;
+use std::path::{Path, PathBuf};
+
+fn tools_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/render-tools/bin");
+    for tool in ["helm", "kubectl"] {
+        assert!(
+            dir.join(tool).is_file(),
+            "RENDER TOOLS MISSING: {} not found; run tests/support/setup-render-tools.sh (scripts/test.sh does) before these tests",
+            dir.join(tool).display()
+        );
+    }
+    dir
+}
+
+fn options(dir: &Path, search_path: PathBuf) -> CheckOptions {
+    CheckOptions {
+        paths: vec![dir.to_path_buf()],
+        render: RenderOptions {
+            enabled: true,
+            search_path: Some(search_path.into_os_string()),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+fn render(dir: &Path, options: &CheckOptions) -> String {
+    let outcome = check(options).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut lines = Vec::new();
+    for d in &outcome.diagnostics {
+        let source = &outcome.sources[&d.path];
+        let start = source.line_col(d.span.start);
+        let end = source.line_col(d.span.end);
+        let rel = d.path.strip_prefix(dir).unwrap_or(&d.path);
+        let mut line = format!(
+            "{}:{}:{}-{}:{} {} {}",
+            rel.display(),
+            start.line,
+            start.column,
+            end.line,
+            end.column,
+            d.code,
+            d.severity.as_str()
+        );
+        if let Some(p) = &d.profile {
+            line.push_str(&format!(" [profile {p}]"));
+        }
+        line.push_str(&format!(" {}", d.message));
+        for r in &d.related {
+            let at = outcome.sources[&r.path].line_col(r.span.start);
+            let rel = r.path.strip_prefix(dir).unwrap_or(&r.path);
+            line.push_str(&format!(
+                "\n    related {}:{}:{} {}",
+                rel.display(),
+                at.line,
+                at.column,
+                r.message
+            ));
+        }
+        if let Some(help) = &d.help {
+            line.push_str(&format!("\n    help: {help}"));
+        }
+        if let Some(fix) = &d.fix {
+            line.push_str(&format!(
+                "\n    fix ({:?}): {}",
+                fix.applicability, fix.message
+            ));
+        }
+        lines.push(line);
+    }
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn rendered_projects_report_exactly_the_expected_diagnostics() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let tools = tools_dir();
+    let update = std::env::var_os("SKAFIX_UPDATE_EXPECTED").is_some();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir("fixtures/render")
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("skaffold.yaml").is_file())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 6, "render cases found: {}", cases.len());
+    let mut failures = Vec::new();
+    for dir in cases {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let search = if name.starts_with("missing-tool") {
+            dir.join("no-tools-here")
+        } else {
+            tools.clone()
+        };
+        let actual = render(&dir, &options(&dir, search));
+        // Nothing of this machine's layout may reach a message.
+        let here = std::fs::canonicalize(".").unwrap();
+        assert!(
+            !actual.contains(&*here.to_string_lossy()) && !actual.contains("skafix-render-"),
+            "{name}: an absolute or temporary path leaked:\n{actual}"
+        );
+        let expected_path = dir.join("rendered.txt");
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if actual != expected {
+            if update {
+                std::fs::write(&expected_path, &actual).unwrap();
+            } else {
+                failures.push(format!(
+                    "== {}\n-- expected\n{expected}\n-- actual\n{actual}",
+                    dir.display()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn rendering_off_starts_no_tool_and_says_so() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let dir = Path::new("fixtures/render/kustomize-overlay");
+    let mut options = options(dir, tools_dir());
+    options.render.enabled = false;
+    let outcome = check(&options).unwrap();
+    let codes: Vec<&str> = outcome.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["SCHEMA009"], "{:#?}", outcome.diagnostics);
+    assert!(outcome.diagnostics[0]
+        .message
+        .contains("rendering is turned off"));
+}
+
+#[test]
+fn a_tool_that_hangs_is_stopped_at_the_time_bound() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let bin = std::env::temp_dir().join(format!("skafix-render-test-{}", std::process::id()));
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("kubectl");
+    std::fs::write(&fake, "#!/bin/sh\nexec /bin/sleep 30\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let dir = Path::new("fixtures/render/kustomize-overlay");
+    let mut options = options(dir, bin.clone());
+    options.render.timeout = std::time::Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let outcome = check(&options).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let _ = std::fs::remove_dir_all(&bin);
+    let messages: Vec<&str> = outcome
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["`kustomize` manifests here are not analysed: `kubectl kustomize k8s/overlays/dev` failed: it did not finish within 1 seconds and was stopped; checks that need the deployed containers are skipped for them"]
+    );
+}
+
+#[test]
+fn the_cli_renders_unless_told_not_to() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let tools = tools_dir();
+    let path = std::env::join_paths([tools]).unwrap();
+    let run = |extra: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("skafix")
+            .unwrap()
+            .env("PATH", &path)
+            .args([
+                "check",
+                "fixtures/render/kustomize-overlay",
+                "--format",
+                "concise",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (code, rendered) = run(&[]);
+    assert_eq!(code, Some(1), "{rendered}");
+    assert!(rendered.contains("run.yaml:14:37: SYNC012"), "{rendered}");
+    let (code, plain) = run(&["--no-render"]);
+    assert_eq!(code, Some(0), "{plain}");
+    assert!(
+        plain.contains("SCHEMA009 `kustomize` manifests are not analysed: rendering is turned off"),
+        "{plain}"
+    );
+    assert!(!plain.contains("SYNC012"), "{plain}");
+}
+
+#[test]
+fn environment_values_render_as_placeholders() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    // Only this test reads this variable.
+    std::env::set_var("CI_SECRET_TOKEN", "s3cret-value");
+    let dir = Path::new("fixtures/render/helm-values");
+    let outcome = check(&options(dir, tools_dir())).unwrap();
+    let rendered: Vec<&str> = outcome
+        .sources
+        .values()
+        .map(|s| &*s.text)
+        .filter(|t| t.contains("# Source: web/templates/deployment.yaml"))
+        .collect();
+    assert_eq!(rendered.len(), 1);
+    assert!(
+        rendered[0].contains("build: \"$CI_SECRET_TOKEN\""),
+        "{}",
+        rendered[0]
+    );
+    assert!(
+        rendered[0].contains("image: \"web-app:skafix-stand-in\""),
+        "{}",
+        rendered[0]
+    );
+    assert!(outcome
+        .sources
+        .values()
+        .all(|s| !s.text.contains("s3cret-value")));
+}
+
+#[test]
+fn a_project_checked_from_its_own_directory_renders_and_diffs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = std::env::join_paths([tools_dir()]).unwrap();
+    let run = |dir: &str, args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("skafix")
+            .unwrap()
+            .current_dir(root.join(dir))
+            .env("PATH", &path)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let checked = run(
+        "fixtures/render/helm-values",
+        &["check", "--format", "concise"],
+    );
+    assert!(
+        checked.contains("values-dev.yaml:2:5: RELOAD001"),
+        "{checked}"
+    );
+    // `fix --diff` renders from the same files; the SYNC009 there comes from the pod's
+    // `runAsUser`, which no Dockerfile edit of skafix's can give `/app`, so nothing is offered.
+    let diff = run(
+        "fixtures/render/kustomize-overlay",
+        &["fix", "--diff", "--unsafe-fixes"],
+    );
+    assert_eq!(diff, "");
+}
