@@ -133,7 +133,7 @@ fn sarif_validates_against_the_schema() {
     let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
     let schema_text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/schemas/sarif-schema-2.1.0.json"
+        "/tests/schemas/sarif-schema-2.1.0.json"
     ))
     .unwrap();
     let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();

@@ -795,7 +795,7 @@ proptest::proptest! {
 /// exec form as is, shell form under `/bin/sh -c`.
 fn corpus_argv(rel: &str, instruction: &str) -> Vec<String> {
     let path = format!(
-        "{}/../shared/corpus/skaffold/{rel}",
+        "{}/tests/corpus/skaffold/{rel}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).expect("corpus file");
