@@ -9,6 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "support/python_tools.rs"]
+mod python_tools;
+
 /// `SKAFIX_PRE_COMMIT`, else the venv that tests/support/setup-precommit.sh makes (run here
 /// when missing; it is idempotent).
 fn pre_commit() -> PathBuf {
@@ -199,39 +202,13 @@ fn rust_and_system_hooks_differ_only_in_language() {
     assert!(hooks[0].contains(&"pass_filenames: false".to_string()));
 }
 
-/// target/wheelhouse, the local package index holding the skafix wheel and the mirror
-/// package's build backend, made by tests/support/build-wheel.sh (run here when missing).
-fn wheelhouse() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let house = root.join("target/wheelhouse");
-    let has_wheel = std::fs::read_dir(&house).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("skafix-"))
-    });
-    if !has_wheel {
-        // A target directory of its own: the one this test runs from may be locked by cargo.
-        let output = Command::new("bash")
-            .arg(root.join("tests/support/build-wheel.sh"))
-            .env("CARGO_TARGET_DIR", root.join("target/wheel-build"))
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "build-wheel.sh failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    house
-}
-
 /// The mirror repository's hook, as a user gets it: pre-commit pip-installs the mirror package,
 /// which pulls the skafix wheel from the package index (here the local wheelhouse, with no
 /// other index), and runs the wheel's binary: no skafix is on PATH, so the findings can only
 /// come from the wheel.
 #[test]
 fn mirror_hook_runs_skafix_from_the_wheel() {
-    let house = wheelhouse();
+    let house = python_tools::wheelhouse();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let mirror = dir.path().join("mirror");
