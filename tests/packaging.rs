@@ -43,7 +43,14 @@ fn wheel_installs_into_a_fresh_venv_and_runs() {
         .output()
         .unwrap());
     ok(Command::new(venv.join("bin/python"))
-        .args(["-m", "pip", "install", "--quiet", "--no-index", "--find-links"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-index",
+            "--find-links",
+        ])
         .arg(&house)
         .arg("skafix")
         .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
@@ -134,7 +141,11 @@ fn actionlint_checks_the_inputs_given_to_the_action() {
 fn action_scripts_pass_shellcheck() {
     let action = std::fs::read_to_string(root().join("action.yml")).unwrap();
     let docs = skafix::yaml::parse(&action).unwrap();
-    let steps = docs[0].root_ref().unwrap().path(&["runs", "steps"]).unwrap();
+    let steps = docs[0]
+        .root_ref()
+        .unwrap()
+        .path(&["runs", "steps"])
+        .unwrap();
     let mut scripts = 0;
     for step in steps.items() {
         let Some(run) = step.get("run").and_then(|r| r.as_str()) else {

@@ -299,15 +299,21 @@ fn mirror_matches_this_version_and_hook() {
         hook.lines()
             .map(|l| l.trim().to_string())
             .filter(|l| {
-                ["entry:", "pass_filenames:", "files:", "require_serial:", "minimum_pre"]
-                    .iter()
-                    .any(|k| l.starts_with(k))
+                [
+                    "entry:",
+                    "pass_filenames:",
+                    "files:",
+                    "require_serial:",
+                    "minimum_pre",
+                ]
+                .iter()
+                .any(|k| l.starts_with(k))
             })
             .collect()
     };
     let ours = std::fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap();
-    let mirror = std::fs::read_to_string(root.join("pre-commit-mirror/.pre-commit-hooks.yaml"))
-        .unwrap();
+    let mirror =
+        std::fs::read_to_string(root.join("pre-commit-mirror/.pre-commit-hooks.yaml")).unwrap();
     assert_eq!(settings(&mirror, "skafix"), settings(&ours, "skafix"));
     assert_eq!(settings(&mirror, "skafix").len(), 5);
     assert!(mirror.contains("language: python\n"));
