@@ -370,7 +370,7 @@ fn check(args: &CheckArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
         &Report {
             diagnostics: &diagnostics,
             sources: &outcome.sources,
-            files_checked: outcome.sources.len(),
+            files_checked: files_checked(&outcome.sources, &diagnostics),
         },
         &options,
     );
@@ -475,7 +475,7 @@ fn fix(args: &FixArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
         &Report {
             diagnostics: &remaining,
             sources: &outcome.remaining.sources,
-            files_checked: outcome.remaining.sources.len(),
+            files_checked: files_checked(&outcome.remaining.sources, &remaining),
         },
         &RenderOptions {
             color: color && common.output_file.is_none(),
@@ -501,6 +501,19 @@ fn fix(args: &FixArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     } else {
         EXIT_CLEAN
     })
+}
+
+/// The summary's number of files checked: every file read (configs, Dockerfiles,
+/// `.dockerignore` files, manifests), and any file a finding names although it could not be
+/// read (a symlink loop, say).
+fn files_checked(
+    sources: &std::collections::BTreeMap<PathBuf, std::sync::Arc<skafix::source::SourceFile>>,
+    diagnostics: &[skafix::diagnostic::Diagnostic],
+) -> usize {
+    let mut files: std::collections::BTreeSet<&Path> =
+        sources.keys().map(PathBuf::as_path).collect();
+    files.extend(diagnostics.iter().map(|d| d.path.as_path()));
+    files.len()
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -559,7 +572,7 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
         &Report {
             diagnostics: &diagnostics,
             sources: &sources,
-            files_checked: sources.len(),
+            files_checked: files_checked(&sources, &diagnostics),
         },
         &RenderOptions {
             color: color && common.output_file.is_none(),

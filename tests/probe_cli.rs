@@ -218,7 +218,7 @@ async fn plain_uvicorn_with_a_hup_hook_is_reported_with_steps() {
     assert_eq!(
         concise,
         format!(
-            "{config}:5:14: PROBE002 {not_reloading}\n{config}:5:14: PROBE003 {hup_ignored}\nFound 2 warnings in 1 file.\n\n{STEPS}"
+            "{config}:5:14: warning: PROBE002 {not_reloading}\n{config}:5:14: warning: PROBE003 {hup_ignored}\nFound 2 warnings in 1 file (1 file checked).\n\n{STEPS}"
         )
     );
 
@@ -237,7 +237,7 @@ async fn plain_uvicorn_with_a_hup_hook_is_reported_with_steps() {
     assert!(full.contains("\nPROBE003 hook-signal-ignored\n"), "{full}");
     assert!(full.contains(&format!("[{config}:5:14]")), "{full}");
     assert!(
-        full.ends_with(&format!("Found 2 warnings in 1 file.\n\n{STEPS}")),
+        full.ends_with(&format!("Found 2 warnings in 1 file (1 file checked).\n\n{STEPS}")),
         "{full}"
     );
 
@@ -337,7 +337,7 @@ async fn no_matching_pods_says_why_and_exits_2() {
         assert_eq!(
             stdout_with(&out, 2),
             format!(
-                "{config}:5:14: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file.\n"
+                "{config}:5:14: error: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file (1 file checked).\n"
             )
         );
         assert_eq!(
@@ -360,7 +360,7 @@ async fn no_matching_pods_says_why_and_exits_2() {
         assert_eq!(
             stdout_with(&out, 2),
             format!(
-                "{config}:5:14: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file.\n"
+                "{config}:5:14: error: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file (1 file checked).\n"
             )
         );
     }
