@@ -138,10 +138,7 @@ pub enum ProbeError {
 impl std::fmt::Display for ProbeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ProbeError::NoConfig(m) => write!(
-                f,
-                "no Kubernetes configuration: {m} (set --kubeconfig, KUBECONFIG or ~/.kube/config)"
-            ),
+            ProbeError::NoConfig(m) => write!(f, "no Kubernetes configuration: {m}"),
             ProbeError::Unreachable(m) => write!(f, "the cluster cannot be reached: {m}"),
             ProbeError::Forbidden { message, needed } => {
                 write!(f, "forbidden by RBAC: {message}; the probe needs {needed}")
@@ -169,9 +166,9 @@ pub fn run(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
 
 /// The async form of [`run`], for callers that already have a runtime.
 pub async fn run_async(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
-    let (client, default_ns) = cluster::connect(req).await?;
+    let (client, default_ns, endpoint) = cluster::connect(req).await?;
     let namespace = req.namespace.clone().unwrap_or(default_ns);
-    let pods = cluster::list_pods(&client, &namespace, req.selector.as_deref()).await?;
+    let pods = cluster::list_pods(&client, &endpoint, &namespace, req.selector.as_deref()).await?;
     let exec = transport::KubeExec::new(client.clone(), &namespace, req.exec_timeout);
     probe_pods(&exec, &namespace, &pods, req).await
 }
