@@ -385,8 +385,19 @@ async fn unreachable_cluster_and_missing_config_exit_2_with_a_message() {
     let out = skafix(probe_args(&project, &closed, "concise"), home.path()).await;
     assert_eq!(stdout_with(&out, 2), "");
     let stderr = text(&out.stderr);
+    let dead = std::fs::read_to_string(&closed).unwrap();
+    let server = dead
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap();
     assert!(
-        stderr.starts_with("skafix: error: the cluster cannot be reached: "),
+        stderr.starts_with(&format!(
+            "skafix: error: the cluster cannot be reached: {server} (context fake): "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("Connection refused; check that the cluster is running and that `kubectl --context fake get pods -n dev` works\n"),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -399,13 +410,34 @@ async fn unreachable_cluster_and_missing_config_exit_2_with_a_message() {
     .await;
     assert_eq!(stdout_with(&out, 2), "");
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.starts_with("skafix: error: no Kubernetes configuration: "),
-        "{stderr}"
+    assert_eq!(
+        stderr,
+        format!(
+            "skafix: error: no Kubernetes configuration: cannot read the kubeconfig {}: no such file or directory, and skafix is not running inside a cluster; pass an existing file with --kubeconfig or KUBECONFIG\n",
+            home.path().join(".kube/config").display()
+        )
     );
-    assert!(
-        stderr.ends_with("(set --kubeconfig, KUBECONFIG or ~/.kube/config)\n"),
-        "{stderr}"
+    // An explicit kubeconfig that does not exist, named once; a context it does not have.
+    let missing = home.path().join("missing-kubeconfig");
+    let out = skafix(probe_args(&project, &missing, "concise"), home.path()).await;
+    assert_eq!(stdout_with(&out, 2), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "skafix: error: no Kubernetes configuration: cannot read the kubeconfig {}: no such file or directory; pass an existing file with --kubeconfig or KUBECONFIG\n",
+            missing.display()
+        )
+    );
+    let mut args = probe_args(&project, &cluster.kubeconfig, "concise");
+    args.extend(["--context".to_string(), "staging".to_string()]);
+    let out = skafix(args, home.path()).await;
+    assert_eq!(stdout_with(&out, 2), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "skafix: error: no Kubernetes configuration: context staging is not in {}; `kubectl config get-contexts` lists the contexts; pick one with --context\n",
+            cluster.kubeconfig.display()
+        )
     );
 
     // A config without artifacts has nothing to look for; the cluster is not contacted.
@@ -424,6 +456,50 @@ async fn unreachable_cluster_and_missing_config_exit_2_with_a_message() {
         format!(
             "skafix: error: nothing to probe: the Skaffold config in {} has no build artifacts\n",
             bare.path().display()
+        )
+    );
+}
+
+/// A server that is not Kubernetes (a web server answering every request with an HTML error
+/// page): one line naming the server, the context and the page's title, and what to check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_page_instead_of_the_api_is_summarised_in_one_line() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let project = Project::new();
+    let home = tempfile::tempdir().unwrap();
+    let cluster = FakeCluster::start(Vec::new()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        // Bounded: the probe makes one request per connection attempt.
+        for _ in 0..4 {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = vec![0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let body = "<!DOCTYPE html>\n<html>\n<head>\n  <title>\n    Sign in - Corporate Portal\n  </title>\n</head>\n<body><h1>Please sign in</h1>\n<p>line</p>\n</body>\n</html>\n";
+            let response = format!(
+                "HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    let original = std::fs::read_to_string(&cluster.kubeconfig).unwrap();
+    let web = home.path().join("web-kubeconfig");
+    std::fs::write(
+        &web,
+        original.replace(&format!("http://{}", cluster.addr), &format!("http://{addr}")),
+    )
+    .unwrap();
+    let out = skafix(probe_args(&project, &web, "concise"), home.path()).await;
+    server.abort();
+    assert_eq!(stdout_with(&out, 2), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "skafix: error: http://{addr} (context fake) is not a Kubernetes API server: listing pods got HTTP 404 and an HTML page titled \"Sign in - Corporate Portal\"; check the server URL of the context (`kubectl --context fake get pods -n dev` uses the same)\n"
         )
     );
 }
