@@ -503,3 +503,36 @@ async fn a_web_page_instead_of_the_api_is_summarised_in_one_line() {
         )
     );
 }
+
+/// PROBE018 names what the hook's pkill looks for in words, not as a Rust structure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_matching_no_process_names_its_pattern_in_words() {
+    let project = Project::new();
+    let config = std::fs::read_to_string(project.config()).unwrap();
+    std::fs::write(
+        project.config(),
+        config.replace("\"kill -HUP 1\"", "\"pkill -HUP -f no-such-server\""),
+    )
+    .unwrap();
+    let argv = project.uvicorn_argv();
+    let cluster = FakeCluster::start(vec![pod("web-1", "app:dev", &argv, &project.dir)]).await;
+    assert_eq!(support::wait_http(&project.socket()).await, "v1");
+    let home = tempfile::tempdir().unwrap();
+    let out = skafix(
+        probe_args(&project, &cluster.kubeconfig, "concise"),
+        home.path(),
+    )
+    .await;
+    let concise = text(&out.stdout);
+    let line = concise
+        .lines()
+        .find(|l| l.contains(" PROBE018 "))
+        .unwrap_or_else(|| panic!("no PROBE018 in:\n{concise}"));
+    assert!(
+        line.ends_with(
+            "sends SIGHUP to no process here (the pattern `no-such-server` (against full command lines) matches nothing), so it exits non-zero"
+        ),
+        "{line}"
+    );
+    assert!(!concise.contains("Pattern {"), "{concise}");
+}
