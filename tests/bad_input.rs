@@ -40,7 +40,9 @@ fn binary_file_named_skaffold_yaml() {
     let (code, out) = concise(dir.path());
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains("skaffold.yaml:1:8: error: SCHEMA001 cannot read skaffold.yaml: file is binary"),
+        out.contains(
+            "skaffold.yaml:1:8: error: SCHEMA001 cannot read skaffold.yaml: file is binary"
+        ),
         "{out}"
     );
 }

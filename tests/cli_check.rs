@@ -42,7 +42,10 @@ fn clean_project_exits_zero() {
 #[test]
 fn findings_exit_one_and_exit_zero_overrides() {
     let out = stdout_of(check_in("duplicate").args(["--format", "concise"]), 1);
-    assert_eq!(out, format!("{DUPLICATE_LINE}Found 1 error in 1 file (2 files checked).\n"));
+    assert_eq!(
+        out,
+        format!("{DUPLICATE_LINE}Found 1 error in 1 file (2 files checked).\n")
+    );
     let out = stdout_of(
         check_in("duplicate").args(["--format", "concise", "--quiet", "--exit-zero"]),
         0,
@@ -260,7 +263,10 @@ fn full_format_shows_the_snippet() {
     assert!(out.contains("SCHEMA006 duplicate-key"), "{out}");
     assert!(out.contains("[skaffold.yaml:6:7]"), "{out}");
     assert!(out.contains(" 6 │       image: app2"), "{out}");
-    assert!(out.ends_with("Found 1 error in 1 file (2 files checked).\n"), "{out}");
+    assert!(
+        out.ends_with("Found 1 error in 1 file (2 files checked).\n"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -237,7 +237,9 @@ async fn plain_uvicorn_with_a_hup_hook_is_reported_with_steps() {
     assert!(full.contains("\nPROBE003 hook-signal-ignored\n"), "{full}");
     assert!(full.contains(&format!("[{config}:5:14]")), "{full}");
     assert!(
-        full.ends_with(&format!("Found 2 warnings in 1 file (1 file checked).\n\n{STEPS}")),
+        full.ends_with(&format!(
+            "Found 2 warnings in 1 file (1 file checked).\n\n{STEPS}"
+        )),
         "{full}"
     );
 
@@ -490,7 +492,10 @@ async fn a_web_page_instead_of_the_api_is_summarised_in_one_line() {
     let web = home.path().join("web-kubeconfig");
     std::fs::write(
         &web,
-        original.replace(&format!("http://{}", cluster.addr), &format!("http://{addr}")),
+        original.replace(
+            &format!("http://{}", cluster.addr),
+            &format!("http://{addr}"),
+        ),
     )
     .unwrap();
     let out = skafix(probe_args(&project, &web, "concise"), home.path()).await;

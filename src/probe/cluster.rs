@@ -52,7 +52,11 @@ fn kubeconfig_problem(
         .unwrap_or_else(|| "the kubeconfig".to_string());
     match error {
         E::ReadConfig(io, read) => (
-            format!("cannot read the kubeconfig {}: {}", read.display(), io_reason(io)),
+            format!(
+                "cannot read the kubeconfig {}: {}",
+                read.display(),
+                io_reason(io)
+            ),
             "pass an existing file with --kubeconfig or KUBECONFIG",
         ),
         E::Parse(_) => (
@@ -116,7 +120,11 @@ pub async fn connect(req: &ProbeRequest) -> Result<(Client, String, Endpoint), P
     config.connect_timeout = Some(Duration::from_secs(10));
     let namespace = config.default_namespace.clone();
     let endpoint = Endpoint {
-        server: config.cluster_url.to_string().trim_end_matches('/').to_string(),
+        server: config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string(),
         context,
     };
     let client = Client::try_from(config).map_err(|e| ProbeError::Other(error_chain(&e)))?;
