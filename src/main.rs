@@ -84,11 +84,8 @@ struct CommonArgs {
     #[arg(long, value_name = "PATH")]
     output_file: Option<PathBuf>,
     /// Exit 0 even when findings are reported (errors still exit 2).
-    #[arg(long, conflicts_with = "exit_non_zero_on_fix")]
-    exit_zero: bool,
-    /// Exit 1 when anything was fixed, even if nothing is left.
     #[arg(long)]
-    exit_non_zero_on_fix: bool,
+    exit_zero: bool,
     /// Also read this file or directory outside the checked project (repeatable); it is never
     /// written. Paths a config names outside the git work tree are otherwise refused.
     #[arg(long, value_name = "PATH")]
@@ -100,13 +97,13 @@ struct CommonArgs {
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
     /// Only these codes or prefixes (comma-separated), replacing the config's selection.
-    #[arg(long, value_name = "CODES", help_heading = "Rule selection")]
+    #[arg(long, value_name = "CODES", help_heading = "Rule selection", value_parser = RuleCodes { selectors: true }, hide_possible_values = true)]
     select: Option<Vec<String>>,
     /// Also these codes or prefixes.
-    #[arg(long, value_name = "CODES", help_heading = "Rule selection")]
+    #[arg(long, value_name = "CODES", help_heading = "Rule selection", value_parser = RuleCodes { selectors: true }, hide_possible_values = true)]
     extend_select: Vec<String>,
     /// Not these codes or prefixes.
-    #[arg(long, value_name = "CODES", help_heading = "Rule selection")]
+    #[arg(long, value_name = "CODES", help_heading = "Rule selection", value_parser = RuleCodes { selectors: true }, hide_possible_values = true)]
     ignore: Vec<String>,
 }
 
@@ -130,6 +127,9 @@ struct FixArgs {
     /// Also apply fixes marked unsafe.
     #[arg(long)]
     unsafe_fixes: bool,
+    /// Exit 1 when anything was fixed, even if nothing is left.
+    #[arg(long, conflicts_with = "exit_zero")]
+    exit_non_zero_on_fix: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -162,6 +162,7 @@ struct ProbeArgs {
 #[derive(Args, Debug)]
 struct RuleArgs {
     /// The rule's code, e.g. SCHEMA001.
+    #[arg(value_parser = RuleCodes { selectors: false }, hide_possible_values = true)]
     code: String,
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     format: DocFormat,
@@ -217,6 +218,42 @@ impl From<OutputFormat> for Format {
             OutputFormat::Gitlab => Format::Gitlab,
             OutputFormat::Junit => Format::Junit,
         }
+    }
+}
+
+/// Rule codes as the candidates shell completion offers for `rule`, and with the families and
+/// `ALL` for `--select`, `--extend-select` and `--ignore`. Any text is accepted here: selectors
+/// (comma-separated lists, prefixes, any case) are checked by the config layer, which names the
+/// unknown one, and `rule` says how to list the codes.
+#[derive(Clone)]
+struct RuleCodes {
+    selectors: bool,
+}
+
+impl clap::builder::TypedValueParser for RuleCodes {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let codes = all_rules()
+            .into_iter()
+            .map(|r| clap::builder::PossibleValue::new(r.code).help(r.summary));
+        let families = skafix::config::FAMILIES
+            .iter()
+            .chain(["ALL"].iter())
+            .filter(|_| self.selectors)
+            .map(|f| clap::builder::PossibleValue::new(*f));
+        Some(Box::new(codes.chain(families)))
     }
 }
 
@@ -349,7 +386,7 @@ fn check(args: &CheckArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
         &Report {
             diagnostics: &diagnostics,
             sources: &outcome.sources,
-            files_checked: outcome.files_checked,
+            files_checked: files_checked(&outcome.sources, &diagnostics),
         },
         &options,
     );
@@ -489,7 +526,7 @@ fn fix(args: &FixArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
         &Report {
             diagnostics: &remaining,
             sources: &outcome.remaining.sources,
-            files_checked: outcome.remaining.files_checked,
+            files_checked: files_checked(&outcome.remaining.sources, &remaining),
         },
         &RenderOptions {
             color: color && common.output_file.is_none(),
@@ -509,12 +546,25 @@ fn fix(args: &FixArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     let failing = remaining
         .iter()
         .any(|d| matches!(d.severity, Severity::Warning | Severity::Error));
-    let fixed = outcome.files_changed > 0 && common.exit_non_zero_on_fix;
+    let fixed = outcome.files_changed > 0 && args.exit_non_zero_on_fix;
     Ok(if (failing || fixed) && !common.exit_zero {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
     })
+}
+
+/// The summary's number of files checked: every file read (configs, Dockerfiles,
+/// `.dockerignore` files, manifests), and any file a finding names although it could not be
+/// read (a symlink loop, say).
+fn files_checked(
+    sources: &std::collections::BTreeMap<PathBuf, std::sync::Arc<skafix::source::SourceFile>>,
+    diagnostics: &[skafix::diagnostic::Diagnostic],
+) -> usize {
+    let mut files: std::collections::BTreeSet<&Path> =
+        sources.keys().map(PathBuf::as_path).collect();
+    files.extend(diagnostics.iter().map(|d| d.path.as_path()));
+    files.len()
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -574,7 +624,7 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
         &Report {
             diagnostics: &diagnostics,
             sources: &sources,
-            files_checked: sources.len(),
+            files_checked: files_checked(&sources, &diagnostics),
         },
         &RenderOptions {
             color: color && common.output_file.is_none(),

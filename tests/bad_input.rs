@@ -40,7 +40,9 @@ fn binary_file_named_skaffold_yaml() {
     let (code, out) = concise(dir.path());
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains("skaffold.yaml:1:8: SCHEMA001 cannot read skaffold.yaml: file is binary"),
+        out.contains(
+            "skaffold.yaml:1:8: error: SCHEMA001 cannot read skaffold.yaml: file is binary"
+        ),
         "{out}"
     );
 }
@@ -55,7 +57,7 @@ fn non_utf8_text() {
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains(
-            "skaffold.yaml:2:19: SCHEMA001 cannot read skaffold.yaml: file is not valid UTF-8"
+            "skaffold.yaml:2:19: error: SCHEMA001 cannot read skaffold.yaml: file is not valid UTF-8"
         ),
         "{out}"
     );
@@ -67,7 +69,7 @@ fn empty_file_is_a_config_without_documents() {
     let (code, out) = concise(dir.path());
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains("skaffold.yaml:1:1: SCHEMA010 config file has no documents"),
+        out.contains("skaffold.yaml:1:1: error: SCHEMA010 config file has no documents"),
         "{out}"
     );
 }
@@ -81,7 +83,7 @@ fn invalid_yaml_points_at_the_error() {
     let (code, out) = concise(dir.path());
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains("skaffold.yaml:5:1: SCHEMA001 invalid YAML"),
+        out.contains("skaffold.yaml:5:1: error: SCHEMA001 invalid YAML"),
         "{out}"
     );
 }
@@ -131,7 +133,7 @@ fn symlink_loop_and_missing_path() {
     std::os::unix::fs::symlink("skaffold-a.yaml", dir.path().join("skaffold-b.yaml")).unwrap();
     let (code, out) = concise(dir.path());
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("skaffold-a.yaml:1:1: SCHEMA001 cannot read skaffold-a.yaml: too many levels of symbolic links"), "{out}");
+    assert!(out.contains("skaffold-a.yaml:1:1: error: SCHEMA001 cannot read skaffold-a.yaml: too many levels of symbolic links"), "{out}");
     let (code, _, err) = skafix(dir.path(), &["check", "does-not-exist"]);
     assert_eq!(code, 2);
     assert!(
@@ -166,5 +168,5 @@ fn missing_dockerfile_is_reported_at_the_artifact() {
     )]);
     let (code, out) = concise(dir.path());
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("skaffold.yaml:7:21: SCHEMA007 Dockerfile `Dockerfile.dev` of artifact `app` cannot be read: no such file or directory"), "{out}");
+    assert!(out.contains("skaffold.yaml:7:21: error: SCHEMA007 Dockerfile `Dockerfile.dev` of artifact `app` cannot be read: no such file or directory"), "{out}");
 }

@@ -53,7 +53,7 @@ fn fix_writes_and_a_second_run_changes_nothing() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
-        "No problems found in 1 file.\n"
+        "No problems found in 2 files.\n"
     );
     let after = read(dir.path());
     assert_eq!(
@@ -90,7 +90,7 @@ fn unfixable_codes_are_left_alone() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
-        "skaffold.yaml:7:32: SUP001 unused suppression: no `SCHEMA007` finding on the line it applies to\n"
+        "skaffold.yaml:7:32: warning: SUP001 unused suppression: no `SCHEMA007` finding on the line it applies to\n"
     );
     assert_eq!(read(dir.path()), before);
 }

@@ -1,4 +1,4 @@
-//! Conformance of the Dockerfile adapter with buildkit's parser (v0.12.5), using the shared
+//! Conformance of the Dockerfile adapter with buildkit's parser (v0.12.5), using the
 //! corpus and its oracle (`oracle-buildkit-v0.12.5.jsonl`, one row per file). For every file
 //! the oracle accepts, the keyword sequence, each instruction's first and last line, its flags,
 //! its exec/shell form, the command text or argv of RUN/CMD/ENTRYPOINT and the heredoc bodies
@@ -12,7 +12,7 @@ use serde_json::Value;
 use skafix::dockerfile::{self, Args, Command, Dockerfile, Instruction};
 use skafix::source::SourceFile;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/dockerfiles");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/dockerfiles");
 
 /// Files buildkit's parser accepts where the adapter knowingly differs, with the reason.
 const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[

@@ -88,7 +88,7 @@ fn a_dockerfile_symlinked_outside_is_a_finding_and_never_read() {
     assert_eq!(code, 1, "{out}");
     assert_eq!(
         out,
-        "skaffold.yaml:7:21: SCHEMA011 Dockerfile `Dockerfile` of artifact `app` leads outside the checked project; it is not read (allow it with --allow-outside)\n"
+        "skaffold.yaml:7:21: error: SCHEMA011 Dockerfile `Dockerfile` of artifact `app` leads outside the checked project; it is not read (allow it with --allow-outside)\n"
     );
     assert_never_echoed(&project);
 }
@@ -147,7 +147,7 @@ fn a_git_work_tree_is_the_root_for_a_checked_subdirectory() {
     write(&repo.join("shared/Dockerfile"), "FROM alpine:3.20\n");
     write(
         &repo.join("services/app/skaffold.yaml"),
-        "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n    - image: app\n      context: ../../shared\n",
+        "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n    - image: app\n      context: ../../elsewhere\n",
     );
     let (code, out, _) = skafix(
         &repo.join("services/app"),
@@ -176,7 +176,7 @@ fn a_required_config_outside_is_not_read_and_not_fixed() {
     assert_eq!(code, 1, "{out}");
     assert_eq!(
         out,
-        "skaffold.yaml:4:11: SCHEMA011 required config `../elsewhere` is outside the checked project; it is not read, checked or fixed (allow reading it with --allow-outside)\n"
+        "skaffold.yaml:4:11: error: SCHEMA011 required config `../elsewhere` is outside the checked project; it is not read, checked or fixed (allow reading it with --allow-outside)\n"
     );
     skafix(&project, &["fix", "-q"]);
     // Allowed for reading, its findings show, but fix still never writes there.
@@ -332,7 +332,7 @@ fn an_arg_doubling_bomb_stops_at_its_line() {
     // 16 bytes doubled 13 times is 128 KiB: `ARG v13` (line 15) crosses 64 KiB.
     assert_eq!(
         out,
-        "Dockerfile:15:1: SCHEMA001 invalid Dockerfile: variable expansion goes over its budget here (a value may reach 64 KiB, a build's variables 32 MiB in all); the Dockerfile is not checked\n"
+        "Dockerfile:15:1: error: SCHEMA001 invalid Dockerfile: variable expansion goes over its budget here (a value may reach 64 KiB, a build's variables 32 MiB in all); the Dockerfile is not checked\n"
     );
     assert_eq!(code, 1, "the config itself was checked");
 }
@@ -417,7 +417,7 @@ fn a_newline_in_a_directory_name_cannot_forge_a_concise_line() {
     let (code, out, _) = skafix(dir.path(), &["check", "--format", "concise", "-q"]);
     assert_eq!(code, 1, "{out}");
     assert_eq!(out.lines().count(), 1, "{out}");
-    assert!(out.starts_with("svc\\nskaffold.yaml:1:1: SCHEMA001 forged \\x1b]0;title\\x07/skaffold.yaml:6:7: SCHEMA002"), "{out}");
+    assert!(out.starts_with("svc\\nskaffold.yaml:1:1: SCHEMA001 forged \\x1b]0;title\\x07/skaffold.yaml:6:7: error: SCHEMA002"), "{out}");
     // JSON stays valid and keeps the real name.
     let (_, json, _) = skafix(dir.path(), &["check", "--format", "json"]);
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();

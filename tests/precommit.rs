@@ -9,6 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "support/python_tools.rs"]
+mod python_tools;
+
 /// `SKAFIX_PRE_COMMIT`, else the venv that tests/support/setup-precommit.sh makes (run here
 /// when missing; it is idempotent).
 fn pre_commit() -> PathBuf {
@@ -197,4 +200,121 @@ fn rust_and_system_hooks_differ_only_in_language() {
     assert!(manifest.contains("id: skafix-system\n"));
     assert!(manifest.contains("language: system\n"));
     assert!(hooks[0].contains(&"pass_filenames: false".to_string()));
+}
+
+/// The mirror repository's hook, as a user gets it: pre-commit pip-installs the mirror package,
+/// which pulls the skafix wheel from the package index (here the local wheelhouse, with no
+/// other index), and runs the wheel's binary: no skafix is on PATH, so the findings can only
+/// come from the wheel.
+#[test]
+fn mirror_hook_runs_skafix_from_the_wheel() {
+    let house = python_tools::wheelhouse();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let mirror = dir.path().join("mirror");
+    let repo = dir.path().join("project");
+    for d in [&home, &mirror, &repo] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("pre-commit-mirror");
+    for name in [".pre-commit-hooks.yaml", "pyproject.toml", "README.md"] {
+        std::fs::copy(template.join(name), mirror.join(name)).unwrap();
+    }
+    let path_env: Vec<PathBuf> =
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .filter(|p| !p.join("skafix").exists())
+            .collect();
+    let run = |program: &Path, args: &[&str], cwd: &Path| {
+        Command::new(program)
+            .args(args)
+            .current_dir(cwd)
+            .env("HOME", &home)
+            .env("PRE_COMMIT_HOME", home.join("pre-commit-cache"))
+            .env("PATH", std::env::join_paths(&path_env).unwrap())
+            .env("PIP_NO_INDEX", "1")
+            .env("PIP_FIND_LINKS", &house)
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("GIT_AUTHOR_NAME", "Test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .env("GIT_COMMITTER_NAME", "Test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("VIRTUAL_ENV")
+            .output()
+            .unwrap()
+    };
+    let git = Path::new("git");
+    for (args, cwd) in [
+        (&["init", "-q", "-b", "main"][..], &mirror),
+        (&["add", "."][..], &mirror),
+        (&["commit", "-q", "-m", "mirror"][..], &mirror),
+        (&["init", "-q", "-b", "main"][..], &repo),
+    ] {
+        ok(&run(git, args, cwd));
+    }
+    std::fs::write(
+        repo.join("Dockerfile"),
+        "FROM alpine:3.20\nCMD [\"sleep\", \"1\"]\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("skaffold.yaml"), BROKEN).unwrap();
+    ok(&run(git, &["add", "."], &repo));
+    let mirror_arg = mirror.to_str().unwrap();
+    let try_repo = ["try-repo", mirror_arg, "skafix", "--all-files"];
+    let refused = run(&pre_commit(), &try_repo, &repo);
+    let text = combined(&refused);
+    assert!(!refused.status.success(), "{text}");
+    assert!(text.contains("skafix"), "{text}");
+    assert!(text.contains("Failed"), "{text}");
+    assert!(
+        text.contains("skaffold.yaml:6:7") && text.contains("SCHEMA006"),
+        "{text}"
+    );
+    // pre-commit's try-repo installs into a store of its own that it deletes afterwards, so
+    // one run: the passing case is the system hook's test (same entry, files and settings, as
+    // the next test checks).
+}
+
+/// The mirror pins the skafix of this version, and its hook is the repository's own hook but
+/// for the language.
+#[test]
+fn mirror_matches_this_version_and_hook() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = std::fs::read_to_string(root.join("pre-commit-mirror/pyproject.toml")).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        project.contains(&format!("\nversion = \"{version}\"\n")),
+        "{project}"
+    );
+    assert!(
+        project.contains(&format!("dependencies = [\"skafix=={version}\"]")),
+        "{project}"
+    );
+    let settings = |text: &str, id: &str| -> Vec<String> {
+        let hook = text
+            .split("\n- ")
+            .find(|h| h.starts_with(&format!("id: {id}\n")))
+            .unwrap_or_else(|| panic!("hook {id}"));
+        hook.lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| {
+                [
+                    "entry:",
+                    "pass_filenames:",
+                    "files:",
+                    "require_serial:",
+                    "minimum_pre",
+                ]
+                .iter()
+                .any(|k| l.starts_with(k))
+            })
+            .collect()
+    };
+    let ours = std::fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap();
+    let mirror =
+        std::fs::read_to_string(root.join("pre-commit-mirror/.pre-commit-hooks.yaml")).unwrap();
+    assert_eq!(settings(&mirror, "skafix"), settings(&ours, "skafix"));
+    assert_eq!(settings(&mirror, "skafix").len(), 5);
+    assert!(mirror.contains("language: python\n"));
 }

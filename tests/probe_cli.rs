@@ -218,7 +218,7 @@ async fn plain_uvicorn_with_a_hup_hook_is_reported_with_steps() {
     assert_eq!(
         concise,
         format!(
-            "{config}:5:14: PROBE002 {not_reloading}\n{config}:5:14: PROBE003 {hup_ignored}\nFound 2 warnings in 1 file.\n\n{STEPS}"
+            "{config}:5:14: warning: PROBE002 {not_reloading}\n{config}:5:14: warning: PROBE003 {hup_ignored}\nFound 2 warnings in 1 file (1 file checked).\n\n{STEPS}"
         )
     );
 
@@ -237,7 +237,9 @@ async fn plain_uvicorn_with_a_hup_hook_is_reported_with_steps() {
     assert!(full.contains("\nPROBE003 hook-signal-ignored\n"), "{full}");
     assert!(full.contains(&format!("[{config}:5:14]")), "{full}");
     assert!(
-        full.ends_with(&format!("Found 2 warnings in 1 file.\n\n{STEPS}")),
+        full.ends_with(&format!(
+            "Found 2 warnings in 1 file (1 file checked).\n\n{STEPS}"
+        )),
         "{full}"
     );
 
@@ -337,7 +339,7 @@ async fn no_matching_pods_says_why_and_exits_2() {
         assert_eq!(
             stdout_with(&out, 2),
             format!(
-                "{config}:5:14: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file.\n"
+                "{config}:5:14: error: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file (1 file checked).\n"
             )
         );
         assert_eq!(
@@ -360,7 +362,7 @@ async fn no_matching_pods_says_why_and_exits_2() {
         assert_eq!(
             stdout_with(&out, 2),
             format!(
-                "{config}:5:14: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file.\n"
+                "{config}:5:14: error: PROBE001 no running container uses image `app`: {why}\nFound 1 error in 1 file (1 file checked).\n"
             )
         );
     }
@@ -385,8 +387,19 @@ async fn unreachable_cluster_and_missing_config_exit_2_with_a_message() {
     let out = skafix(probe_args(&project, &closed, "concise"), home.path()).await;
     assert_eq!(stdout_with(&out, 2), "");
     let stderr = text(&out.stderr);
+    let dead = std::fs::read_to_string(&closed).unwrap();
+    let server = dead
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap();
     assert!(
-        stderr.starts_with("skafix: error: the cluster cannot be reached: "),
+        stderr.starts_with(&format!(
+            "skafix: error: the cluster cannot be reached: {server} (context fake): "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("Connection refused; check that the cluster is running and that `kubectl --context fake get pods -n dev` works\n"),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -399,13 +412,34 @@ async fn unreachable_cluster_and_missing_config_exit_2_with_a_message() {
     .await;
     assert_eq!(stdout_with(&out, 2), "");
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.starts_with("skafix: error: no Kubernetes configuration: "),
-        "{stderr}"
+    assert_eq!(
+        stderr,
+        format!(
+            "skafix: error: no Kubernetes configuration: cannot read the kubeconfig {}: no such file or directory, and skafix is not running inside a cluster; pass an existing file with --kubeconfig or KUBECONFIG\n",
+            home.path().join(".kube/config").display()
+        )
     );
-    assert!(
-        stderr.ends_with("(set --kubeconfig, KUBECONFIG or ~/.kube/config)\n"),
-        "{stderr}"
+    // An explicit kubeconfig that does not exist, named once; a context it does not have.
+    let missing = home.path().join("missing-kubeconfig");
+    let out = skafix(probe_args(&project, &missing, "concise"), home.path()).await;
+    assert_eq!(stdout_with(&out, 2), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "skafix: error: no Kubernetes configuration: cannot read the kubeconfig {}: no such file or directory; pass an existing file with --kubeconfig or KUBECONFIG\n",
+            missing.display()
+        )
+    );
+    let mut args = probe_args(&project, &cluster.kubeconfig, "concise");
+    args.extend(["--context".to_string(), "staging".to_string()]);
+    let out = skafix(args, home.path()).await;
+    assert_eq!(stdout_with(&out, 2), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "skafix: error: no Kubernetes configuration: context staging is not in {}; `kubectl config get-contexts` lists the contexts; pick one with --context\n",
+            cluster.kubeconfig.display()
+        )
     );
 
     // A config without artifacts has nothing to look for; the cluster is not contacted.
@@ -426,6 +460,86 @@ async fn unreachable_cluster_and_missing_config_exit_2_with_a_message() {
             bare.path().display()
         )
     );
+}
+
+/// A server that is not Kubernetes (a web server answering every request with an HTML error
+/// page): one line naming the server, the context and the page's title, and what to check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_page_instead_of_the_api_is_summarised_in_one_line() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let project = Project::new();
+    let home = tempfile::tempdir().unwrap();
+    let cluster = FakeCluster::start(Vec::new()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        // Bounded: the probe makes one request per connection attempt.
+        for _ in 0..4 {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = vec![0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let body = "<!DOCTYPE html>\n<html>\n<head>\n  <title>\n    Sign in - Corporate Portal\n  </title>\n</head>\n<body><h1>Please sign in</h1>\n<p>line</p>\n</body>\n</html>\n";
+            let response = format!(
+                "HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    let original = std::fs::read_to_string(&cluster.kubeconfig).unwrap();
+    let web = home.path().join("web-kubeconfig");
+    std::fs::write(
+        &web,
+        original.replace(
+            &format!("http://{}", cluster.addr),
+            &format!("http://{addr}"),
+        ),
+    )
+    .unwrap();
+    let out = skafix(probe_args(&project, &web, "concise"), home.path()).await;
+    server.abort();
+    assert_eq!(stdout_with(&out, 2), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "skafix: error: http://{addr} (context fake) is not a Kubernetes API server: listing pods got HTTP 404 and an HTML page titled \"Sign in - Corporate Portal\"; check the server URL of the context (`kubectl --context fake get pods -n dev` uses the same)\n"
+        )
+    );
+}
+
+/// PROBE018 names what the hook's pkill looks for in words, not as a Rust structure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_matching_no_process_names_its_pattern_in_words() {
+    let project = Project::new();
+    let config = std::fs::read_to_string(project.config()).unwrap();
+    std::fs::write(
+        project.config(),
+        config.replace("\"kill -HUP 1\"", "\"pkill -HUP -f no-such-server\""),
+    )
+    .unwrap();
+    let argv = project.uvicorn_argv();
+    let cluster = FakeCluster::start(vec![pod("web-1", "app:dev", &argv, &project.dir)]).await;
+    assert_eq!(support::wait_http(&project.socket()).await, "v1");
+    let home = tempfile::tempdir().unwrap();
+    let out = skafix(
+        probe_args(&project, &cluster.kubeconfig, "concise"),
+        home.path(),
+    )
+    .await;
+    let concise = text(&out.stdout);
+    let line = concise
+        .lines()
+        .find(|l| l.contains(" PROBE018 "))
+        .unwrap_or_else(|| panic!("no PROBE018 in:\n{concise}"));
+    assert!(
+        line.ends_with(
+            "sends SIGHUP to no process here (the pattern `no-such-server` (against full command lines) matches nothing), so it exits non-zero"
+        ),
+        "{line}"
+    );
+    assert!(!concise.contains("Pattern {"), "{concise}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

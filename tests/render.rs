@@ -192,7 +192,7 @@ fn the_cli_renders_unless_told_not_to() {
     };
     let (code, rendered) = run(&[]);
     assert_eq!(code, Some(1), "{rendered}");
-    assert!(rendered.contains("run.yaml:14:37: SYNC012"), "{rendered}");
+    assert!(rendered.contains("run.yaml:14:37: error: SYNC012"), "{rendered}");
     let (code, plain) = run(&["--no-render"]);
     assert_eq!(code, Some(0), "{plain}");
     assert!(
@@ -251,7 +251,7 @@ fn a_project_checked_from_its_own_directory_renders_and_diffs() {
         &["check", "--format", "concise"],
     );
     assert!(
-        checked.contains("values-dev.yaml:2:5: RELOAD001"),
+        checked.contains("values-dev.yaml:2:5: warning: RELOAD001"),
         "{checked}"
     );
     // `fix --diff` renders from the same files; the SYNC009 there comes from the pod's

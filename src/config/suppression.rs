@@ -133,13 +133,13 @@ pub fn yaml_comments(text: &str) -> Vec<Comment> {
                     }
                 }
                 Quote::None => {
-                    let after_space = prev.map_or(true, |p| p.is_whitespace());
+                    let after_space = prev.is_none_or(|p| p.is_whitespace());
                     if c == '#' && after_space {
                         comment_at = Some(i);
                         break;
                     }
-                    let token_start = prev.map_or(true, |p| p.is_whitespace() || "[{,".contains(p))
-                        && prev_non_space.map_or(true, |p| ":-[{,?".contains(p));
+                    let token_start = prev.is_none_or(|p| p.is_whitespace() || "[{,".contains(p))
+                        && prev_non_space.is_none_or(|p| ":-[{,?".contains(p));
                     if (c == '"' || c == '\'') && token_start {
                         quote = if c == '"' {
                             Quote::Double

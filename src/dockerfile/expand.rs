@@ -286,7 +286,7 @@ impl Lexer<'_> {
                     Lookup::Set(v) => Some(v),
                     Lookup::Unset => None,
                 };
-                let empty = value.as_deref().map_or(true, str::is_empty);
+                let empty = value.as_deref().is_none_or(str::is_empty);
                 let unset = if null_is_unset {
                     empty
                 } else {

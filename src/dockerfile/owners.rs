@@ -121,8 +121,8 @@ pub fn mentions_path(text: &str, dir: &str) -> bool {
     text.match_indices(dir).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + dir.len()..].chars().next();
-        let boundary_before = before.map_or(true, |c| c.is_whitespace() || "\"'=:".contains(c));
-        let boundary_after = after.map_or(true, |c| c.is_whitespace() || "/\"';&|)".contains(c));
+        let boundary_before = before.is_none_or(|c| c.is_whitespace() || "\"'=:".contains(c));
+        let boundary_after = after.is_none_or(|c| c.is_whitespace() || "/\"';&|)".contains(c));
         boundary_before && boundary_after
     })
 }

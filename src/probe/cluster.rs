@@ -11,41 +11,129 @@ use kube::{Client, Config};
 use serde::Serialize;
 use std::time::Duration;
 
-pub async fn connect(req: &ProbeRequest) -> Result<(Client, String), ProbeError> {
+/// The API server the probe talks to, as error messages name it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The server URL (`https://127.0.0.1:6443`).
+    pub server: String,
+    /// The kubeconfig context, when one was used (none in a cluster).
+    pub context: Option<String>,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.context {
+            Some(context) => write!(f, "{} (context {context})", self.server),
+            None => write!(f, "{} (in-cluster configuration)", self.server),
+        }
+    }
+}
+
+/// The kubeconfig file kubectl would read: `--kubeconfig`, else the first `KUBECONFIG` entry,
+/// else `~/.kube/config`.
+fn kubeconfig_path(req: &ProbeRequest) -> Option<std::path::PathBuf> {
+    if let Some(path) = &req.kubeconfig {
+        return Some(path.clone());
+    }
+    if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        return std::env::split_paths(&list).next();
+    }
+    std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".kube/config"))
+}
+
+/// A kubeconfig problem in words, naming the file once, and what to try next.
+fn kubeconfig_problem(
+    error: &kube::config::KubeconfigError,
+    path: Option<&std::path::Path>,
+) -> (String, &'static str) {
+    use kube::config::KubeconfigError as E;
+    let file = path
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "the kubeconfig".to_string());
+    match error {
+        E::ReadConfig(io, read) => (
+            format!(
+                "cannot read the kubeconfig {}: {}",
+                read.display(),
+                io_reason(io)
+            ),
+            "pass an existing file with --kubeconfig or KUBECONFIG",
+        ),
+        E::Parse(_) => (
+            format!("{file} is not a valid kubeconfig ({error})"),
+            "`kubectl config view` shows what kubectl reads",
+        ),
+        E::LoadContext(context) => (
+            format!("context {context} is not in {file}"),
+            "`kubectl config get-contexts` lists the contexts; pick one with --context",
+        ),
+        E::CurrentContextNotSet => (
+            format!("{file} sets no current-context"),
+            "pick a context with --context",
+        ),
+        other => (
+            format!("{file}: {other}"),
+            "`kubectl config view --minify` shows the selected context",
+        ),
+    }
+}
+
+fn no_config((problem, hint): (String, &'static str)) -> ProbeError {
+    ProbeError::NoConfig(format!("{problem}; {hint}"))
+}
+
+pub async fn connect(req: &ProbeRequest) -> Result<(Client, String, Endpoint), ProbeError> {
     let options = KubeConfigOptions {
         context: req.context.clone(),
         ..KubeConfigOptions::default()
     };
-    let mut config = match &req.kubeconfig {
-        Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
-                ProbeError::NoConfig(format!("cannot read {}: {e}", path.display()))
-            })?;
-            Config::from_custom_kubeconfig(kubeconfig, &options)
+    let path = kubeconfig_path(req);
+    let loaded = match &req.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path),
+        None => Kubeconfig::read(),
+    };
+    let (mut config, context) = match loaded {
+        Ok(kubeconfig) => {
+            let context = req
+                .context
+                .clone()
+                .or_else(|| kubeconfig.current_context.clone());
+            let config = Config::from_custom_kubeconfig(kubeconfig, &options)
                 .await
-                .map_err(|e| ProbeError::NoConfig(e.to_string()))?
+                .map_err(|e| no_config(kubeconfig_problem(&e, path.as_deref())))?;
+            (config, context)
         }
-        None => match Config::from_kubeconfig(&options).await {
-            Ok(c) => c,
-            Err(kubeconfig_err) if req.context.is_none() => {
-                Config::incluster().map_err(|incluster_err| {
-                    ProbeError::NoConfig(format!(
-                        "{kubeconfig_err}; not in a cluster either ({incluster_err})"
-                    ))
-                })?
-            }
-            Err(e) => return Err(ProbeError::NoConfig(e.to_string())),
-        },
+        // No kubeconfig at all and none asked for: maybe skafix runs in a pod.
+        Err(kubeconfig_err) if req.kubeconfig.is_none() && req.context.is_none() => {
+            let config = Config::incluster().map_err(|_| {
+                let (problem, hint) = kubeconfig_problem(&kubeconfig_err, path.as_deref());
+                no_config((
+                    format!("{problem}, and skafix is not running inside a cluster"),
+                    hint,
+                ))
+            })?;
+            (config, None)
+        }
+        Err(e) => return Err(no_config(kubeconfig_problem(&e, path.as_deref()))),
     };
     // A dead endpoint should fail in seconds, not after the 30 s default.
     config.connect_timeout = Some(Duration::from_secs(10));
     let namespace = config.default_namespace.clone();
-    let client = Client::try_from(config).map_err(|e| ProbeError::Other(e.to_string()))?;
-    Ok((client, namespace))
+    let endpoint = Endpoint {
+        server: config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string(),
+        context,
+    };
+    let client = Client::try_from(config).map_err(|e| ProbeError::Other(error_chain(&e)))?;
+    Ok((client, namespace, endpoint))
 }
 
 pub async fn list_pods(
     client: &Client,
+    endpoint: &Endpoint,
     namespace: &str,
     selector: Option<&str>,
     timeout: Duration,
@@ -55,24 +143,79 @@ pub async fn list_pods(
     if let Some(s) = selector {
         params = params.labels(s);
     }
+    let check = match &endpoint.context {
+        Some(context) => format!("`kubectl --context {context} get pods -n {namespace}`"),
+        None => format!("`kubectl get pods -n {namespace}`"),
+    };
     // An API server that accepts the connection and never answers must not hang the probe.
     let Ok(listed) = tokio::time::timeout(timeout, api.list(&params)).await else {
         return Err(ProbeError::Unreachable(format!(
-            "listing pods in namespace {namespace} got no answer within {}s",
+            "listing pods in namespace {namespace} at {endpoint} got no answer within {}s; check the cluster answers with {check}",
             timeout.as_secs()
         )));
     };
     match listed {
         Ok(list) => Ok(list.items),
         Err(kube::Error::Api(status)) if status.code == 403 => Err(ProbeError::Forbidden {
-            message: status.message.clone(),
+            message: format!("{} (at {endpoint})", one_line(&status.message)),
             needed: NEEDED_VERBS.to_string(),
         }),
+        Err(kube::Error::Api(status)) if looks_like_html(&status.message) => {
+            Err(ProbeError::Other(format!(
+                "{endpoint} is not a Kubernetes API server: listing pods got HTTP {} and an HTML page{}; check the server URL of the context ({check} uses the same)",
+                status.code,
+                html_title(&status.message)
+                    .map(|t| format!(" titled \"{t}\""))
+                    .unwrap_or_default()
+            )))
+        }
         Err(kube::Error::Api(status)) => Err(ProbeError::Other(format!(
-            "listing pods in namespace {namespace} failed: {} ({})",
-            status.message, status.code
+            "listing pods in namespace {namespace} at {endpoint} failed with HTTP {}: {}; try {check}",
+            status.code,
+            one_line(&status.message)
         ))),
-        Err(e) => Err(ProbeError::Unreachable(error_chain(&e))),
+        Err(kube::Error::SerdeError(_)) => Err(ProbeError::Other(format!(
+            "{endpoint} is not a Kubernetes API server: its answer to listing pods is not Kubernetes JSON; check the server URL of the context ({check} uses the same)"
+        ))),
+        Err(e) => Err(ProbeError::Unreachable(format!(
+            "{endpoint}: {}; check that the cluster is running and that {check} works",
+            error_chain(&e)
+        ))),
+    }
+}
+
+/// `no such file or directory`, without Rust's `(os error 2)`.
+fn io_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_lowercase(),
+        None => text,
+    }
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let start = text.trim_start().get(..200).unwrap_or(text.trim_start());
+    let lower = start.to_ascii_lowercase();
+    lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.contains("<head")
+}
+
+/// The `<title>` of an HTML page, whitespace collapsed.
+fn html_title(html: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    let start = lower.find("<title")?;
+    let open_end = start + lower[start..].find('>')? + 1;
+    let end = open_end + lower[open_end..].find("</title")?;
+    let title = one_line(&html[open_end..end]);
+    (!title.is_empty()).then_some(title)
+}
+
+/// Text on one line (whitespace runs collapsed), cut at 200 characters.
+fn one_line(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let joined = words.join(" ");
+    match joined.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}...", &joined[..cut]),
+        None => joined,
     }
 }
 
@@ -80,14 +223,30 @@ pub async fn list_pods(
 /// since the outermost message alone rarely says what went wrong.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
+    // kube's Display of an API error appends the status's Debug form; the chain below gives
+    // the causes in words instead.
+    if let Some(i) = text.find(" (Status {") {
+        text.truncate(i);
+    }
     let mut cause = error.source();
     while let Some(inner) = cause {
         let part = inner.to_string();
+        let part = match part.find(" (os error") {
+            Some(i) => part[..i].to_string(),
+            None => part,
+        };
         if !text.contains(&part) {
             text.push_str(": ");
             text.push_str(&part);
         }
         cause = inner.source();
+    }
+    // Rust's `(os error 111)` says nothing the words before it do not.
+    while let Some(start) = text.find(" (os error ") {
+        match text[start..].find(')') {
+            Some(len) => text.replace_range(start..start + len + 1, ""),
+            None => break,
+        }
     }
     text
 }

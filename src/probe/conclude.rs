@@ -514,7 +514,7 @@ fn judge_hook(
 
     let pids = resolve_targets(hs, procs);
     if pids.is_empty() {
-        diagnostics.push(diag(target, HOOK_NO_TARGET, format!("{at}: hook `{hook_text}` sends {sig} to no process here ({:?} matches nothing), so it exits non-zero", hs.target),
+        diagnostics.push(diag(target, HOOK_NO_TARGET, format!("{at}: hook `{hook_text}` sends {sig} to no process here ({} matches nothing), so it exits non-zero", hs.target),
         ));
         return HookJudgement {
             diagnostics,

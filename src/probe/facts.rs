@@ -163,7 +163,7 @@ async fn try_lister<E: Exec>(
         Ok(ExecOutput {
             outcome, stderr, ..
         }) => Try::Unusable(format!(
-            "`{}` failed ({outcome:?}): {}",
+            "`{}` failed ({outcome}): {}",
             argv[0],
             String::from_utf8_lossy(&stderr).trim()
         )),

@@ -146,10 +146,7 @@ pub enum ProbeError {
 impl std::fmt::Display for ProbeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ProbeError::NoConfig(m) => write!(
-                f,
-                "no Kubernetes configuration: {m} (set --kubeconfig, KUBECONFIG or ~/.kube/config)"
-            ),
+            ProbeError::NoConfig(m) => write!(f, "no Kubernetes configuration: {m}"),
             ProbeError::Unreachable(m) => write!(f, "the cluster cannot be reached: {m}"),
             ProbeError::Forbidden { message, needed } => {
                 write!(f, "forbidden by RBAC: {message}; the probe needs {needed}")
@@ -179,11 +176,17 @@ pub fn run(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
 /// own timeout, and the whole probe ends at `req.deadline`.
 pub async fn run_async(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
     let whole = async {
-        let (client, default_ns) = cluster::connect(req).await?;
+        let (client, default_ns, endpoint) = cluster::connect(req).await?;
         let namespace = req.namespace.clone().unwrap_or(default_ns);
         let api_timeout = req.api_timeout.min(req.deadline);
-        let pods =
-            cluster::list_pods(&client, &namespace, req.selector.as_deref(), api_timeout).await?;
+        let pods = cluster::list_pods(
+            &client,
+            &endpoint,
+            &namespace,
+            req.selector.as_deref(),
+            api_timeout,
+        )
+        .await?;
         let exec_timeout = req.exec_timeout.min(req.deadline);
         let exec = transport::KubeExec::new(client.clone(), &namespace, exec_timeout);
         probe_pods(&exec, &namespace, &pods, req).await

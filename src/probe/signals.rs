@@ -75,6 +75,24 @@ pub enum SignalTarget {
     Name(String),
 }
 
+/// How messages name a target: `PID 1`, the pattern `uvicorn` (full command lines), ...
+impl std::fmt::Display for SignalTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignalTarget::Pid(pid) => write!(f, "PID {pid}"),
+            SignalTarget::Pattern {
+                pattern,
+                full: true,
+            } => write!(f, "the pattern `{pattern}` (against full command lines)"),
+            SignalTarget::Pattern {
+                pattern,
+                full: false,
+            } => write!(f, "the pattern `{pattern}` (against process names)"),
+            SignalTarget::Name(name) => write!(f, "the process name `{name}`"),
+        }
+    }
+}
+
 /// One signal a hook sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookSignal {
@@ -252,6 +270,27 @@ mod tests {
         assert!(!caught(0x10000, SIGHUP));
         assert!(caught(0x4003, SIGHUP));
         assert!(caught(0x4003, SIGTERM));
+    }
+
+    #[test]
+    fn targets_read_as_words() {
+        assert_eq!(SignalTarget::Pid(1).to_string(), "PID 1");
+        let pattern = |full| SignalTarget::Pattern {
+            pattern: "uvicorn".into(),
+            full,
+        };
+        assert_eq!(
+            pattern(true).to_string(),
+            "the pattern `uvicorn` (against full command lines)"
+        );
+        assert_eq!(
+            pattern(false).to_string(),
+            "the pattern `uvicorn` (against process names)"
+        );
+        assert_eq!(
+            SignalTarget::Name("gunicorn".into()).to_string(),
+            "the process name `gunicorn`"
+        );
     }
 
     #[test]

@@ -33,6 +33,17 @@ pub enum ExecOutcome {
     Failed(String),
 }
 
+/// How messages name an outcome: `exit code 2`, `not found: ...`, the runtime's message.
+impl std::fmt::Display for ExecOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExecOutcome::Exited(code) => write!(f, "exit code {code}"),
+            ExecOutcome::NotFound(message) => write!(f, "not found: {message}"),
+            ExecOutcome::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
 /// Why an exec produced no outcome at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecError {

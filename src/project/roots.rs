@@ -138,7 +138,7 @@ mod tests {
         let app = dir.path().join("services/app");
         std::fs::create_dir_all(&app).unwrap();
         let roots = Roots::of_paths(std::slice::from_ref(&app), &[]);
-        assert!(roots.may_read(&app.join("../../shared/Dockerfile")));
+        assert!(roots.may_read(&app.join("../../elsewhere/Dockerfile")));
         assert!(!roots.may_read(&app.join("../../../outside")));
     }
 

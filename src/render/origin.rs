@@ -294,7 +294,7 @@ pub fn map_helm(
                     text[..*at]
                         .chars()
                         .next_back()
-                        .map_or(true, |c| c.is_whitespace() || c == '-')
+                        .is_none_or(|c| c.is_whitespace() || c == '-')
                 })
                 .map(|(at, _)| Span {
                     start: at,

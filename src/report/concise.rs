@@ -1,5 +1,5 @@
-//! The concise format: one line per finding, `path:line:col: CODE message`, which editors and
-//! `grep` understand.
+//! The concise format: one line per finding, `path:line:col: severity: CODE message`, the
+//! compilers' layout that editors' problem matchers and `grep` understand.
 
 use super::escape::terminal_safe;
 use super::{display_path, position, summary_line, RenderOptions, Report};
@@ -24,8 +24,10 @@ pub(super) fn render(report: &Report<'_>, options: &RenderOptions) -> String {
         // finding), other controls would act on the terminal.
         let message = terminal_safe(&diagnostic.message);
         text.push_str(&format!(
-            "{path}:{}:{}: {code} {message}",
-            pos.start.line, pos.start.column
+            "{path}:{}:{}: {}: {code} {message}",
+            pos.start.line,
+            pos.start.column,
+            diagnostic.severity.as_str()
         ));
         if let Some(profile) = &diagnostic.profile {
             text.push_str(&format!(" [profile: {}]", terminal_safe(profile)));
@@ -57,9 +59,9 @@ mod tests {
         let options = RenderOptions::default();
         assert_eq!(
             render(&report, &options),
-            "app/Dockerfile:2:1: PROC001 shell-form CMD: PID 1 is /bin/sh, signals are not forwarded\n\
-             skaffold.yaml:6:9: SYNC001 `sync.infer` for image `app`, but the server does not reload [profile: dev]\n\
-             Found 1 error, 1 warning in 2 files. 1 fixable with `skafix fix`.\n"
+            "app/Dockerfile:2:1: error: PROC001 shell-form CMD: PID 1 is /bin/sh, signals are not forwarded\n\
+             skaffold.yaml:6:9: warning: SYNC001 `sync.infer` for image `app`, but the server does not reload [profile: dev]\n\
+             Found 1 error, 1 warning in 2 files (2 files checked). 1 fixable with `skafix fix`.\n"
         );
         let quiet = RenderOptions {
             summary: false,
@@ -84,7 +86,7 @@ mod tests {
         };
         assert_eq!(
             render(&report, &options),
-            "app/Dockerfile:2:1: \x1b[1;31mPROC001\x1b[0m shell-form CMD: PID 1 is /bin/sh, signals are not forwarded\n"
+            "app/Dockerfile:2:1: error: \x1b[1;31mPROC001\x1b[0m shell-form CMD: PID 1 is /bin/sh, signals are not forwarded\n"
         );
     }
 }

@@ -1,7 +1,9 @@
-//! JUnit XML, which most CI systems show as a test report: one test suite per file, one
-//! failing test case per finding, and one passing case for a file without findings.
+//! JUnit XML, which most CI systems show as a test report: one test suite per file, one test
+//! case per finding (failing for errors and warnings; an info passes, with its text as output,
+//! since infos never fail a run), and one passing case for a file without findings.
 
 use super::{display_path, position, Counts, Report};
+use crate::diagnostic::Severity;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -18,10 +20,11 @@ pub(super) fn render(report: &Report<'_>) -> String {
     }
     let tests: usize = by_file.values().map(|d| d.len().max(1)).sum();
     let counts = Counts::of(report.diagnostics);
+    let is_info = |d: &&crate::diagnostic::Diagnostic| d.severity == Severity::Info;
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     xml.push_str(&format!(
         "<testsuites name=\"skafix\" tests=\"{tests}\" failures=\"{}\" errors=\"0\">\n",
-        counts.errors + counts.warnings + counts.infos
+        counts.errors + counts.warnings
     ));
     for (path, diagnostics) in by_file {
         let path = display_path(path);
@@ -29,7 +32,7 @@ pub(super) fn render(report: &Report<'_>) -> String {
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n",
             escape(&path),
             diagnostics.len().max(1),
-            diagnostics.len()
+            diagnostics.iter().filter(|d| !is_info(d)).count()
         ));
         if diagnostics.is_empty() {
             xml.push_str(&format!(
@@ -57,12 +60,19 @@ pub(super) fn render(report: &Report<'_>) -> String {
                 escape(&path),
                 pos.start.line
             ));
-            xml.push_str(&format!(
-                "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-                escape(&diagnostic.message),
-                diagnostic.severity.as_str(),
-                escape(&body)
-            ));
+            if is_info(&diagnostic) {
+                xml.push_str(&format!(
+                    "      <system-out>info: {}</system-out>\n",
+                    escape(&body)
+                ));
+            } else {
+                xml.push_str(&format!(
+                    "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+                    escape(&diagnostic.message),
+                    diagnostic.severity.as_str(),
+                    escape(&body)
+                ));
+            }
             xml.push_str("    </testcase>\n");
         }
         xml.push_str("  </testsuite>\n");
@@ -133,6 +143,34 @@ mod tests {
 \x20 </testsuite>\n\
 </testsuites>\n"
         );
+    }
+
+    #[test]
+    fn an_info_is_a_passing_case_with_its_text_as_output() {
+        let sources = sources();
+        let mut diags = diagnostics();
+        diags[1].severity = crate::diagnostic::Severity::Info;
+        let report = Report {
+            diagnostics: &diags,
+            sources: &sources,
+            files_checked: 2,
+        };
+        let xml = render(&report);
+        assert!(
+            xml.contains("<testsuites name=\"skafix\" tests=\"2\" failures=\"1\" errors=\"0\">"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "<testsuite name=\"skaffold.yaml\" tests=\"1\" failures=\"0\" errors=\"0\">"
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("      <system-out>info: skaffold.yaml:6:9: SYNC001 `sync.infer` for image `app`, but the server does not reload&#10;help: add `--reload` to the uvicorn command</system-out>\n    </testcase>"),
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
     }
 
     #[test]

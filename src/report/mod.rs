@@ -84,7 +84,8 @@ pub struct Report<'a> {
     pub diagnostics: &'a [Diagnostic],
     /// Texts of the files the findings point into, keyed by reported path.
     pub sources: &'a BTreeMap<PathBuf, Arc<SourceFile>>,
-    /// Number of files checked (the summary's `files`).
+    /// Number of files checked: every config, Dockerfile, `.dockerignore` and manifest read
+    /// (the summary's `files`).
     pub files_checked: usize,
 }
 
@@ -201,10 +202,19 @@ pub(crate) fn fix_note(fix: &crate::diagnostic::Fix) -> String {
 /// The closing line of human formats.
 pub(crate) fn summary_line(report: &Report<'_>) -> String {
     let counts = Counts::of(report.diagnostics);
-    let files = plural(report.files_checked, "file", "files");
+    let checked = plural(report.files_checked, "file", "files");
     if report.diagnostics.is_empty() {
-        return format!("No problems found in {files}.");
+        return format!("No problems found in {checked}.");
     }
+    let with_findings: std::collections::BTreeSet<&Path> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.path.as_path())
+        .collect();
+    let files = format!(
+        "{} ({checked} checked)",
+        plural(with_findings.len(), "file", "files")
+    );
     let mut parts = Vec::new();
     if counts.errors > 0 {
         parts.push(plural(counts.errors, "error", "errors"));
@@ -362,7 +372,16 @@ mod tests {
         };
         assert_eq!(
             summary_line(&report),
-            "Found 1 error, 1 warning in 2 files. 1 fixable with `skafix fix`."
+            "Found 1 error, 1 warning in 2 files (2 files checked). 1 fixable with `skafix fix`."
+        );
+        let in_one_of_three = Report {
+            diagnostics: &diags[..1],
+            sources: &sources,
+            files_checked: 3,
+        };
+        assert_eq!(
+            summary_line(&in_one_of_three),
+            "Found 1 error in 1 file (3 files checked)."
         );
         let empty = Report {
             diagnostics: &[],

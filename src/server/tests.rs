@@ -794,10 +794,7 @@ proptest::proptest! {
 /// The argv Docker runs for the first `CMD`/`ENTRYPOINT` line of a corpus Dockerfile: JSON
 /// exec form as is, shell form under `/bin/sh -c`.
 fn corpus_argv(rel: &str, instruction: &str) -> Vec<String> {
-    let path = format!(
-        "{}/../shared/corpus/skaffold/{rel}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/corpus/skaffold/{rel}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("corpus file");
     let line = text
         .lines()

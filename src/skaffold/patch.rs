@@ -66,7 +66,7 @@ pub fn apply(config: &mut Val, patch: &Val) -> Result<(), PatchError> {
             }
         }
         other => Err(PatchError {
-            message: format!("unknown patch op {other:?}"),
+            message: format!("unknown patch op `{other}`"),
         }),
     }
 }

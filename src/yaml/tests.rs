@@ -576,7 +576,7 @@ fn corpus_files() -> &'static [(std::path::PathBuf, String)] {
 fn read_corpus_files() -> Vec<(std::path::PathBuf, String)> {
     let root = std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/skaffold"
+        "/tests/corpus/skaffold"
     ));
     let mut pending = vec![root.to_path_buf()];
     let mut files = Vec::new();

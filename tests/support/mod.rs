@@ -597,13 +597,9 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Response<Body> {
                 .filter(|p| {
                     label
                         .as_deref()
-                        .map_or(true, |s| selector_matches(s, &p.spec.labels))
+                        .is_none_or(|s| selector_matches(s, &p.spec.labels))
                 })
-                .filter(|_| {
-                    field
-                        .as_deref()
-                        .map_or(true, |f| f == "status.phase=Running")
-                })
+                .filter(|_| field.as_deref().is_none_or(|f| f == "status.phase=Running"))
                 .map(pod_json)
                 .collect();
             if accept.contains("as=Table") {

@@ -147,7 +147,7 @@ fn program_of(process: &Process) -> Option<(String, ArgPos)> {
 /// Whether the Dockerfile sets PATH anywhere in the built stage's chain (then an unknown value
 /// means the program may be anywhere).
 fn declares_path(df: &Dockerfile, built: &BuiltImage) -> bool {
-    stage_chain_instructions(df, built.stage.index).map_or(true, |chain| {
+    stage_chain_instructions(df, built.stage.index).is_none_or(|chain| {
         chain.iter().any(|i| match &i.args {
             Args::Env(pairs) => pairs.iter().any(|kv| kv.key == "PATH"),
             _ => false,

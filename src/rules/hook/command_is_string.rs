@@ -35,8 +35,8 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             out.push(
                 pipeline
                     .at(&RULE, command.origin, format!(
-                        "hook `command` is the string {:?}; Skaffold reads `command` as an argv list and fails to load the config (\"cannot unmarshal !!str into []string\")",
-                        command.value
+                        "hook `command` is the string {}; Skaffold reads `command` as an argv list and fails to load the config (\"cannot unmarshal !!str into []string\")",
+                        serde_json::to_string(&command.value).unwrap_or_default()
                     ))
                     .with_artifact(&artifact.image.value)
                     .with_help(format!("write it as a list: `command: {list}`"))

@@ -122,9 +122,8 @@ fn hook_may_reload(
         if let Some(send) = signal_send(command) {
             let Some(sig) = send.signal else { return false };
             if send.tool == "kill" && send.targets.iter().any(|t| t.text == "1") {
-                return crate::rules::hook::pid1_outcome(process, sig, sh).map_or(true, |o| {
-                    matches!(o, SignalOutcome::Reload | SignalOutcome::Unknown)
-                });
+                return crate::rules::hook::pid1_outcome(process, sig, sh)
+                    .is_none_or(|o| matches!(o, SignalOutcome::Reload | SignalOutcome::Unknown));
             }
             return match targets_server(&send, server, process) {
                 Some(false) => false,

@@ -100,7 +100,7 @@ impl<'w> Layout<'w> {
         let first = *files.first()?;
         if files
             .iter()
-            .any(|&i| !self.places[i].as_ref().is_some_and(|p| !p.is_empty()))
+            .any(|&i| self.places[i].as_ref().is_none_or(|p| p.is_empty()))
         {
             return None;
         }

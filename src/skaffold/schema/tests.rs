@@ -622,7 +622,7 @@ fn corpus_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 fn corpus_findings() {
     let root = std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/skaffold"
+        "/tests/corpus/skaffold"
     ));
     let mut files = Vec::new();
     corpus_files(root, &mut files);
