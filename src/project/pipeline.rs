@@ -341,17 +341,13 @@ fn build<'p>(
     let mut manifest_paths = Vec::new();
     let mut seen_paths = HashSet::new();
     for pattern in &model.raw_manifests {
-        if pattern.value.contains("://") {
+        // URLs and `gs://` are downloaded; `{{ }}` is expanded from the environment first.
+        if pattern.value.contains("://") || pattern.value.contains("{{") {
             continue;
         }
         let matched = glob_files(&config.dir, &pattern.value);
         if matched.is_empty() {
-            problems.push(engine_diagnostic(
-                "SCHEMA007",
-                &config_path,
-                pattern.origin.span,
-                format!("no manifest file matches `{}`", pattern.value),
-            ));
+            problems.push(unmatched_manifest(&config_path, pattern));
         }
         for path in matched {
             if seen_paths.insert(path.clone()) {
@@ -560,15 +556,70 @@ fn artifact_point(origin: Origin, value: &Spanned<String>) -> Origin {
     }
 }
 
-/// Files under `dir` matching a manifest glob (`k8s/*.yaml`, `k8s/**`), or the file itself.
+/// SCHEMA007 for a manifest path or glob that names no file. Skaffold only warns ("did not
+/// match any file", `pkg/skaffold/util/util.go` ExpandPathsGlob) and deploys the rest, so this
+/// is a warning; a path under a build output folder is usually written by a build step.
+fn unmatched_manifest(config_path: &Path, pattern: &Spanned<String>) -> Diagnostic {
+    let mut d = engine_diagnostic(
+        "SCHEMA007",
+        config_path,
+        pattern.origin.span,
+        format!(
+            "no manifest file matches `{}`: Skaffold only warns (\"did not match any file\") and deploys none of it",
+            pattern.value
+        ),
+    );
+    d.severity = crate::diagnostic::Severity::Warning;
+    if let Some(folder) = build_output_folder(&pattern.value) {
+        d.message.push_str(&format!(
+            "; `{folder}/` is a build output folder, so these files may be generated at build time and exist only after that build step runs"
+        ));
+    }
+    d
+}
+
+/// The first component of a relative path that names a folder build tools write their output
+/// to (Maven/Gradle/JKube `target`/`build`, npm `dist`/`out`, Skaffold's own hydration dir).
+fn build_output_folder(pattern: &str) -> Option<&str> {
+    const OUTPUT_FOLDERS: &[&str] = &[
+        "target",
+        "build",
+        "dist",
+        "out",
+        "output",
+        "generated",
+        ".skaffold",
+        "_output",
+    ];
+    pattern
+        .trim_start_matches("./")
+        .split('/')
+        .take_while(|part| !part.contains(['*', '?', '[', '{']))
+        .find(|part| OUTPUT_FOLDERS.contains(part))
+}
+
+/// Whether a file found through a glob or directory is deployed: Skaffold refuses files
+/// without a Kubernetes extension unless they are named directly
+/// (`pkg/skaffold/render/generate/generate.go`, HasKubernetesFileExtension).
+fn has_kubernetes_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+}
+
+/// Files a manifest entry deploys, like Skaffold's ExpandPathsGlob: an existing path is taken
+/// as it is (a directory brings every file below it), else the `filepath.Glob` matches, each
+/// matched directory bringing its files too.
 fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
     let full = normalize(&dir.join(pattern));
-    if !pattern.contains(['*', '?', '[', '{']) {
-        return if full.is_file() {
-            vec![full]
-        } else {
-            Vec::new()
-        };
+    if full.is_file() {
+        return vec![full];
+    }
+    if full.is_dir() {
+        return files_below(&full);
+    }
+    if !pattern.contains(['*', '?', '[']) {
+        return Vec::new();
     }
     let Ok(glob) = globset::GlobBuilder::new(&full.to_string_lossy())
         .literal_separator(true)
@@ -586,13 +637,23 @@ fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
                 .contains(['*', '?', '[', '{'])
         })
         .collect();
-    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(&literal)
+    let mut found: Vec<PathBuf> = files_below(&literal)
+        .into_iter()
+        .filter(|p| p.ancestors().any(|a| matcher.is_match(a)))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Every Kubernetes-extension file below `dir`, sorted.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
         .standard_filters(false)
         .build()
         .flatten()
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| normalize(e.path()))
-        .filter(|p| matcher.is_match(p))
+        .filter(|p| has_kubernetes_extension(p))
         .collect();
     found.sort();
     found
