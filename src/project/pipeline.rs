@@ -273,15 +273,26 @@ fn evaluations(
             problems,
         }];
     }
+    // Without `-p`, Skaffold still applies the profiles auto-activated for the command (`dev`),
+    // first and in file order (`pkg/skaffold/schema/profiles.go`, ApplyProfiles): that is the
+    // pipeline `skaffold dev` runs, and each other profile is evaluated on top of them.
+    let (auto, _) = profiles::active_profiles(&profiles, &ProfileSelection::default(), ctx);
+    let mut base_problems = Vec::new();
+    let base_tree = if auto.is_empty() {
+        config.tree.clone()
+    } else {
+        apply(&auto, &mut base_problems)
+    };
     let mut out = vec![Evaluation {
         config: index,
         profile: None,
-        tree: config.tree.clone(),
-        problems: Vec::new(),
+        tree: base_tree,
+        problems: base_problems,
     }];
-    for i in 0..profiles.len() {
+    for i in (0..profiles.len()).filter(|i| !auto.contains(i)) {
         let mut problems = Vec::new();
-        let tree = apply(&[i], &mut problems);
+        let chosen: Vec<usize> = auto.iter().copied().chain([i]).collect();
+        let tree = apply(&chosen, &mut problems);
         out.push(Evaluation {
             config: index,
             profile: Some(name_of(i)),
