@@ -12,8 +12,8 @@ pub mod runtime;
 
 pub use load::{normalize, ConfigDoc, ConfigFile, Project};
 pub use pipeline::{
-    probe_targets, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile,
-    Pipeline,
+    map_pipelines, probe_targets, ArtifactView, ContainerRef, DockerIgnoreView, DockerfileView,
+    ManifestFile, Pipeline,
 };
 
 use crate::diagnostic::Diagnostic;
@@ -112,6 +112,23 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
             .collect(),
         diagnostics,
     })
+}
+
+/// Discovers and loads the configs under `options.paths`, for queries on the model
+/// (`skafix explain`); an error when none is found.
+pub fn load_project(options: &CheckOptions) -> Result<Project, EngineError> {
+    let roots = if options.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        options.paths.clone()
+    };
+    let found = discover::config_files(&roots)?;
+    if found.is_empty() {
+        return Err(EngineError {
+            message: "no Skaffold config (skaffold*.yaml) found".to_string(),
+        });
+    }
+    Ok(load::load(found))
 }
 
 /// Loads the project under `options.paths` for `skafix probe`: the targets of every artifact of

@@ -219,6 +219,39 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
     diagnostics
 }
 
+/// Calls `query` on every effective pipeline `run_rules` would check (the dev pipeline of each
+/// config document, then each profile on top of it; with `-p` only the selected one), in
+/// order. For queries on the model such as `explain`.
+pub fn map_pipelines<T>(
+    project: &Project,
+    options: &CheckOptions,
+    mut query: impl FnMut(&Pipeline) -> T,
+) -> Vec<T> {
+    let selection = ProfileSelection::from_flags(&options.profiles);
+    let ctx = ActivationContext {
+        command: Some(options.command.clone().unwrap_or_else(|| "dev".to_string())),
+        kube_context: options.kube_context.clone(),
+        env: None,
+    };
+    let cache = Cache::default();
+    let mut answers = Vec::new();
+    for (i, config) in project.configs.iter().enumerate() {
+        for evaluation in evaluations(project, i, config, &selection, &ctx) {
+            let mut ignored = Vec::new();
+            let pipeline = build(
+                project,
+                config,
+                evaluation.profile,
+                evaluation.tree,
+                &cache,
+                &mut ignored,
+            );
+            answers.push(query(&pipeline));
+        }
+    }
+    answers
+}
+
 fn evaluations(
     project: &Project,
     index: usize,
