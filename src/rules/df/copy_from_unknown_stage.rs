@@ -116,7 +116,7 @@ fn is_image_reference(name: &str) -> bool {
         None => (name, None),
     };
     if digest.is_some_and(|d| {
-        d.split_once(':').is_none_or(|(alg, hex)| {
+        d.split_once(':').map_or(true, |(alg, hex)| {
             alg.is_empty() || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit())
         })
     }) {
