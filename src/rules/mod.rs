@@ -108,6 +108,7 @@ static ALL: &[&Rule] = &[
     &sync::infer_copy_from::RULE,
     &sync::rule_never_fires::RULE,
     &sync::src_never_matches::RULE,
+    &sync::rebuild_triggers::RULE,
     &sync::dest_mismatch::RULE,
     &sync::no_tar_in_image::RULE,
     &sync::dest_not_writable::RULE,

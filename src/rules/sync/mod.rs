@@ -20,6 +20,7 @@ pub mod infer_copy_from;
 pub mod infer_non_last_target;
 pub mod no_tar_in_image;
 pub mod profile_drops_artifacts;
+pub mod rebuild_triggers;
 pub mod rule_never_fires;
 pub mod src_never_matches;
 pub mod strip_not_prefix;
