@@ -221,7 +221,7 @@ fn gitignored(dir: &Path) -> Vec<(String, String, String)> {
             if body.is_empty() || body == "*" || body == "**" {
                 return None;
             }
-            let mut sample = body.replace("**", "x").replace('*', "x").replace('?', "x");
+            let mut sample = body.replace("**", "x").replace(['*', '?'], "x");
             if dir_only {
                 sample.push_str("/x");
             }
