@@ -265,12 +265,36 @@ fn evaluations(
         .map(|p| p.items().to_vec())
         .unwrap_or_default();
     let path = project.file(config.file).path.clone();
+    let schema = config
+        .api_version
+        .as_deref()
+        .and_then(crate::skaffold::schema::known_version)
+        .and_then(crate::skaffold::schema::schema_for);
     let apply = |chosen: &[usize], problems: &mut Vec<Diagnostic>| -> Val {
         let mut tree = config.tree.clone();
         for &i in chosen {
             let profile = &profiles[i];
             profiles::overlay(&mut tree, profile);
-            for p in profile.get("patches").map(Val::items).unwrap_or(&[]) {
+            let patches = profile.get("patches").map(Val::items).unwrap_or(&[]);
+            let before_drop = (!patches.is_empty()).then(|| tree.clone());
+            if !patches.is_empty() {
+                patch::drop_empty_collections(&mut tree);
+            }
+            for p in patches {
+                let value_problem = schema.and_then(|schema| {
+                    let path = p.get("path").and_then(Val::as_str)?;
+                    let op = p.get("op").and_then(Val::as_str).unwrap_or("replace");
+                    let value = p.get("value").filter(|_| op == "add" || op == "replace")?;
+                    patch::value_type_problem(schema, path, value).map(|m| (value.origin.span, m))
+                });
+                if let Some((span, message)) = value_problem {
+                    problems.push(engine_diagnostic(
+                        "SCHEMA008",
+                        &path,
+                        span,
+                        format!("profile {message} when this profile is active"),
+                    ));
+                }
                 if let Err(e) = patch::apply(&mut tree, p) {
                     let span = p.get("path").map_or(p.origin.span, |v| v.origin.span);
                     problems.push(engine_diagnostic(
@@ -278,8 +302,15 @@ fn evaluations(
                         &path,
                         span,
                         format!(
-                            "profile patch fails: {}; Skaffold aborts when this profile is active",
-                            e.message
+                            "profile patch fails: {}{}; Skaffold aborts when this profile is active",
+                            e.message,
+                            if before_drop.as_ref().is_some_and(|t| {
+                                p.get("path").and_then(Val::as_str).is_some_and(|path| patch::path_is_empty_collection(t, path))
+                            }) {
+                                " (the config has an empty list or map there, which Skaffold drops before patching: it re-marshals the config with `omitempty`)"
+                            } else {
+                                ""
+                            }
                         ),
                     ));
                 }
@@ -310,7 +341,10 @@ fn evaluations(
     // first and in file order (`pkg/skaffold/schema/profiles.go`, ApplyProfiles): that is the
     // pipeline `skaffold dev` runs, and each other profile is evaluated on top of them.
     let (auto, _) = profiles::active_profiles(&profiles, &ProfileSelection::default(), ctx);
-    let mut base_problems = Vec::new();
+    let mut base_problems: Vec<Diagnostic> = profiles::auto_profiles_overriding(&profiles, &auto)
+        .into_iter()
+        .map(|(span, message)| engine_diagnostic("SCHEMA012", &path, span, message))
+        .collect();
     let base_tree = if auto.is_empty() {
         config.tree.clone()
     } else {

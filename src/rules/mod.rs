@@ -82,6 +82,7 @@ static ALL: &[&Rule] = &[
     &schema::invalid_profile::RULE,
     &schema::not_analysed::RULE,
     &schema::unknown_api_version::RULE,
+    &schema::profile_overrides_profile::RULE,
     &cache::template_no_value::RULE,
     &cache::try_import_stable_tag::RULE,
     &hook::signal_not_handled::RULE,

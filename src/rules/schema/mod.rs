@@ -7,6 +7,7 @@ pub mod invalid_profile;
 pub mod missing_file;
 pub mod not_analysed;
 pub mod parse_error;
+pub mod profile_overrides_profile;
 pub mod unknown_api_version;
 pub mod unknown_key;
 pub mod unquoted_template;
