@@ -3,6 +3,7 @@
 //! Helpers: where a sync rule puts files (so reload dirs and volumes can be compared with it),
 //! and whether a sync can carry code a server would have to reload.
 
+pub mod jib_auto_without_devtools;
 pub mod misses_dest;
 pub mod not_reloading;
 pub mod preload_blocks_reload;
