@@ -294,6 +294,36 @@ mod tests {
     }
 
     #[test]
+    fn empty_lists_and_go_maps_are_dropped_before_patching_but_pointer_structs_stay() {
+        let mut config = tree(
+            "build:\n  artifacts: []\n  local: {}\n  tagPolicy:\n    envTemplate: {}\nmanifests:\n  rawYaml: []\nx:\n  buildArgs: {}\n",
+        );
+        drop_empty_collections(&mut config);
+        assert!(config.path(&["build", "artifacts"]).is_none());
+        assert!(config.path(&["build", "local"]).is_some());
+        assert!(config.path(&["manifests", "rawYaml"]).is_none());
+        assert!(config.path(&["x", "buildArgs"]).is_none());
+        let patch = tree("op: add\npath: /build/artifacts/-\nvalue: {image: a}\n");
+        assert!(apply(&mut config, &patch).is_err());
+    }
+
+    #[test]
+    fn patch_values_are_typed_like_go_yaml_decodes_them() {
+        let schema =
+            crate::skaffold::schema::schema_for(crate::skaffold::schema::latest()).unwrap();
+        let value = |text: &str| tree(&format!("v: {text}\n")).get("v").unwrap().clone();
+        let problem = |path: &str, text: &str| value_type_problem(schema, path, &value(text));
+        assert!(problem("/build/local/push", "\"true\"").is_some());
+        assert!(problem("/build/local/push", "true").is_none());
+        assert!(problem("/build/local/push", "yes").is_none());
+        assert!(problem("/build/local/push", "'off'").is_none());
+        assert!(problem("/build/local/concurrency", "\"2\"").is_some());
+        assert!(problem("/build/artifacts/0/image", "app").is_none());
+        assert!(problem("/build/artifacts/-", "{image: app}").is_none());
+        assert!(problem("/build/artifacts", "app").is_some());
+    }
+
+    #[test]
     fn replace_add_remove() {
         let mut config =
             tree("build:\n  artifacts:\n  - image: a\n    docker:\n      dockerfile: Dockerfile\n");
