@@ -65,7 +65,7 @@ pub(crate) fn is_under(path: &str, dir: &str) -> bool {
 /// The file extensions a server loads as code.
 fn code_extensions(kind: &ServerKind) -> &'static [&'static str] {
     match kind {
-        ServerKind::Node | ServerKind::Nodemon => {
+        ServerKind::Node | ServerKind::Nodemon | ServerKind::NodeTool { .. } => {
             &["js", "mjs", "cjs", "ts", "mts", "cts", "jsx", "tsx", "json"]
         }
         ServerKind::Air => &["go"],
@@ -108,7 +108,10 @@ pub(crate) fn reload_flag(kind: &ServerKind) -> Option<&'static str> {
         | ServerKind::Hypercorn
         | ServerKind::Flask => Some("--reload"),
         ServerKind::Node => Some("--watch"),
-        ServerKind::Django | ServerKind::Nodemon | ServerKind::Air => None,
+        ServerKind::Django
+        | ServerKind::Nodemon
+        | ServerKind::Air
+        | ServerKind::NodeTool { .. } => None,
     }
 }
 
