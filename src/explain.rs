@@ -151,16 +151,13 @@ fn explain_one(
         return Some(answer);
     }
     let rel = rel.unwrap_or_default();
-    let Builder::Dockerfile(_) = &artifact.builder else {
-        let builder = match &artifact.builder {
-            Builder::Other(key) => key.value.clone(),
-            Builder::Dockerfile(_) => unreachable!(),
-        };
+    if let Builder::Other(key) = &artifact.builder {
+        let builder = &key.value;
         answer.reason = format!(
             "the file is in the context of a `{builder}` artifact; skafix models the dependencies of Dockerfile builds only"
         );
         return Some(answer);
-    };
+    }
     let Some(built) = BuiltImage::of(artifact, view) else {
         answer.reason = "the Dockerfile cannot be read or has no such target stage".into();
         return Some(answer);

@@ -119,7 +119,6 @@ fn overlay_field<'a>(parent: &mut Val, key: &'a str, profile: &'a Val, path: &mu
 /// written (`pkg/skaffold/schema/profiles.go`, overlayProfileField); Go zero values are not.
 pub fn written_paths(profile: &Val) -> Vec<(String, crate::skaffold::tree::Origin)> {
     fn walk<'a>(
-        key: &'a str,
         value: &'a Val,
         path: &mut Vec<&'a str>,
         out: &mut Vec<(String, crate::skaffold::tree::Origin)>,
@@ -128,7 +127,7 @@ pub fn written_paths(profile: &Val) -> Vec<(String, crate::skaffold::tree::Origi
             Some(_) if value.is_map() => {
                 for (child_key, child) in value.entries() {
                     path.push(child_key);
-                    walk(child_key, child, path, out);
+                    walk(child, path, out);
                     path.pop();
                 }
             }
@@ -138,12 +137,11 @@ pub fn written_paths(profile: &Val) -> Vec<(String, crate::skaffold::tree::Origi
                 }
             }
         }
-        let _ = key;
     }
     let mut out = Vec::new();
     for key in PIPELINE_KEYS {
         if let Some(value) = profile.get(key) {
-            walk(key, value, &mut vec![key], &mut out);
+            walk(value, &mut vec![key], &mut out);
         }
     }
     out
