@@ -97,6 +97,7 @@ static ALL: &[&Rule] = &[
     &reload::with_workers::RULE,
     &reload::preload_blocks_reload::RULE,
     &reload::jib_auto_without_devtools::RULE,
+    &reload::compiled_sources_synced::RULE,
     &proc::shell_form_cmd::RULE,
     &vol::hostpath_not_local::RULE,
     &vol::hostpath_home_dir::RULE,

@@ -3,6 +3,7 @@
 //! Helpers: where a sync rule puts files (so reload dirs and volumes can be compared with it),
 //! and whether a sync can carry code a server would have to reload.
 
+pub mod compiled_sources_synced;
 pub mod jib_auto_without_devtools;
 pub mod misses_dest;
 pub mod not_reloading;
