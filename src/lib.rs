@@ -7,6 +7,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod dockerfile;
 pub mod engine;
+pub mod explain;
 pub mod fix;
 pub mod image;
 pub mod k8s;

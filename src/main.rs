@@ -49,6 +49,11 @@ enum Command {
         after_help = "Examples:\n  skafix probe --context kind-dev -n shop\n  skafix probe --selector app=api -p dev"
     )]
     Probe(ProbeArgs),
+    /// Explain what `skaffold dev` does when these files change: sync (where to) or rebuild (why).
+    #[command(
+        after_help = "Examples:\n  skafix explain app/main.py\n  skafix explain --project services/api src/index.js -p dev --format json"
+    )]
+    Explain(ExplainArgs),
     /// Explain one rule: what it finds, why, examples, fix safety.
     #[command(
         after_help = "Examples:\n  skafix rule SCHEMA001\n  skafix rule SCHEMA001 --format json"
@@ -164,6 +169,26 @@ struct RuleArgs {
     /// The rule's code, e.g. SCHEMA001.
     #[arg(value_parser = RuleCodes { selectors: false }, hide_possible_values = true)]
     code: String,
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    format: DocFormat,
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// Local files whose change to explain.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Where to look for skaffold*.yaml files (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+    /// Activate profiles like Skaffold's -p (repeatable, or comma-separated; `-NAME` deactivates).
+    #[arg(
+        short = 'p',
+        long = "profile",
+        value_name = "NAME",
+        allow_hyphen_values = true
+    )]
+    profiles: Vec<String>,
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     format: DocFormat,
 }
@@ -318,6 +343,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Check(args) => check(&args, color, cli.quiet),
         Command::Fix(args) => fix(&args, color, cli.quiet),
         Command::Probe(args) => probe(&args, color, cli.quiet),
+        Command::Explain(args) => explain(&args),
         Command::Rule(args) => rule(&args),
         Command::Rules(args) => rules(&args),
         Command::Completions { shell } => {
@@ -703,6 +729,84 @@ fn rule_json(rule: &skafix::rules::Rule) -> serde_json::Value {
         "summary": rule.summary,
         "doc": rule.doc,
     })
+}
+
+fn explain(args: &ExplainArgs) -> Result<u8, CliError> {
+    let options = skafix::project::CheckOptions {
+        paths: args.project.iter().cloned().collect(),
+        profiles: args.profiles.clone(),
+        ..Default::default()
+    };
+    for file in &args.files {
+        if !file.exists() {
+            return Err(CliError(format!(
+                "{}: no such file or directory",
+                file.display()
+            )));
+        }
+    }
+    let answers =
+        skafix::explain::explain(&options, &args.files).map_err(|e| CliError(e.message))?;
+    let text = match args.format {
+        DocFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&answers).unwrap_or_default()
+        ),
+        DocFormat::Text => explain_text(&args.files, &answers),
+    };
+    write_stdout(&text)?;
+    Ok(EXIT_CLEAN)
+}
+
+/// The answers grouped by file; names from the project are escaped for the terminal.
+fn explain_text(files: &[PathBuf], answers: &[skafix::explain::Answer]) -> String {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect()
+    };
+    let mut out = String::new();
+    for file in files {
+        let asked = file.display().to_string();
+        out.push_str(&format!("{}\n", safe(&asked)));
+        let mine: Vec<_> = answers.iter().filter(|a| a.file == asked).collect();
+        if mine.is_empty() {
+            out.push_str("  no artifact watches it: it is in no artifact's context\n");
+        }
+        for a in mine {
+            let profile = a
+                .profile
+                .as_ref()
+                .map(|p| format!(" [profile {}]", safe(p)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  artifact `{}` ({}){profile}: {}\n",
+                safe(&a.artifact),
+                safe(&a.config),
+                a.outcome.as_str()
+            ));
+            for copy in &a.copied_by {
+                out.push_str(&format!("    copied by   {}\n", safe(copy)));
+            }
+            if let Some(ignored) = &a.ignored_by {
+                out.push_str(&format!("    ignored by  {}\n", safe(ignored)));
+            }
+            if let Some(rule) = &a.sync_rule {
+                out.push_str(&format!("    sync rule   {}\n", safe(rule)));
+            }
+            if let Some(dest) = &a.container_path {
+                out.push_str(&format!("    synced to   {}\n", safe(dest)));
+            }
+            out.push_str(&format!("    why         {}\n", safe(&a.reason)));
+        }
+    }
+    out
 }
 
 fn rule(args: &RuleArgs) -> Result<u8, CliError> {

@@ -192,7 +192,10 @@ fn the_cli_renders_unless_told_not_to() {
     };
     let (code, rendered) = run(&[]);
     assert_eq!(code, Some(1), "{rendered}");
-    assert!(rendered.contains("run.yaml:14:37: error: SYNC012"), "{rendered}");
+    assert!(
+        rendered.contains("run.yaml:14:37: error: SYNC012"),
+        "{rendered}"
+    );
     let (code, plain) = run(&["--no-render"]);
     assert_eq!(code, Some(0), "{plain}");
     assert!(

@@ -123,12 +123,15 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
 }
 
 /// Gives a finding the model made while loading (a parse error, a missing file) its rule's
-/// name and default severity: the model emits only the code.
+/// name and default severity, or the milder severity the model chose: the model does not know
+/// the registry.
 pub fn stamp(diagnostic: &mut Diagnostic) {
     if diagnostic.name.is_empty() {
         if let Some(rule) = rules::by_code(diagnostic.code) {
             diagnostic.name = rule.name;
-            diagnostic.severity = rule.severity;
+            // The model says Error unless it knows the finding is milder (an unmatched
+            // manifest glob, which Skaffold only warns about).
+            diagnostic.severity = diagnostic.severity.min(rule.severity);
         }
     }
 }

@@ -256,6 +256,13 @@ fn chainguard(r: &Ref) -> Option<ImageFacts> {
             default_user: None,
             source: CHAINGUARD_SRC,
         }
+    } else if name == "static" {
+        // `images/static/configs/latest.apko.yaml` in chainguard-images/images installs only
+        // baselayout data, release files, CA certificates and tzdata.
+        ImageFacts {
+            source: CHAINGUARD_SRC,
+            ..NOTHING
+        }
     } else {
         ImageFacts {
             has_tar: None,
@@ -455,6 +462,8 @@ mod tests {
     fn chainguard_and_chiseled() {
         let f = lookup("cgr.dev/chainguard/python:latest").unwrap();
         assert_eq!((f.has_shell, f.has_tar), (Some(false), None));
+        let f = lookup("cgr.dev/chainguard/static:latest").unwrap();
+        assert_eq!((f.has_shell, f.has_tar), (Some(false), Some(false)));
         let f = lookup("cgr.dev/chainguard/python:latest-dev").unwrap();
         assert_eq!(
             (f.has_shell, f.shell),

@@ -305,9 +305,11 @@ pub fn load_within(paths: Vec<PathBuf>, roots: Roots, overlay: Overlay) -> Proje
         overlay,
         ..Project::default()
     };
-    let mut queue: Vec<PathBuf> = paths;
+    // Each path with whether another config requires it: a required file is a Skaffold
+    // config whatever it holds, a discovered one may belong to another tool.
+    let mut queue: Vec<(PathBuf, bool)> = paths.into_iter().map(|p| (p, false)).collect();
     let mut seen = std::collections::HashSet::new();
-    while let Some(path) = queue.pop() {
+    while let Some((path, required)) = queue.pop() {
         let path = normalize(&path);
         if !seen.insert(path.clone()) {
             continue;
@@ -358,7 +360,7 @@ pub fn load_within(paths: Vec<PathBuf>, roots: Roots, overlay: Overlay) -> Proje
                 continue;
             }
         };
-        if is_other_kind_of_yaml(&documents) {
+        if !required && is_other_kind_of_yaml(&documents) {
             continue;
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -408,7 +410,7 @@ pub fn load_within(paths: Vec<PathBuf>, roots: Roots, overlay: Overlay) -> Proje
                     let Some(rel) = value.as_str() else { continue };
                     let required_path = required_config_path(&dir, rel);
                     if project.roots.may_read(&required_path) {
-                        queue.push(required_path);
+                        queue.push((required_path, true));
                     } else {
                         project.load_diagnostics.push(engine_diagnostic(
                             "SCHEMA011",
@@ -460,18 +462,25 @@ pub fn required_config_path(dir: &Path, rel: &str) -> PathBuf {
     }
 }
 
-/// A file named like a Skaffold config that holds other YAML, such as a Kubernetes manifest
-/// `skaffold-rbac.yaml`: every document declares an apiVersion and none is `skaffold/...`.
+/// A file named like a Skaffold config that holds another tool's YAML, such as a Kubernetes
+/// manifest `skaffold-rbac.yaml` or Helm values `skaffold-values.yaml`: no document is a
+/// mapping with a `skaffold/...` apiVersion or `kind: Config`, the two marks of a Skaffold
+/// config (`pkg/skaffold/schema/versions.go` reads `apiVersion` and `kind` first). An empty
+/// file is still reported: it holds no other tool's config either.
 fn is_other_kind_of_yaml(documents: &[yaml::Document]) -> bool {
-    let versions: Vec<Option<&str>> = documents
+    let roots: Vec<_> = documents
         .iter()
         .filter_map(|d| d.root_ref())
-        .map(|root| root.get("apiVersion").and_then(|v| v.as_str()))
+        .filter(|root| root.is_mapping())
         .collect();
-    !versions.is_empty()
-        && versions
-            .iter()
-            .all(|v| v.is_some_and(|v| !v.starts_with("skaffold/")))
+    let any_document = documents.iter().any(|d| d.root_ref().is_some());
+    any_document
+        && !roots.iter().any(|root| {
+            root.get("apiVersion")
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| v.starts_with("skaffold/"))
+                || root.get("kind").and_then(|v| v.as_str()) == Some("Config")
+        })
 }
 
 /// Whether the line of a YAML error, or the one before, has a value starting with `{{`: the

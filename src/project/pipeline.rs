@@ -195,6 +195,39 @@ where
         .collect()
 }
 
+/// Calls `query` on every effective pipeline `run_rules` would check (the dev pipeline of each
+/// config document, then each profile on top of it; with `-p` only the selected one), in
+/// order. For queries on the model such as `explain`.
+pub fn map_pipelines<T>(
+    project: &Project,
+    options: &CheckOptions,
+    mut query: impl FnMut(&Pipeline) -> T,
+) -> Vec<T> {
+    let selection = ProfileSelection::from_flags(&options.profiles);
+    let ctx = ActivationContext {
+        command: Some(options.command.clone().unwrap_or_else(|| "dev".to_string())),
+        kube_context: options.kube_context.clone(),
+        env: None,
+    };
+    let cache = Cache::default();
+    let mut answers = Vec::new();
+    for (i, config) in project.configs.iter().enumerate() {
+        for evaluation in evaluations(project, i, config, &selection, &ctx) {
+            let mut ignored = Vec::new();
+            let pipeline = build(
+                project,
+                config,
+                evaluation.profile,
+                evaluation.tree,
+                &cache,
+                &mut ignored,
+            );
+            answers.push(query(&pipeline));
+        }
+    }
+    answers
+}
+
 fn evaluations(
     project: &Project,
     index: usize,
@@ -208,12 +241,36 @@ fn evaluations(
         .map(|p| p.items().to_vec())
         .unwrap_or_default();
     let path = project.file(config.file).path.clone();
+    let schema = config
+        .api_version
+        .as_deref()
+        .and_then(crate::skaffold::schema::known_version)
+        .and_then(crate::skaffold::schema::schema_for);
     let apply = |chosen: &[usize], problems: &mut Vec<Diagnostic>| -> Val {
         let mut tree = config.tree.clone();
         for &i in chosen {
             let profile = &profiles[i];
             profiles::overlay(&mut tree, profile);
-            for p in profile.get("patches").map(Val::items).unwrap_or(&[]) {
+            let patches = profile.get("patches").map(Val::items).unwrap_or(&[]);
+            let before_drop = (!patches.is_empty()).then(|| tree.clone());
+            if !patches.is_empty() {
+                patch::drop_empty_collections(&mut tree);
+            }
+            for p in patches {
+                let value_problem = schema.and_then(|schema| {
+                    let path = p.get("path").and_then(Val::as_str)?;
+                    let op = p.get("op").and_then(Val::as_str).unwrap_or("replace");
+                    let value = p.get("value").filter(|_| op == "add" || op == "replace")?;
+                    patch::value_type_problem(schema, path, value).map(|m| (value.origin.span, m))
+                });
+                if let Some((span, message)) = value_problem {
+                    problems.push(engine_diagnostic(
+                        "SCHEMA008",
+                        &path,
+                        span,
+                        format!("profile {message} when this profile is active"),
+                    ));
+                }
                 if let Err(e) = patch::apply(&mut tree, p) {
                     let span = p.get("path").map_or(p.origin.span, |v| v.origin.span);
                     problems.push(engine_diagnostic(
@@ -221,8 +278,15 @@ fn evaluations(
                         &path,
                         span,
                         format!(
-                            "profile patch fails: {}; Skaffold aborts when this profile is active",
-                            e.message
+                            "profile patch fails: {}{}; Skaffold aborts when this profile is active",
+                            e.message,
+                            if before_drop.as_ref().is_some_and(|t| {
+                                p.get("path").and_then(Val::as_str).is_some_and(|path| patch::path_is_empty_collection(t, path))
+                            }) {
+                                " (the config has an empty list or map there, which Skaffold drops before patching: it re-marshals the config with `omitempty`)"
+                            } else {
+                                ""
+                            }
                         ),
                     ));
                 }
@@ -249,15 +313,29 @@ fn evaluations(
             problems,
         }];
     }
+    // Without `-p`, Skaffold still applies the profiles auto-activated for the command (`dev`),
+    // first and in file order (`pkg/skaffold/schema/profiles.go`, ApplyProfiles): that is the
+    // pipeline `skaffold dev` runs, and each other profile is evaluated on top of them.
+    let (auto, _) = profiles::active_profiles(&profiles, &ProfileSelection::default(), ctx);
+    let mut base_problems: Vec<Diagnostic> = profiles::auto_profiles_overriding(&profiles, &auto)
+        .into_iter()
+        .map(|(span, message)| engine_diagnostic("SCHEMA012", &path, span, message))
+        .collect();
+    let base_tree = if auto.is_empty() {
+        config.tree.clone()
+    } else {
+        apply(&auto, &mut base_problems)
+    };
     let mut out = vec![Evaluation {
         config: index,
         profile: None,
-        tree: config.tree.clone(),
-        problems: Vec::new(),
+        tree: base_tree,
+        problems: base_problems,
     }];
-    for i in 0..profiles.len() {
+    for i in (0..profiles.len()).filter(|i| !auto.contains(i)) {
         let mut problems = Vec::new();
-        let tree = apply(&[i], &mut problems);
+        let chosen: Vec<usize> = auto.iter().copied().chain([i]).collect();
+        let tree = apply(&chosen, &mut problems);
         out.push(Evaluation {
             config: index,
             profile: Some(name_of(i)),
@@ -366,7 +444,8 @@ fn build<'p>(
     let mut manifest_paths = Vec::new();
     let mut seen_paths = HashSet::new();
     for pattern in &model.raw_manifests {
-        if pattern.value.contains("://") {
+        // URLs and `gs://` are downloaded; `{{ }}` is expanded from the environment first.
+        if pattern.value.contains("://") || pattern.value.contains("{{") {
             continue;
         }
         let literal = glob_literal_prefix(&normalize(&config.dir.join(&pattern.value)));
@@ -384,12 +463,7 @@ fn build<'p>(
         }
         let matched = glob_files(&config.dir, &pattern.value);
         if matched.is_empty() {
-            problems.push(engine_diagnostic(
-                "SCHEMA007",
-                &config_path,
-                pattern.origin.span,
-                format!("no manifest file matches `{}`", pattern.value),
-            ));
+            problems.push(unmatched_manifest(&config_path, pattern));
         }
         for path in matched {
             if seen_paths.insert(path.clone()) {
@@ -715,15 +789,70 @@ fn glob_literal_prefix(full: &Path) -> PathBuf {
         .collect()
 }
 
-/// Files under `dir` matching a manifest glob (`k8s/*.yaml`, `k8s/**`), or the file itself.
+/// SCHEMA007 for a manifest path or glob that names no file. Skaffold only warns ("did not
+/// match any file", `pkg/skaffold/util/util.go` ExpandPathsGlob) and deploys the rest, so this
+/// is a warning; a path under a build output folder is usually written by a build step.
+fn unmatched_manifest(config_path: &Path, pattern: &Spanned<String>) -> Diagnostic {
+    let mut d = engine_diagnostic(
+        "SCHEMA007",
+        config_path,
+        pattern.origin.span,
+        format!(
+            "no manifest file matches `{}`: Skaffold only warns (\"did not match any file\") and deploys none of it",
+            pattern.value
+        ),
+    );
+    d.severity = crate::diagnostic::Severity::Warning;
+    if let Some(folder) = build_output_folder(&pattern.value) {
+        d.message.push_str(&format!(
+            "; `{folder}/` is a build output folder, so these files may be generated at build time and exist only after that build step runs"
+        ));
+    }
+    d
+}
+
+/// The first component of a relative path that names a folder build tools write their output
+/// to (Maven/Gradle/JKube `target`/`build`, npm `dist`/`out`, Skaffold's own hydration dir).
+fn build_output_folder(pattern: &str) -> Option<&str> {
+    const OUTPUT_FOLDERS: &[&str] = &[
+        "target",
+        "build",
+        "dist",
+        "out",
+        "output",
+        "generated",
+        ".skaffold",
+        "_output",
+    ];
+    pattern
+        .trim_start_matches("./")
+        .split('/')
+        .take_while(|part| !part.contains(['*', '?', '[', '{']))
+        .find(|part| OUTPUT_FOLDERS.contains(part))
+}
+
+/// Whether a file found through a glob or directory is deployed: Skaffold refuses files
+/// without a Kubernetes extension unless they are named directly
+/// (`pkg/skaffold/render/generate/generate.go`, HasKubernetesFileExtension).
+fn has_kubernetes_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+}
+
+/// Files a manifest entry deploys, like Skaffold's ExpandPathsGlob: an existing path is taken
+/// as it is (a directory brings every file below it), else the `filepath.Glob` matches, each
+/// matched directory bringing its files too.
 fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
     let full = normalize(&dir.join(pattern));
-    if !pattern.contains(['*', '?', '[', '{']) {
-        return if full.is_file() {
-            vec![full]
-        } else {
-            Vec::new()
-        };
+    if full.is_file() {
+        return vec![full];
+    }
+    if full.is_dir() {
+        return files_below(&full);
+    }
+    if !pattern.contains(['*', '?', '[']) {
+        return Vec::new();
     }
     let Ok(glob) = globset::GlobBuilder::new(&full.to_string_lossy())
         .literal_separator(true)
@@ -741,13 +870,23 @@ fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
                 .contains(['*', '?', '[', '{'])
         })
         .collect();
-    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(&literal)
+    let mut found: Vec<PathBuf> = files_below(&literal)
+        .into_iter()
+        .filter(|p| p.ancestors().any(|a| matcher.is_match(a)))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Every Kubernetes-extension file below `dir`, sorted.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
         .standard_filters(false)
         .build()
         .flatten()
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| normalize(e.path()))
-        .filter(|p| matcher.is_match(p))
+        .filter(|p| has_kubernetes_extension(p))
         .collect();
     found.sort();
     found

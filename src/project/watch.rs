@@ -303,6 +303,48 @@ impl Watched {
     }
 }
 
+/// The patterns of an infer sync (`sync: {}` means `infer: ["**/*"]`); `None` for manual and
+/// auto sync.
+pub(crate) fn infer_patterns(sync: &crate::skaffold::model::Sync) -> Option<Vec<String>> {
+    use crate::skaffold::model::SyncMode;
+    match &sync.mode {
+        SyncMode::Infer(patterns) => Some(patterns.iter().map(|p| p.value.clone()).collect()),
+        SyncMode::DefaultInfer => Some(vec!["**/*".into()]),
+        _ => None,
+    }
+}
+
+/// Whether an infer sync certainly maps no file: Skaffold's infer map holds only the context
+/// files that a COPY/ADD of the file's LAST stage copies and `.dockerignore` keeps
+/// (`pkg/skaffold/docker/syncmap.go`, SyncMap), so a change to any file rebuilds and nothing is
+/// ever copied into the container. `false` when it maps something or that is not known.
+pub(crate) fn infer_maps_nothing(
+    patterns: &[String],
+    view: &ArtifactView,
+    built: &super::runtime::BuiltImage,
+) -> bool {
+    let Some(last) = built.dockerfile.stages.last() else {
+        return false;
+    };
+    let Some(watched) = Watched::of(view, built.dockerfile, &built.build_args) else {
+        return false;
+    };
+    let mut maps_something = false;
+    for pattern in patterns {
+        let Some(matched) = watched.matching(pattern) else {
+            return false;
+        };
+        maps_something |= matched.into_iter().any(|i| {
+            !watched.ignored[i]
+                && watched
+                    .copies
+                    .iter()
+                    .any(|c| c.stage == last.index && c.covers(&watched.files[i]).is_some())
+        });
+    }
+    !maps_something
+}
+
 /// Where a manual rule puts a file: `path.Join(WD, dest, TrimPrefix(rel, strip))` with WD
 /// only for a relative `dest` (Skaffold `sync.go:251-274`, `image_util.go:52-65`).
 pub(crate) fn manual_destination(

@@ -65,6 +65,11 @@ pub enum ServerKind {
     Nodemon,
     /// Go's `air` live reloader.
     Air,
+    /// A Node dev tool by its command: `ts-node-dev` (restarts on changes of the files it
+    /// required), `next dev|start`, `vite [dev|serve]|preview`.
+    NodeTool {
+        name: String,
+    },
 }
 
 /// What turned reload on.

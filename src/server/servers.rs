@@ -581,6 +581,7 @@ fn server(name: &str, args: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
         "django-admin" | "django-admin.py" => django(args, 1, ctx),
         "node" | "nodejs" => node(args, ctx),
         "nodemon" => Some(nodemon(args, ctx)),
+        "ts-node-dev" | "tsnd" | "next" | "vite" => node_tool(name, args, ctx),
         "air" => {
             let mut cmd = base(ServerKind::Air, args, args[0].pos, ctx);
             cmd.reload = ReloadMode::On {
@@ -1013,6 +1014,51 @@ fn fastapi(args: &[Arg], ctx: &Ctx) -> Option<ServerCommand> {
     cmd.workers = parse_u32(parsed.last(&["--workers"]).and_then(|(_, v)| v))
         .or_else(|| parse_u32(ctx.var("WEB_CONCURRENCY").as_deref()));
     cmd.app = parsed.positionals.first().map(|&i| args[i].text.clone());
+    Some(cmd)
+}
+
+/// Node dev tools whose reload is decided by the subcommand: `ts-node-dev` restarts the
+/// process when a file it required changes (wclr/ts-node-dev README, "restarts target node
+/// process when any of required files changes"); `next dev` runs the development server that
+/// recompiles on change, `next start` serves the production build of `next build` (Next.js
+/// CLI docs); `vite`/`vite dev`/`vite serve` is the dev server with hot updates, `vite
+/// preview` serves the built `dist` (Vite CLI docs). Other subcommands (`build`, `lint`) are no
+/// servers.
+fn node_tool(name: &str, args: &[Arg], ctx: &Ctx) -> Option<ServerCommand> {
+    let tool = match name {
+        "tsnd" => "ts-node-dev",
+        other => other,
+    };
+    // The subcommand comes first (`next dev -p 3000`, `vite preview --port 8080`).
+    let sub = args
+        .get(1)
+        .map(|a| a.text.as_str())
+        .filter(|w| !w.starts_with('-'));
+    let reload = match (tool, sub) {
+        ("ts-node-dev", _) => ReloadMode::On {
+            via: ReloadVia::Default,
+        },
+        ("next", Some("dev")) | ("vite", None | Some("dev" | "serve")) => ReloadMode::On {
+            via: ReloadVia::Default,
+        },
+        ("next", Some("start")) | ("vite", Some("preview")) => ReloadMode::Off,
+        ("vite", Some(path)) if !matches!(path, "build" | "optimize") => {
+            // `vite <root>`: a root directory runs the dev server too.
+            ReloadMode::On {
+                via: ReloadVia::Default,
+            }
+        }
+        _ => return None,
+    };
+    let mut cmd = base(
+        ServerKind::NodeTool {
+            name: tool.to_string(),
+        },
+        args,
+        args[0].pos,
+        ctx,
+    );
+    cmd.reload = reload;
     Some(cmd)
 }
 

@@ -867,3 +867,27 @@ fn corpus_shell_forms() {
     );
     assert_eq!(exec_form(&locust[2]), None);
 }
+
+#[test]
+fn node_dev_tools_reload_by_subcommand() {
+    let on = ReloadMode::On {
+        via: ReloadVia::Default,
+    };
+    assert_eq!(rec(&["npx", "next", "dev"]).reload, on);
+    assert_eq!(
+        rec(&["next", "start", "-p", "3000"]).reload,
+        ReloadMode::Off
+    );
+    assert_eq!(rec(&["vite"]).reload, on);
+    assert_eq!(rec(&["vite", "--host", "0.0.0.0"]).reload, on);
+    assert_eq!(rec(&["vite", "preview"]).reload, ReloadMode::Off);
+    assert_eq!(rec(&["tsnd", "--respawn", "src/index.ts"]).reload, on);
+    assert_eq!(
+        rec(&["ts-node-dev", "src/index.ts"]).kind,
+        ServerKind::NodeTool {
+            name: "ts-node-dev".into()
+        }
+    );
+    assert!(recognize(&argv(&["next", "build"]), &no_env).is_none());
+    assert!(recognize(&argv(&["vite", "build"]), &no_env).is_none());
+}

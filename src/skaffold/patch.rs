@@ -89,6 +89,144 @@ fn node_count(root: &Val, limit: usize) -> usize {
     count
 }
 
+/// Drops empty lists and empty maps of Go maps, as Skaffold's re-marshalling does before it
+/// patches: it turns the overlaid config back into YAML with `yaml.Marshal`, and every list
+/// and map field is tagged `omitempty` (`pkg/skaffold/schema/profiles.go`, applyProfile;
+/// `pkg/skaffold/schema/latest/config.go`), so `artifacts: []` is not there to `add` to.
+/// Mappings that are Go structs behind pointers (`sync: {}`, `local: {}`) are kept.
+pub fn drop_empty_collections(config: &mut Val) {
+    const GO_MAPS: &[&str] = &[
+        "buildArgs",
+        "labels",
+        "env",
+        "setValues",
+        "setValueTemplates",
+        "setFiles",
+        "overrides",
+        "annotations",
+    ];
+    fn walk(value: &mut Val) {
+        match &mut value.kind {
+            Kind::Map(entries) => {
+                for (_, child) in entries.iter_mut() {
+                    walk(child);
+                }
+                entries.retain(|(key, child)| match &child.kind {
+                    Kind::Seq(items) => !items.is_empty(),
+                    Kind::Map(items) => !(items.is_empty() && GO_MAPS.contains(&key.as_str())),
+                    _ => true,
+                });
+            }
+            Kind::Seq(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(config);
+}
+
+/// Whether a collection on `path` (or its parent, for `.../-` and indexes) is an empty list or
+/// map in `config`: the reason a patch fails once Skaffold has dropped it.
+pub fn path_is_empty_collection(config: &Val, path: &str) -> bool {
+    let Some(tokens) = pointer_tokens(path) else {
+        return false;
+    };
+    (0..=tokens.len()).rev().any(|n| {
+        lookup(config, &tokens[..n]).is_some_and(|v| match &v.kind {
+            Kind::Seq(items) => items.is_empty(),
+            Kind::Map(entries) => entries.is_empty() && n > 0,
+            _ => false,
+        })
+    })
+}
+
+/// Whether a patch's value has the type the schema expects at its path; the message when not.
+/// After patching, Skaffold decodes the YAML into its Go structs with go-yaml v3, which fails
+/// on a string where a boolean or number belongs (`cannot unmarshal !!str into bool`).
+/// yaml.v3 reads `yes`/`no`/`on`/`off` (any quoting) into a bool field, but not a quoted
+/// `"true"` (`decode.go`, the `reflect.Bool` case).
+pub fn value_type_problem(
+    schema: &super::schema::Schema,
+    path: &str,
+    value: &Val,
+) -> Option<String> {
+    use super::schema::ValueType;
+    let tokens = pointer_tokens(path)?;
+    let keys: Vec<&str> = tokens
+        .iter()
+        .map(String::as_str)
+        .filter(|t| *t != "-" && t.parse::<usize>().is_err())
+        .collect();
+    let mut expected = schema.type_at(&keys)?;
+    // `/build/artifacts/-` adds one item: the item's type.
+    let last = tokens.last().map(String::as_str);
+    if last == Some("-") || last.is_some_and(|t| t.parse::<usize>().is_ok()) {
+        if let ValueType::List(item) = expected {
+            expected = *item;
+        }
+    }
+    let found = match &value.kind {
+        Kind::Null => return None,
+        Kind::Scalar { text, plain } => {
+            let bool_word = matches!(
+                text.as_str(),
+                "y" | "Y"
+                    | "yes"
+                    | "Yes"
+                    | "YES"
+                    | "on"
+                    | "On"
+                    | "ON"
+                    | "n"
+                    | "N"
+                    | "no"
+                    | "No"
+                    | "NO"
+                    | "off"
+                    | "Off"
+                    | "OFF"
+            );
+            let plain_bool = *plain
+                && matches!(
+                    text.as_str(),
+                    "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+                );
+            let plain_int = *plain && text.parse::<i64>().is_ok();
+            match expected {
+                ValueType::Bool if plain_bool || bool_word => return None,
+                ValueType::Int if plain_int => return None,
+                ValueType::Bool | ValueType::Int => {
+                    if *plain {
+                        "the string"
+                    } else {
+                        "the quoted string"
+                    }
+                }
+                ValueType::String | ValueType::IntOrString | ValueType::Any => return None,
+                _ => "the scalar",
+            }
+        }
+        Kind::Map(_) => match expected {
+            ValueType::Object(_) | ValueType::StringMap | ValueType::AnyMap | ValueType::Any => {
+                return None
+            }
+            _ => "a mapping",
+        },
+        Kind::Seq(_) => match expected {
+            ValueType::List(_) | ValueType::Any => return None,
+            _ => "a list",
+        },
+    };
+    let shown = match &value.kind {
+        Kind::Scalar { text, plain } if *plain => format!(" `{text}`"),
+        Kind::Scalar { text, .. } => format!(" `\"{text}\"`"),
+        _ => String::new(),
+    };
+    Some(format!(
+        "patch value at {path} is {found}{shown} where Skaffold expects {}; decoding the patched config fails",
+        expected.describe()
+    ))
+}
+
 fn pointer_tokens(path: &str) -> Option<Vec<String>> {
     if path.is_empty() {
         return Some(Vec::new());
@@ -207,6 +345,36 @@ mod tests {
         );
         assert!(node_count(&config, usize::MAX) <= CONVERSION_BUDGET);
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn empty_lists_and_go_maps_are_dropped_before_patching_but_pointer_structs_stay() {
+        let mut config = tree(
+            "build:\n  artifacts: []\n  local: {}\n  tagPolicy:\n    envTemplate: {}\nmanifests:\n  rawYaml: []\nx:\n  buildArgs: {}\n",
+        );
+        drop_empty_collections(&mut config);
+        assert!(config.path(&["build", "artifacts"]).is_none());
+        assert!(config.path(&["build", "local"]).is_some());
+        assert!(config.path(&["manifests", "rawYaml"]).is_none());
+        assert!(config.path(&["x", "buildArgs"]).is_none());
+        let patch = tree("op: add\npath: /build/artifacts/-\nvalue: {image: a}\n");
+        assert!(apply(&mut config, &patch).is_err());
+    }
+
+    #[test]
+    fn patch_values_are_typed_like_go_yaml_decodes_them() {
+        let schema =
+            crate::skaffold::schema::schema_for(crate::skaffold::schema::latest()).unwrap();
+        let value = |text: &str| tree(&format!("v: {text}\n")).get("v").unwrap().clone();
+        let problem = |path: &str, text: &str| value_type_problem(schema, path, &value(text));
+        assert!(problem("/build/local/push", "\"true\"").is_some());
+        assert!(problem("/build/local/push", "true").is_none());
+        assert!(problem("/build/local/push", "yes").is_none());
+        assert!(problem("/build/local/push", "'off'").is_none());
+        assert!(problem("/build/local/concurrency", "\"2\"").is_some());
+        assert!(problem("/build/artifacts/0/image", "app").is_none());
+        assert!(problem("/build/artifacts/-", "{image: app}").is_none());
+        assert!(problem("/build/artifacts", "app").is_some());
     }
 
     #[test]

@@ -114,6 +114,102 @@ fn overlay_field<'a>(parent: &mut Val, key: &'a str, profile: &'a Val, path: &mu
     }
 }
 
+/// The fields a profile's overlay replaces, as `/`-joined key paths with where the profile
+/// writes them: structs are merged field by field, so only their non-struct fields are
+/// written (`pkg/skaffold/schema/profiles.go`, overlayProfileField); Go zero values are not.
+pub fn written_paths(profile: &Val) -> Vec<(String, crate::skaffold::tree::Origin)> {
+    fn walk<'a>(
+        value: &'a Val,
+        path: &mut Vec<&'a str>,
+        out: &mut Vec<(String, crate::skaffold::tree::Origin)>,
+    ) {
+        match field_kind(path) {
+            Some(_) if value.is_map() => {
+                for (child_key, child) in value.entries() {
+                    path.push(child_key);
+                    walk(child, path, out);
+                    path.pop();
+                }
+            }
+            _ => {
+                if !value.is_zero() {
+                    out.push((path.join("/"), value.origin));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for key in PIPELINE_KEYS {
+        if let Some(value) = profile.get(key) {
+            walk(value, &mut vec![key], &mut out);
+        }
+    }
+    out
+}
+
+/// Pairs of auto-activated profiles (in the order Skaffold applies them) where the later one
+/// replaces a field the earlier one wrote, by overlay or patch: with both active the earlier
+/// value is lost. The span is where the later profile writes it.
+pub fn auto_profiles_overriding(
+    profiles: &[Val],
+    auto: &[usize],
+) -> Vec<(crate::source::Span, String)> {
+    let writes = |i: usize| -> Vec<(String, crate::skaffold::tree::Origin)> {
+        let mut out = written_paths(&profiles[i]);
+        for p in profiles[i].get("patches").map(Val::items).unwrap_or(&[]) {
+            let op = p.get("op").and_then(Val::as_str).unwrap_or("replace");
+            if op == "test" {
+                continue;
+            }
+            if let Some(path) = p.get("path") {
+                let text = path.as_str().unwrap_or_default();
+                // `add .../-` appends: it keeps what the list had.
+                if op == "add" && text.ends_with("/-") {
+                    continue;
+                }
+                out.push((text.trim_start_matches('/').to_string(), path.origin));
+            }
+        }
+        out
+    };
+    let covers = |a: &str, b: &str| {
+        a == b || b.starts_with(&format!("{a}/")) || a.starts_with(&format!("{b}/"))
+    };
+    let name = |i: usize| {
+        profiles[i]
+            .get("name")
+            .and_then(Val::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut found = Vec::new();
+    for (n, &later) in auto.iter().enumerate() {
+        for (path, origin) in writes(later) {
+            let earlier = auto[..n].iter().find_map(|&e| {
+                writes(e)
+                    .into_iter()
+                    .find(|(p, _)| covers(p, &path))
+                    .map(|(p, _)| (e, p))
+            });
+            if let Some((e, earlier_path)) = earlier {
+                found.push((
+                    origin.key_span.unwrap_or(origin.span),
+                    format!(
+                        "profiles `{}` and `{}` are both activated automatically, and `{}` (applied later) replaces `{}`, which `{}` sets: with both active, `{}`'s value is lost",
+                        name(e),
+                        name(later),
+                        name(later),
+                        earlier_path.replace('/', "."),
+                        name(e),
+                        name(e)
+                    ),
+                ));
+            }
+        }
+    }
+    found
+}
+
 fn set(parent: &mut Val, key: &str, value: Val) {
     if let Kind::Map(entries) = &mut parent.kind {
         if let Some(slot) = entries.iter_mut().find(|(k, _)| k == key) {

@@ -5,6 +5,7 @@
 //!
 //! The public API in this file is the contract the rest of skafix codes against.
 
+mod goyaml;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -90,7 +91,33 @@ pub struct YamlError {
 /// `:`/`-`/`?` indicator. Nesting deeper than [`MAX_NESTING_DEPTH`] is an error, so recursive
 /// walks over the tree cannot overflow the stack.
 pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse::parse_documents(text)
+    let error = match parse::parse_documents(text) {
+        Ok(documents) => return Ok(documents),
+        Err(error) => error,
+    };
+    // Skaffold reads the file with go-yaml v3, which is laxer than YAML 1.2 in places
+    // (`goyaml`); what it accepts is accepted here too, with spans in the original text.
+    let Some((rewritten, insertions)) = goyaml::flow_reindent(text) else {
+        return Err(error);
+    };
+    let Ok(mut documents) = parse::parse_documents(&rewritten) else {
+        return Err(error);
+    };
+    let map = |span: &mut Span| {
+        span.start = goyaml::original_offset(&insertions, span.start);
+        span.end = goyaml::original_offset(&insertions, span.end);
+    };
+    for document in &mut documents {
+        map(&mut document.span);
+        for node in &mut document.nodes {
+            map(&mut node.span);
+        }
+        for duplicate in &mut document.duplicate_keys {
+            map(&mut duplicate.first);
+            map(&mut duplicate.second);
+        }
+    }
+    Ok(documents)
 }
 
 /// How many nodes a walk that follows aliases may visit before it gives up (alias bombs).

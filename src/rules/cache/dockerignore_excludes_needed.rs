@@ -1,6 +1,6 @@
 //! CACHE004 dockerignore-excludes-needed: a `.dockerignore` pattern that excludes what a COPY
 //! source names (the build then fails with "not found") or every copied file a manual sync
-//! rule matches (Skaffold does not watch ignored files, so the rule never fires).
+//! rule or infer pattern matches (Skaffold does not watch ignored files, so the rule never fires).
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::runtime::BuiltImage;
@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
     name: "dockerignore-excludes-needed",
     severity: Severity::Warning,
     fix: FixAvailability::None,
-    summary: "`.dockerignore` excludes files a COPY source or a manual sync rule needs.",
+    summary: "`.dockerignore` excludes files a COPY source, a manual sync rule or an infer pattern needs.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/CACHE004.md"),
 };
@@ -75,6 +75,45 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 .with_artifact(&artifact.image.value)
                 .with_related(dockerfile_path.clone(), instruction.span, "copied here")
                 .with_help(format!("remove the pattern or add an exception `!{}` after it", copy.source));
+            report(d, pattern.span, out);
+        }
+        // Infer patterns: Skaffold builds the infer map from the COPY sources walked through
+        // `.dockerignore` (`pkg/skaffold/docker/syncmap.go`, walkWorkspaceWithDestinations), so
+        // an excluded file is neither watched nor in the map.
+        let infer = artifact
+            .sync
+            .as_ref()
+            .filter(|s| matches!(s.mode, SyncMode::Infer(_)))
+            .map(|s| match &s.mode {
+                SyncMode::Infer(patterns) => patterns.clone(),
+                _ => Vec::new(),
+            })
+            .unwrap_or_default();
+        for infer_pattern in &infer {
+            let Some(matched) = watched.matching(&infer_pattern.value) else {
+                continue;
+            };
+            let copied: Vec<usize> = matched
+                .into_iter()
+                .filter(|&i| watched.covered[i])
+                .collect();
+            let Some(&first) = copied.first() else {
+                continue;
+            };
+            if !copied.iter().all(|&i| watched.ignored[i]) {
+                continue;
+            }
+            let Some(pattern) = ignore.parsed.deciding_pattern(&watched.files[first]) else {
+                continue;
+            };
+            let d = RULE
+                .diagnostic(ignore_path.clone(), pattern.span, format!(
+                    "`{}` excludes every copied file that infer pattern `{}` matches (e.g. `{}`); Skaffold neither watches ignored files nor puts them in the inferred sync map, so they are never synced",
+                    pattern.pattern, infer_pattern.value, watched.files[first]
+                ))
+                .with_artifact(&artifact.image.value)
+                .with_related(pipeline.path(infer_pattern.origin.file), infer_pattern.origin.span, "infer pattern")
+                .with_help("remove the pattern or add an exception (`!path`) for the synced files");
             report(d, pattern.span, out);
         }
         let Some(SyncMode::Manual(rules)) = artifact.sync.as_ref().map(|s| &s.mode) else {

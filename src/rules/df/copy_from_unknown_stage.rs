@@ -1,7 +1,8 @@
 //! DF001 copy-from-unknown-stage: a `COPY --from` that names no usable stage in a way that is
-//! provably wrong: an index past the last stage, the COPY's own stage (a cycle), or a plain
-//! name that is one or two typos away from a stage name. buildkit reads any other unknown
-//! name as an image to pull, so those are left alone.
+//! provably wrong: an index past the last stage, the COPY's own stage (a cycle), a plain name
+//! that is one or two typos away from a stage name, a name that is no valid image reference,
+//! or a plain name that is neither an official image nor an image the project builds. buildkit
+//! reads any other unknown name as an image to pull, so those are left alone.
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::runtime::BuiltImage;
@@ -14,7 +15,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     fix: FixAvailability::None,
     summary:
-        "`COPY --from` names a stage index out of range, its own stage, or a misspelt stage name.",
+        "`COPY --from` names a stage index out of range, its own stage, a misspelt stage name, or no stage and no plausible image.",
     check: Check::Pipeline(check),
     doc: include_str!("../../../rules/DF001.md"),
 };
@@ -57,26 +58,35 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 }
                 format!("`--from={name}` is the COPY's own stage; buildkit fails with \"circular dependency detected on stage\"")
             } else {
-                // Anything that looks like an image reference is pulled as one.
-                if name.contains(['/', ':', '.', '@'])
-                    || crate::image::lookup(name).is_some()
-                    || OFFICIAL_IMAGES.contains(&name.to_lowercase().as_str())
-                {
-                    continue;
-                }
                 let lower = name.to_lowercase();
-                let Some(close) = df
+                let plain = !name.contains(['/', ':', '.', '@']);
+                let close = df
                     .stages
                     .iter()
                     .filter_map(|s| s.name.as_ref())
-                    .find(|n| lower.len() >= 4 && distance(&lower, &n.value) <= 2)
-                else {
+                    .find(|n| lower.len() >= 4 && distance(&lower, &n.value) <= 2);
+                let known_image = crate::image::lookup(name).is_some()
+                    || OFFICIAL_IMAGES.contains(&lower.as_str())
+                    || built_by_project(pipeline, name);
+                if !is_image_reference(name) {
+                    // buildkit parses an unknown name with ParseNormalizedNamed before pulling.
+                    format!(
+                        "`--from={name}` names no stage and is not a valid image reference either; buildkit fails with `failed to parse stage name \"{name}\": invalid reference format`{}",
+                        close.map(|c| format!("; did you mean stage `{}`?", c.value)).unwrap_or_default()
+                    )
+                } else if !plain || known_image {
+                    // Anything that looks like an image reference is pulled as one.
                     continue;
-                };
-                format!(
-                    "`--from={name}` names no stage, so buildkit pulls it as image `docker.io/library/{lower}`; did you mean stage `{}`?",
-                    close.value
-                )
+                } else if let Some(close) = close {
+                    format!(
+                        "`--from={name}` names no stage, so buildkit pulls it as image `docker.io/library/{lower}`; did you mean stage `{}`?",
+                        close.value
+                    )
+                } else {
+                    format!(
+                        "`--from={name}` names no stage, so buildkit pulls it as image `docker.io/library/{lower}`, which is not a Docker official image: the build fails (\"pull access denied\") unless a local image of that name exists"
+                    )
+                }
             };
             out.push(
                 RULE.diagnostic(pipeline.path(built.dockerfile_file), span, message)
@@ -87,8 +97,76 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Docker Hub official images often used as `COPY --from` sources (`COPY --from=composer
-/// /usr/bin/composer ...`); a stage name close to one of them is not a typo.
+/// Whether `name` parses as an image reference (`distribution/reference` grammar, as buildkit's
+/// `reference.ParseNormalizedNamed`): an optional domain, lowercase path components joined by
+/// `.`, `_`, `__` or dashes, an optional `:tag` and `@algorithm:hex` digest.
+fn is_image_reference(name: &str) -> bool {
+    static COMPONENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$").expect("valid regex")
+    });
+    static TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$").expect("valid regex")
+    });
+    static DOMAIN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?$")
+            .expect("valid regex")
+    });
+    let (rest, digest) = match name.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (name, None),
+    };
+    if digest.is_some_and(|d| {
+        d.split_once(':').is_none_or(|(alg, hex)| {
+            alg.is_empty() || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    }) {
+        return false;
+    }
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (path, tag) = match rest[last_slash..].find(':') {
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+        None => (rest, None),
+    };
+    if tag.is_some_and(|t| !TAG.is_match(t)) {
+        return false;
+    }
+    let mut components: Vec<&str> = path.split('/').collect();
+    if components.len() > 1 {
+        let first = components[0];
+        if first.contains(['.', ':'])
+            || first == "localhost"
+            || first.chars().any(|c| c.is_ascii_uppercase())
+        {
+            if !DOMAIN.is_match(first) {
+                return false;
+            }
+            components.remove(0);
+        }
+    }
+    !components.is_empty() && components.iter().all(|c| COMPONENT.is_match(c))
+}
+
+/// Whether `name` is the image (or the last part of the image) of an artifact this pipeline
+/// builds: with the local Docker daemon, buildkit finds such an image without pulling it.
+fn built_by_project(pipeline: &Pipeline, name: &str) -> bool {
+    pipeline.model.artifacts.iter().any(|a| {
+        let image = a.image.value.as_str();
+        let repo = image.split(['@']).next().unwrap_or(image);
+        let repo = match repo.rfind(':') {
+            Some(i) if !repo[i..].contains('/') => &repo[..i],
+            _ => repo,
+        };
+        repo.eq_ignore_ascii_case(name)
+            || repo
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.eq_ignore_ascii_case(name))
+    })
+}
+
+/// Docker Hub official images (the `library/` namespace, docker-library/official-images), the
+/// names a plain `--from` can pull (`COPY --from=composer /usr/bin/composer ...`); a stage name
+/// close to one of them is not a typo. `scratch` is buildkit's empty image.
 const OFFICIAL_IMAGES: &[&str] = &[
     "nginx",
     "composer",
@@ -145,6 +223,100 @@ const OFFICIAL_IMAGES: &[&str] = &[
     "haskell",
     "clojure",
     "groovy",
+    "adminer",
+    "aerospike",
+    "alt",
+    "api-firewall",
+    "arangodb",
+    "archlinux",
+    "azul-zulu",
+    "backdrop",
+    "bonita",
+    "buildpack-deps",
+    "cassandra",
+    "chronograf",
+    "cirros",
+    "clearlinux",
+    "clefos",
+    "clickhouse",
+    "convertigo",
+    "couchbase",
+    "couchdb",
+    "crate",
+    "drupal",
+    "eclipse-mosquitto",
+    "eggdrop",
+    "elasticsearch",
+    "emqx",
+    "flink",
+    "fluentd",
+    "friendica",
+    "gazebo",
+    "geonetwork",
+    "ghost",
+    "hello-world",
+    "hitch",
+    "hylang",
+    "ibm-semeru-runtimes",
+    "ibmjava",
+    "irssi",
+    "jetty",
+    "joomla",
+    "jruby",
+    "kapacitor",
+    "kibana",
+    "krakend",
+    "liquibase",
+    "logstash",
+    "mageia",
+    "matomo",
+    "mediawiki",
+    "mongo-express",
+    "monica",
+    "mono",
+    "nats",
+    "neo4j",
+    "neurodebian",
+    "nextcloud",
+    "notary",
+    "odoo",
+    "open-liberty",
+    "oraclelinux",
+    "orientdb",
+    "percona",
+    "photon",
+    "phpmyadmin",
+    "plone",
+    "postfixadmin",
+    "pypy",
+    "r-base",
+    "rakudo-star",
+    "redmine",
+    "rethinkdb",
+    "rocket.chat",
+    "sapmachine",
+    "satosa",
+    "silverpeas",
+    "solr",
+    "spiped",
+    "storm",
+    "swipl",
+    "teamspeak",
+    "tomee",
+    "unit",
+    "varnish",
+    "websphere-liberty",
+    "wordpress",
+    "xwiki",
+    "yourls",
+    "znc",
+    "zookeeper",
+    "scratch",
+    "hashicorp",
+    "ros",
+    "sl",
+    "swarm",
+    "nats-streaming",
 ];
 
 /// Levenshtein distance.
@@ -167,6 +339,23 @@ fn distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn image_references_follow_the_distribution_grammar() {
+        use super::is_image_reference as ok;
+        assert!(ok("composer"));
+        assert!(ok("composer:2"));
+        assert!(ok("ghcr.io/Owner-Org/x".to_lowercase().as_str()));
+        assert!(ok("localhost:5000/app:dev"));
+        assert!(ok("my_org/build__tools-x:1.0"));
+        assert!(ok(&format!("alpine@sha256:{}", "a".repeat(64))));
+        assert!(!ok("Builder"));
+        assert!(!ok("build stage"));
+        assert!(!ok("-build"));
+        assert!(!ok("build_"));
+        assert!(!ok("app:"));
+        assert!(!ok("registry.example.com/App"));
+    }
+
     #[test]
     fn distance_counts_edits() {
         assert_eq!(super::distance("buidler", "builder"), 2);

@@ -1,6 +1,7 @@
 //! RELOAD002 reload-misses-dest: uvicorn reloads, but not on the synced files: the sync
 //! destination is outside every `--reload-dir` (default: the working directory), or the synced
-//! files are not `*.py` and not in `--reload-include`.
+//! files are not `*.py` and not in `--reload-include`. Flask (Werkzeug) reloads, but the synced
+//! files are neither Python modules, `--extra-files`, templates nor static files.
 
 use super::{is_under, pattern_may_match, rule_destination};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -35,6 +36,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             let Some(server) = &process.server else {
                 continue;
             };
+            if server.kind == ServerKind::Flask && matches!(server.reload, ReloadMode::On { .. }) {
+                flask_misses(pipeline, artifact, rules, server, &mut reported, out);
+                continue;
+            }
             if server.kind != ServerKind::Uvicorn || !matches!(server.reload, ReloadMode::On { .. })
             {
                 continue;
@@ -108,6 +113,52 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+    }
+}
+
+/// Flask's reloader is Werkzeug's: the stat reloader looks only at `.py`/`.pyc` files of
+/// the loaded modules and `sys.path`, the watchdog one at `*.py`, `*.pyc`, `*.zip` (werkzeug
+/// `_reloader.py`, `_find_stat_paths` and `WatchdogReloaderLoop`), both plus `--extra-files`.
+/// Templates need no restart in debug mode (Flask's `TEMPLATES_AUTO_RELOAD` follows `debug`)
+/// and static files are read on each request, so only other synced files are reported.
+fn flask_misses(
+    pipeline: &Pipeline,
+    artifact: &crate::skaffold::model::Artifact,
+    rules: &[crate::skaffold::model::SyncRule],
+    server: &crate::server::ServerCommand,
+    reported: &mut Vec<crate::skaffold::tree::Origin>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for rule in rules {
+        let Some(ext) = literal_extension(&rule.src.value) else {
+            continue;
+        };
+        let served_live = rule
+            .src
+            .value
+            .split('/')
+            .any(|c| c == "templates" || c == "static");
+        let extra = server.extra_files.iter().any(|f| {
+            f.ends_with(&format!(".{ext}"))
+                || crate::rules::sync::sync_glob(f).is_some_and(|g| g.is_match(format!("x.{ext}")))
+        });
+        if matches!(ext.as_str(), "py" | "pyc" | "zip")
+            || pattern_may_match(&rule.src.value, &["py"])
+            || served_live
+            || extra
+            || reported.contains(&rule.src.origin)
+        {
+            continue;
+        }
+        reported.push(rule.src.origin);
+        out.push(
+            pipeline
+                .at(&RULE, rule.src.origin, format!(
+                    "the synced `*.{ext}` files do not trigger a reload: Flask's reloader (Werkzeug) watches only Python modules and `--extra-files`; only templates and static files are read again without a restart"
+                ))
+                .with_artifact(&artifact.image.value)
+                .with_help("list the files in `flask run --extra-files` (or `FLASK_RUN_EXTRA_FILES`), or read them on each request"),
+        );
     }
 }
 

@@ -3,6 +3,8 @@
 //! Helpers: where a sync rule puts files (so reload dirs and volumes can be compared with it),
 //! and whether a sync can carry code a server would have to reload.
 
+pub mod compiled_sources_synced;
+pub mod jib_auto_without_devtools;
 pub mod misses_dest;
 pub mod not_reloading;
 pub mod preload_blocks_reload;
@@ -64,7 +66,7 @@ pub(crate) fn is_under(path: &str, dir: &str) -> bool {
 /// The file extensions a server loads as code.
 fn code_extensions(kind: &ServerKind) -> &'static [&'static str] {
     match kind {
-        ServerKind::Node | ServerKind::Nodemon => {
+        ServerKind::Node | ServerKind::Nodemon | ServerKind::NodeTool { .. } => {
             &["js", "mjs", "cjs", "ts", "mts", "cts", "jsx", "tsx", "json"]
         }
         ServerKind::Air => &["go"],
@@ -107,7 +109,10 @@ pub(crate) fn reload_flag(kind: &ServerKind) -> Option<&'static str> {
         | ServerKind::Hypercorn
         | ServerKind::Flask => Some("--reload"),
         ServerKind::Node => Some("--watch"),
-        ServerKind::Django | ServerKind::Nodemon | ServerKind::Air => None,
+        ServerKind::Django
+        | ServerKind::Nodemon
+        | ServerKind::Air
+        | ServerKind::NodeTool { .. } => None,
     }
 }
 

@@ -86,6 +86,13 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                     "as `fastapi run`, which does not reload".to_string()
                 }
                 ServerKind::Flask => "without `--debug` or `--reload`".to_string(),
+                ServerKind::NodeTool { name } if name == "next" => {
+                    "as `next start`, which serves the production build and never recompiles"
+                        .to_string()
+                }
+                ServerKind::NodeTool { name } if name == "vite" => {
+                    "as `vite preview`, which serves the built files and never rebuilds".to_string()
+                }
                 kind => format!("without `{}`", reload_flag(kind).unwrap_or("reload")),
             };
             let mut d = pipeline
@@ -95,9 +102,11 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 ))
                 .with_artifact(&artifact.image.value)
                 .with_related(pipeline.path(sync.origin.file), sync.origin.key_span.unwrap_or(sync.origin.span), "sync configured here")
-                .with_help(match reload_flag(&server.kind) {
-                    Some(flag) => format!("add `{flag}` to the server command for the dev pipeline"),
-                    None => "remove `--noreload` for the dev pipeline".to_string(),
+                .with_help(match (reload_flag(&server.kind), &server.kind) {
+                    (Some(flag), _) => format!("add `{flag}` to the server command for the dev pipeline"),
+                    (None, ServerKind::NodeTool { name }) if name == "next" => "run `next dev` for the dev pipeline".to_string(),
+                    (None, ServerKind::NodeTool { .. }) => "run the dev server (`vite`) for the dev pipeline".to_string(),
+                    (None, _) => "remove `--noreload` for the dev pipeline".to_string(),
                 });
             if let Some(fix) = fix(pipeline, &rt.built, process, server, sync) {
                 d = d.with_fix(fix);

@@ -8,6 +8,7 @@ pub mod missing_file;
 pub mod not_analysed;
 pub mod parse_error;
 pub mod path_outside_root;
+pub mod profile_overrides_profile;
 pub mod unknown_api_version;
 pub mod unknown_key;
 pub mod unquoted_template;

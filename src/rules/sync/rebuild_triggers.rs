@@ -1,0 +1,261 @@
+//! SYNC014 rebuild-trigger-watched: a COPY source of a synced artifact that also covers paths
+//! written while `skaffold dev` runs (the repository's `.git/`, and what the project's
+//! `.gitignore` lists: `node_modules/`, `dist/`, `__pycache__/`, `*.log`, ...) and that
+//! `.dockerignore` does not exclude. Skaffold watches them, no sync rule matches them, so writing one rebuilds the
+//! image instead of syncing. Judged from patterns: a CI clone has none of these files.
+
+use super::{infer_maps_nothing, infer_patterns, sync_glob};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::project::runtime::BuiltImage;
+use crate::project::{ArtifactView, Pipeline};
+use crate::rules::{Check, FixAvailability, Rule};
+use crate::skaffold::model::SyncMode;
+use std::path::Path;
+
+pub static RULE: Rule = Rule {
+    code: "SYNC014",
+    name: "rebuild-trigger-watched",
+    severity: Severity::Warning,
+    fix: FixAvailability::None,
+    summary: "A COPY source of a synced artifact covers files written during `skaffold dev` (.git, .gitignore'd outputs such as node_modules, dist, __pycache__, logs) that .dockerignore keeps: writing them rebuilds the image.",
+    check: Check::Pipeline(check),
+    doc: include_str!("../../../rules/SYNC014.md"),
+};
+
+/// A kind of path written while developing, with a sample file below a COPY source.
+struct Trigger {
+    /// As the message names it (`__pycache__/`).
+    label: String,
+    /// A file of that kind relative to the context (`app/__pycache__/main.cpython-312.pyc`).
+    sample: String,
+    /// Who writes it.
+    writer: &'static str,
+    /// The `.dockerignore` line that leaves it out.
+    ignore: String,
+}
+
+fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
+    for (artifact, view) in pipeline.artifacts() {
+        let Some(sync) = &artifact.sync else { continue };
+        let patterns: Vec<String> = match &sync.mode {
+            SyncMode::Manual(rules) => rules.iter().map(|r| r.src.value.clone()).collect(),
+            SyncMode::Infer(_) | SyncMode::DefaultInfer => infer_patterns(sync).unwrap_or_default(),
+            SyncMode::Auto(_) => continue,
+        };
+        let Some(built) = BuiltImage::of(artifact, view) else {
+            continue;
+        };
+        if infer_patterns(sync).is_some_and(|p| infer_maps_nothing(&p, view, &built)) {
+            continue;
+        }
+        let Some(copies) = super::context_copies(built.dockerfile, &built.build_args) else {
+            continue;
+        };
+        let source = pipeline.source(built.dockerfile_file);
+        let mut reported_instruction = Vec::new();
+        for copy in &copies {
+            if reported_instruction.contains(&copy.instruction) || copy.wildcard {
+                continue;
+            }
+            if !is_directory_source(&view.context_dir, &copy.source) {
+                continue;
+            }
+            let found: Vec<Trigger> = triggers(view, &copy.source, &pipeline.config.dir)
+                .into_iter()
+                .filter(|t| {
+                    let path = &t.sample;
+                    copy.covers(path).is_some()
+                        && !view
+                            .dockerignore
+                            .as_ref()
+                            .is_some_and(|i| i.parsed.is_excluded(path))
+                        && !patterns
+                            .iter()
+                            .any(|p| sync_glob(p).is_some_and(|g| g.is_match(path)))
+                })
+                .collect();
+            if found.is_empty() {
+                continue;
+            }
+            reported_instruction.push(copy.instruction);
+            let instruction = &built.dockerfile.instructions[copy.instruction];
+            let text = source.text[instruction.span.start..instruction.span.end]
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            let listed = found
+                .iter()
+                .map(|t| format!("`{}` ({})", t.label, t.writer))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let lines = found
+                .iter()
+                .map(|t| format!("`{}`", t.ignore))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(
+                RULE.diagnostic(pipeline.path(built.dockerfile_file), instruction.span, format!(
+                    "`{text}` makes Skaffold watch paths that are written while `skaffold dev` runs: {listed}; no sync rule of `{}` matches them and .dockerignore keeps them, so each write rebuilds the image instead of syncing",
+                    artifact.image.value
+                ))
+                .with_artifact(&artifact.image.value)
+                .with_help(format!("add them to .dockerignore: {lines}")),
+            );
+        }
+    }
+}
+
+/// `source/rest`, or `rest` for the context root.
+fn join(source: &str, rest: &str) -> String {
+    if source == "." {
+        rest.to_string()
+    } else {
+        format!("{source}/{rest}")
+    }
+}
+
+/// A COPY source that is a directory: one on disk, or a name without an extension that is
+/// not on disk (a clone may lack generated folders).
+fn is_directory_source(context: &Path, source: &str) -> bool {
+    if source == "." {
+        return true;
+    }
+    let on_disk = context.join(source);
+    if on_disk.exists() {
+        return on_disk.is_dir();
+    }
+    !source.rsplit('/').next().unwrap_or(source).contains('.')
+}
+
+/// What is written below a directory COPY source while developing, only with evidence that
+/// this project writes it: the repository's `.git` inside the source, and what the project's
+/// `.gitignore` lists (`node_modules/`, `dist/`, `__pycache__/`, `*.log`, ...): files a
+/// project ignores in git are the ones its tools write locally. Generic guesses (swap files,
+/// bytecode of a project that never lists it) are left out: a project without such files
+/// would be reported wrongly. Samples are relative to the context.
+fn triggers(view: &ArtifactView, source: &str, project_dir: &Path) -> Vec<Trigger> {
+    let dir = if source == "." {
+        view.context_dir.clone()
+    } else {
+        view.context_dir.join(source)
+    };
+    let under = |name: &str| dir.join(name).exists();
+    let mut found = Vec::new();
+    let mut push = |label: &str, sample: String, writer: &'static str, ignore: String| {
+        if !found.iter().any(|t: &Trigger| t.label == label) {
+            found.push(Trigger {
+                label: label.to_string(),
+                sample,
+                writer,
+                ignore,
+            });
+        }
+    };
+    if under(".git") {
+        push(
+            ".git/",
+            join(source, ".git/index"),
+            "git rewrites it on status, add and commit",
+            join(source, ".git"),
+        );
+    }
+    // The source's own .gitignore, then those of its parents up to the config's directory
+    // (the project as Skaffold sees it) or the repository root, whichever comes first; their
+    // patterns without a `/` inside apply at any depth below them.
+    let mut ignore_files = vec![(dir.clone(), true)];
+    let top = std::path::absolute(project_dir).ok();
+    let mut current = std::path::absolute(&dir).ok();
+    for _ in 0..8 {
+        let Some(here) = current else { break };
+        if here.join(".git").exists() || Some(&here) == top.as_ref() {
+            break;
+        }
+        current = here.parent().map(Path::to_path_buf);
+        if let Some(parent) = &current {
+            if top.as_ref().is_some_and(|t| parent.starts_with(t)) {
+                ignore_files.push((parent.clone(), false));
+            } else {
+                break;
+            }
+        }
+    }
+    let listed = ignore_files.into_iter().flat_map(|(d, own)| {
+        gitignored(&d)
+            .into_iter()
+            .filter(move |(_, _, ignore)| own || ignore.starts_with("**/"))
+    });
+    for (pattern, sample, ignore) in listed {
+        push(
+            &pattern,
+            join(source, &sample),
+            "listed in .gitignore",
+            if ignore.starts_with("**/") {
+                ignore
+            } else {
+                join(source, &ignore)
+            },
+        );
+    }
+    found
+}
+
+/// The patterns of `dir/.gitignore` with a sample path each and the `.dockerignore` line that
+/// matches the same paths (both relative to `dir`). A pattern without a `/` in its middle
+/// matches at any depth in git, so its samples sit at the top and its line gets `**/`.
+/// Negations, character classes and comments are skipped.
+fn gitignored(dir: &Path) -> Vec<(String, String, String)> {
+    let Ok(text) = std::fs::read_to_string(dir.join(".gitignore")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
+        .filter(|l| !l.contains(['[', '\\']))
+        .take(200)
+        .filter_map(|pattern| {
+            let anchored = pattern.trim_start_matches('/');
+            let dir_only = anchored.ends_with('/');
+            let body = anchored.trim_end_matches('/');
+            if body.is_empty() || body == "*" || body == "**" {
+                return None;
+            }
+            let mut sample = body.replace("**", "x").replace(['*', '?'], "x");
+            if dir_only {
+                sample.push_str("/x");
+            }
+            let any_depth = !pattern.starts_with('/') && !body.contains('/');
+            let ignore = if any_depth {
+                format!("**/{body}")
+            } else {
+                body.to_string()
+            };
+            Some((pattern.to_string(), sample, ignore))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gitignored;
+
+    #[test]
+    fn gitignore_patterns_get_sample_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".gitignore"),
+            "# build\n/coverage/\n*.log\n!keep.log\n.env\n[Bb]in/\n",
+        )
+        .unwrap();
+        assert_eq!(
+            gitignored(dir.path()),
+            [
+                ("/coverage/".into(), "coverage/x".into(), "coverage".into()),
+                ("*.log".into(), "x.log".into(), "**/*.log".into()),
+                (".env".into(), ".env".into(), "**/.env".into()),
+            ]
+            .map(|(a, b, c): (String, String, String)| (a, b, c))
+        );
+    }
+}
