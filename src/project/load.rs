@@ -4,9 +4,10 @@
 use super::discover::io_reason;
 use super::roots::Roots;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::skaffold::tree::{FileId, Val, CONVERSION_BUDGET};
+use crate::skaffold::tree::{ConversionError, FileId, Val, ALIAS_EXPANSION_LIMIT};
 use crate::source::{SourceFile, Span};
 use crate::yaml;
+use crate::yaml::MAX_NESTING_DEPTH;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -381,17 +382,30 @@ pub fn load_within(paths: Vec<PathBuf>, roots: Roots, overlay: Overlay) -> Proje
                 );
             }
             let Some(root) = doc.root_ref() else { continue };
-            let mut budget = CONVERSION_BUDGET;
-            let Some(tree) = Val::from_yaml(root, id, &mut budget) else {
-                project.load_diagnostics.push(engine_diagnostic(
-                    "SCHEMA001",
-                    &source.path,
-                    doc.span,
-                    format!(
-                        "document expands to more than {CONVERSION_BUDGET} values through aliases; not checked"
-                    ),
-                ));
-                continue;
+            let mut alias_budget = ALIAS_EXPANSION_LIMIT;
+            let tree = match Val::from_yaml(root, id, &mut alias_budget) {
+                Ok(tree) => tree,
+                Err(error) => {
+                    let alias = source
+                        .text
+                        .get(error.span().start..error.span().end)
+                        .unwrap_or("the alias");
+                    let message = match error {
+                        ConversionError::AliasExpansion { .. } => format!(
+                            "alias `{alias}` expands to more than {ALIAS_EXPANSION_LIMIT} values (the alias expansion limit); document not checked"
+                        ),
+                        ConversionError::TooDeep { .. } => format!(
+                            "alias `{alias}` nests values deeper than {MAX_NESTING_DEPTH} levels (the nesting limit); document not checked"
+                        ),
+                    };
+                    project.load_diagnostics.push(engine_diagnostic(
+                        "SCHEMA001",
+                        &source.path,
+                        error.span(),
+                        message,
+                    ));
+                    continue;
+                }
             };
             if !tree.is_map() {
                 project.load_diagnostics.push(engine_diagnostic(
