@@ -104,7 +104,7 @@ fn yaml_alias_bomb_finishes() {
     assert_eq!(code, 2, "{out}");
     // .b to .e copy 123,440 values through aliases; the first `*e` would copy 111,111 more.
     assert!(
-        out.contains("skaffold.yaml:8:9: SCHEMA001 alias `*e` expands to more than 200000 values (the alias expansion limit); document not checked"),
+        out.contains("skaffold.yaml:8:9: error: SCHEMA001 alias `*e` expands to more than 200000 values (the alias expansion limit); document not checked"),
         "{out}"
     );
     // A generous bound that only an exponential expansion would break.

@@ -3,7 +3,11 @@
 //! "invalid path", `pkg/skaffold/schema/profiles.go`). Patched-in values keep the origin of the
 //! patch's `value`, so findings on them point at the patch.
 
-use super::tree::{Kind, Val, CONVERSION_BUDGET};
+use super::tree::{Kind, Val};
+
+/// The most values a config may hold after `copy` patches: each copy can double it, so a few
+/// dozen patches would otherwise exhaust memory.
+pub const PATCH_COPY_LIMIT: usize = 200_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatchError {
@@ -38,12 +42,12 @@ pub fn apply(config: &mut Val, patch: &Val) -> Result<(), PatchError> {
                 // Copies can double the config patch after patch (`copy` of `/build` into
                 // itself, forty times): the result is bounded like alias expansion is.
                 let copied = lookup(config, &from_tokens).ok_or_else(invalid)?;
-                let total = node_count(config, CONVERSION_BUDGET + 1)
-                    + node_count(copied, CONVERSION_BUDGET + 1);
-                if total > CONVERSION_BUDGET {
+                let total = node_count(config, PATCH_COPY_LIMIT + 1)
+                    + node_count(copied, PATCH_COPY_LIMIT + 1);
+                if total > PATCH_COPY_LIMIT {
                     return Err(PatchError {
                         message: format!(
-                            "copying {from} would make the config larger than {CONVERSION_BUDGET} values"
+                            "copying {from} would make the config larger than {PATCH_COPY_LIMIT} values (the patch copy limit)"
                         ),
                     });
                 }
@@ -341,9 +345,9 @@ mod tests {
         assert!(round < 20, "{round}");
         assert_eq!(
             message,
-            format!("copying /build would make the config larger than {CONVERSION_BUDGET} values")
+            format!("copying /build would make the config larger than {PATCH_COPY_LIMIT} values (the patch copy limit)")
         );
-        assert!(node_count(&config, usize::MAX) <= CONVERSION_BUDGET);
+        assert!(node_count(&config, usize::MAX) <= PATCH_COPY_LIMIT);
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
