@@ -914,3 +914,22 @@ fn fix_diff_writes_no_file_anywhere() {
     assert_eq!(snapshot(dir.path()), before);
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn one_fix_costs_two_checks() {
+    let (dir, _config) = tiny_project(TINY);
+    let mut calls = 0;
+    let mut checker = checker_with(&mut calls, |path, text| {
+        text.find("name: ab")
+            .map(|at| vec![synthetic(path, "NAME", at + 6, at + 8, "cd")])
+            .unwrap_or_default()
+    });
+    let outcome = fix::run_with(&options(dir.path(), false, true), &mut checker, &mut |_| {
+        Ok(())
+    })
+    .unwrap();
+    drop(checker);
+    assert_eq!(outcome.applied.len(), 1);
+    // The first check, and the one after the fix that proves it.
+    assert_eq!(calls, 2);
+}
