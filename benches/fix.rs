@@ -11,7 +11,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 const SERVICES: usize = 3;
-const RUNS: usize = 9;
 
 fn generate(root: &Path, files: usize) {
     let mut config =
@@ -54,10 +53,13 @@ fn median(mut times: Vec<Duration>) -> Duration {
 }
 
 fn main() {
+    // Under `cargo test --all-targets` the bench runs once on a small project, as a smoke test.
+    let bench = std::env::args().any(|a| a == "--bench");
     let files: usize = std::env::var("SKAFIX_BENCH_FILES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(15_000);
+        .unwrap_or(if bench { 15_000 } else { 300 });
+    let runs = if bench { 9 } else { 1 };
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), files);
     let options = CheckOptions {
@@ -71,7 +73,7 @@ fn main() {
     };
     let mut checks = Vec::new();
     let mut diffs = Vec::new();
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let start = Instant::now();
         let outcome = check(&options).unwrap();
         checks.push(start.elapsed());
@@ -84,7 +86,7 @@ fn main() {
     let check = median(checks);
     let diff = median(diffs);
     println!(
-        "{files} files: check {:.1} ms, fix --diff {:.1} ms (median of {RUNS}), ratio {:.2}",
+        "{files} files: check {:.1} ms, fix --diff {:.1} ms (median of {runs}), ratio {:.2}",
         check.as_secs_f64() * 1e3,
         diff.as_secs_f64() * 1e3,
         diff.as_secs_f64() / check.as_secs_f64()
