@@ -274,7 +274,7 @@ ARG ONLY_GLOBAL=og
 FROM python:3.12-slim
 ARG GLOBAL
 ARG LOCAL=l-${GLOBAL}
-ENV FROM_ENV=e-${LOCAL} DIR=/work
+ENV FROM_ENV=e-${LOCAL} DIR=/opt/site
 WORKDIR $DIR/sub
 RUN useradd web
 USER web
@@ -324,7 +324,7 @@ RUN echo \"$GLOBAL|$LOCAL|$FROM_ENV|$ONLY_GLOBAL|$(pwd)|$(id -un)\" > /tmp/seen
         state.workdir.value.clone().unwrap(),
         state.user.value.clone().unwrap()
     );
-    assert_eq!(real, "g1|l-g1|e-l-g1||/work/sub|web");
+    assert_eq!(real, "g1|l-g1|e-l-g1||/opt/site/sub|web");
     assert_eq!(model, real);
 }
 
