@@ -160,6 +160,9 @@ struct ProbeArgs {
     /// own (after 20 seconds, or this if shorter).
     #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
+    /// How many containers are examined at the same time (each runs one exec at a time).
+    #[arg(long, value_name = "N", default_value_t = skafix::probe::DEFAULT_CONCURRENCY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    concurrency: usize,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -630,6 +633,9 @@ fn probe(args: &ProbeArgs, color: bool, quiet: bool) -> Result<u8, CliError> {
     request.namespace = args.namespace.clone();
     request.selector = args.selector.clone();
     request.deadline = std::time::Duration::from_secs(args.timeout);
+    request.concurrency = args.concurrency;
+    // Build contexts outside the checked project are not read, exactly as for `check`.
+    request.roots = skafix::project::Roots::of_paths(&options.paths, &options.allow_outside);
     let probed = skafix::probe::run(&request).map_err(|err| CliError(err.to_string()))?;
     let sources: std::collections::BTreeMap<PathBuf, std::sync::Arc<skafix::source::SourceFile>> =
         probed

@@ -33,6 +33,7 @@ const GONE: &Rule = &probe_rules::pod_gone::RULE;
 const HOOK_SELF_KILL: &Rule = &probe_rules::hook_kills_itself::RULE;
 const HOOK_NO_TARGET: &Rule = &probe_rules::hook_matches_nothing::RULE;
 const EXEC_FAILED: &Rule = &probe_rules::exec_failed::RULE;
+const OUTSIDE_ROOT: &Rule = &crate::rules::schema::path_outside_root::RULE;
 
 /// A finding of `rule` at its default severity, reported against the artifact's config.
 fn diag(target: &ProbeTarget, rule: &Rule, message: String) -> Diagnostic {
@@ -86,6 +87,40 @@ pub fn no_pods(
     .with_help(
         "check the namespace (-n), the kube context (--context) and that the deployment uses the artifact's image name",
     )
+}
+
+/// The artifact's build context leaves the checked project: the probe, like `check`, does not
+/// read it, so its synced files are not compared with the containers' copies.
+pub fn context_outside(target: &ProbeTarget) -> Diagnostic {
+    diag(
+        target,
+        OUTSIDE_ROOT,
+        format!(
+            "context `{}` of artifact `{}` leads outside the checked project; it is not read, so its synced files are not compared with the containers' (allow it with --allow-outside)",
+            target.context_dir.display(),
+            target.image
+        ),
+    )
+}
+
+/// The overall deadline passed before these containers were examined: one finding naming
+/// them all, reported against the first one's artifact.
+pub fn deadline_passed(unexamined: &[(&ProbeTarget, &Match)], limit: &str) -> Diagnostic {
+    let (first, _) = unexamined[0];
+    let names: Vec<String> = unexamined.iter().map(|(_, m)| where_(m)).collect();
+    let mut d = diag(
+        first,
+        EXEC_FAILED,
+        format!(
+            "the probe reached its time limit ({limit}) before it had examined {}; nothing is reported about them",
+            names.join(", ")
+        ),
+    )
+    .with_help("raise the limit with --timeout, or probe fewer pods with --selector");
+    if unexamined.iter().any(|(t, _)| t.image != first.image) {
+        d.artifact = None;
+    }
+    d
 }
 
 fn where_(m: &Match) -> String {

@@ -1,9 +1,11 @@
 //! Gathers the live facts of one container through exec: the process table (python3, then
 //! sh reading /proc, then ps), PID 1's caught signals, tool presence, the exec user and the
-//! writability of sync destinations, and content hashes of synced files.
+//! writability of sync destinations, and content hashes of synced files. The python and shell
+//! listers hash the synced files in the same exec, so a container with either costs one exec;
+//! separate execs are left for images without them (and for a gunicorn config file).
 
 use super::cluster::Match;
-use super::hash;
+use super::hash::{self, LocalFiles, Planned};
 use super::procs::{self, ListMethod, Listing};
 use super::transport::{Exec, ExecError, ExecOutcome, ExecOutput};
 use super::ProbeTarget;
@@ -132,7 +134,8 @@ fn all_dests(target: &ProbeTarget) -> Vec<String> {
 type Parser = fn(&[u8]) -> Option<Listing>;
 
 enum Try {
-    Parsed(Listing),
+    /// The listing, and the `sha256sum` lines when the lister hashed the synced files.
+    Parsed(Listing, Option<Vec<u8>>),
     Absent,
     Unusable(String),
     Gone(String),
@@ -145,6 +148,8 @@ async fn try_lister<E: Exec>(
     m: &Match,
     argv: Vec<String>,
     parse: Parser,
+    // Whether this lister prints a hash section; only then is its output split.
+    hashes: bool,
     errors: &mut Vec<String>,
 ) -> Try {
     match exec.exec(&m.pod, &m.container, &argv).await {
@@ -152,10 +157,17 @@ async fn try_lister<E: Exec>(
             stdout,
             outcome: ExecOutcome::Exited(0),
             ..
-        }) => match parse(&stdout) {
-            Some(l) => Try::Parsed(l),
-            None => Try::Unusable(format!("`{}` printed nothing usable", argv[0])),
-        },
+        }) => {
+            let (listing, hashes) = if hashes {
+                procs::split_hashes(&stdout)
+            } else {
+                (&stdout[..], None)
+            };
+            match parse(listing) {
+                Some(l) => Try::Parsed(l, hashes.map(<[u8]>::to_vec)),
+                None => Try::Unusable(format!("`{}` printed nothing usable", argv[0])),
+            }
+        }
         Ok(ExecOutput {
             outcome: ExecOutcome::NotFound(_),
             ..
@@ -179,7 +191,14 @@ async fn try_lister<E: Exec>(
     }
 }
 
-pub async fn gather<E: Exec>(exec: &E, m: &Match, target: &ProbeTarget) -> ContainerFacts {
+/// Everything the probe learns about one container. `local` is the artifact's synced files,
+/// hashed once for all its pods (`None`: nothing to compare).
+pub async fn gather<E: Exec>(
+    exec: &E,
+    m: &Match,
+    target: &ProbeTarget,
+    local: Option<&LocalFiles>,
+) -> ContainerFacts {
     let mut facts = ContainerFacts {
         pod: m.clone(),
         list_method: None,
@@ -195,32 +214,39 @@ pub async fn gather<E: Exec>(exec: &E, m: &Match, target: &ProbeTarget) -> Conta
         exec_errors: Vec::new(),
     };
     let dests = all_dests(target);
+    let planned = local
+        .map(|l| hash::plan(l, &target.sync_rules, m.working_dir.as_deref()))
+        .unwrap_or_default();
+    let hash_args: Vec<String> = planned.iter().map(|p| p.arg.clone()).collect();
     let mut absent: Vec<&str> = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
     let attempts: [(ListMethod, Vec<String>, Parser); 3] = [
         (
             ListMethod::Python,
-            procs::python_argv(&dests),
+            procs::python_argv(&dests, &hash_args),
             procs::parse_python,
         ),
         (
             ListMethod::Shell,
-            procs::shell_argv(&dests),
+            procs::shell_argv(&dests, &hash_args),
             procs::parse_shell,
         ),
         (ListMethod::Ps, procs::ps_argv(), procs::parse_ps),
     ];
     let mut listing = None;
+    let mut hashed_by_lister = None;
     for (method, argv, parse) in attempts {
         let program = match method {
             ListMethod::Python => "python3",
             ListMethod::Shell => "sh",
             ListMethod::Ps => "ps",
         };
-        match try_lister(exec, m, argv, parse, &mut facts.exec_errors).await {
-            Try::Parsed(l) => {
+        let hashes = method != ListMethod::Ps && !hash_args.is_empty();
+        match try_lister(exec, m, argv, parse, hashes, &mut facts.exec_errors).await {
+            Try::Parsed(l, hashes) => {
                 facts.list_method = Some(method);
                 listing = Some(l);
+                hashed_by_lister = hashes.map(|h| (program, h));
                 break;
             }
             Try::Absent => {
@@ -292,7 +318,15 @@ pub async fn gather<E: Exec>(exec: &E, m: &Match, target: &ProbeTarget) -> Conta
     facts.uid = listing.uid;
     read_server_configs(exec, m, &mut facts).await;
     facts.dests = listing.dests;
-    compare_hashes(exec, m, target, &mut facts).await;
+    if !planned.is_empty() {
+        match hashed_by_lister {
+            Some((lister, lines)) => {
+                let method = if lister == "sh" { "sha256sum" } else { lister };
+                compare(&planned, &hash::parse_sha256sum(&lines), method, &mut facts);
+            }
+            None => hash_separately(exec, m, &planned, &mut facts).await,
+        }
+    }
     facts
 }
 
@@ -370,24 +404,31 @@ async fn read_server_configs<E: Exec>(exec: &E, m: &Match, facts: &mut Container
     }
 }
 
-async fn compare_hashes<E: Exec>(
+/// For images whose lister could not hash (no python3, no sha256sum next to sh): one more exec
+/// with whichever hasher the image has, on paths resolved here.
+async fn hash_separately<E: Exec>(
     exec: &E,
     m: &Match,
-    target: &ProbeTarget,
+    planned: &[Planned],
     facts: &mut ContainerFacts,
 ) {
-    if target.sync_rules.is_empty() {
-        return;
-    }
     let workdir = facts.workdir();
-    let expected = hash::expected(&target.context_dir, &target.sync_rules, workdir.as_deref());
-    if expected.is_empty() {
+    let resolved: Vec<Planned> = planned
+        .iter()
+        .filter_map(|p| {
+            Some(Planned {
+                arg: hash::resolve(p, workdir.as_deref())?,
+                ..p.clone()
+            })
+        })
+        .collect();
+    if resolved.is_empty() {
         return;
     }
-    let paths: Vec<String> = expected.iter().map(|e| e.container.clone()).collect();
+    let paths = resolved.iter().map(|p| p.arg.clone());
     let (method, argv) = if facts.tool("sha256sum") == Some(true) {
         let mut argv = vec!["sha256sum".to_string(), "--".to_string()];
-        argv.extend(paths.iter().cloned());
+        argv.extend(paths);
         ("sha256sum", argv)
     } else if facts.tool("python3") == Some(true) {
         let mut argv = vec![
@@ -395,7 +436,7 @@ async fn compare_hashes<E: Exec>(
             "-c".to_string(),
             hash::PY_HASHER.to_string(),
         ];
-        argv.extend(paths.iter().cloned());
+        argv.extend(paths);
         ("python3", argv)
     } else {
         return;
@@ -409,21 +450,45 @@ async fn compare_hashes<E: Exec>(
             return;
         }
     };
-    let remote = hash::parse_sha256sum(&out.stdout);
-    facts.hash_method = Some(method.to_string());
-    facts.hashed = expected.len();
-    for e in expected {
-        let found = remote
-            .iter()
-            .find(|(p, _)| *p == e.container)
-            .map(|(_, h)| h.clone());
-        if found.as_deref() != Some(e.sha256.as_str()) {
+    compare(
+        &resolved,
+        &hash::parse_sha256sum(&out.stdout),
+        method,
+        facts,
+    );
+}
+
+/// Records which planned files differ from the container's copies (`remote`: path as asked,
+/// hash). A relative one whose container path cannot be known is not compared.
+fn compare(
+    planned: &[Planned],
+    remote: &[(String, String)],
+    method: &str,
+    facts: &mut ContainerFacts,
+) {
+    let workdir = facts.workdir();
+    let remote: std::collections::HashMap<&str, &str> = remote
+        .iter()
+        .map(|(path, hex)| (path.as_str(), hex.as_str()))
+        .collect();
+    let mut compared = 0;
+    for p in planned {
+        let Some(container) = hash::resolve(p, workdir.as_deref()) else {
+            continue;
+        };
+        compared += 1;
+        let found = remote.get(p.arg.as_str()).map(|h| h.to_string());
+        if found.as_deref() != Some(p.sha256.as_str()) {
             facts.drift.push(FileDrift {
-                local: e.local,
-                container: e.container,
+                local: p.local.clone(),
+                container,
                 container_sha256: found,
-                local_sha256: e.sha256,
+                local_sha256: p.sha256.clone(),
             });
         }
+    }
+    if compared > 0 {
+        facts.hash_method = Some(method.to_string());
+        facts.hashed = compared;
     }
 }

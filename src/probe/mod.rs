@@ -5,6 +5,11 @@
 //! Only read-only commands run in containers, always as argv lists (never a shell line built
 //! from project strings), each under a timeout, with bounded concurrency across pods. The
 //! library is async inside; [`run`] is the blocking entry point the CLI calls.
+//!
+//! Cost at scale: one exec per container where the image has python3, or sh with sha256sum
+//! (the lister also hashes the synced files); the local files are walked and hashed once per
+//! artifact on a blocking thread while the cluster is reached. When the overall deadline
+//! passes, the containers already examined are reported and one finding names the rest.
 
 mod cluster;
 mod conclude;
@@ -18,6 +23,7 @@ mod targets;
 mod transport;
 
 use crate::diagnostic::Diagnostic;
+use crate::project::Roots;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -49,10 +55,17 @@ pub struct ProbeRequest {
     pub api_timeout: Duration,
     /// Upper bound for the whole probe, from reading the kubeconfig to the last exec.
     pub deadline: Duration,
-    /// How many containers are probed at the same time.
+    /// How many containers are probed at the same time (at least 1).
     pub concurrency: usize,
+    /// Where local files may be read: a build context outside is not hashed (the default has
+    /// no bounds; the CLI passes the checked roots and `--allow-outside`).
+    pub roots: Roots,
     pub targets: Vec<ProbeTarget>,
 }
+
+/// How many containers `skafix probe` examines at the same time unless told otherwise. Each
+/// costs one exec (a websocket) at a time, so this bounds the connections to the API server.
+pub const DEFAULT_CONCURRENCY: usize = 16;
 
 impl ProbeRequest {
     pub fn new(targets: Vec<ProbeTarget>) -> Self {
@@ -64,7 +77,8 @@ impl ProbeRequest {
             exec_timeout: Duration::from_secs(20),
             api_timeout: Duration::from_secs(20),
             deadline: Duration::from_secs(120),
-            concurrency: 4,
+            concurrency: DEFAULT_CONCURRENCY,
+            roots: Roots::default(),
             targets,
         }
     }
@@ -169,13 +183,23 @@ pub fn run(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
         .enable_all()
         .build()
         .map_err(|e| ProbeError::Other(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run_async(req))
+    let result = runtime.block_on(run_async(req));
+    // A local hashing still running after a failed connect is not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
 }
 
 /// The async form of [`run`], for callers that already have a runtime. Every API call has its
-/// own timeout, and the whole probe ends at `req.deadline`.
+/// own timeout, and the whole probe ends at `req.deadline`: before the pods are listed that
+/// is an error; after, the containers examined by then are reported.
 pub async fn run_async(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
-    let whole = async {
+    let deadline = tokio::time::Instant::now() + req.deadline;
+    let local = {
+        let targets = req.targets.clone();
+        let roots = req.roots.clone();
+        tokio::task::spawn_blocking(move || local_sides(&targets, &roots))
+    };
+    let reach = async {
         let (client, default_ns, endpoint) = cluster::connect(req).await?;
         let namespace = req.namespace.clone().unwrap_or(default_ns);
         let api_timeout = req.api_timeout.min(req.deadline);
@@ -189,30 +213,76 @@ pub async fn run_async(req: &ProbeRequest) -> Result<ProbeReport, ProbeError> {
         .await?;
         let exec_timeout = req.exec_timeout.min(req.deadline);
         let exec = transport::KubeExec::new(client.clone(), &namespace, exec_timeout);
-        probe_pods(&exec, &namespace, &pods, req).await
+        Ok::<_, ProbeError>((namespace, pods, exec))
     };
-    match tokio::time::timeout(req.deadline, whole).await {
-        Ok(result) => result,
-        Err(_) => Err(ProbeError::Other(format!(
-            "the probe did not finish within {}s (raise it with --timeout)",
-            req.deadline.as_secs()
-        ))),
+    let timed_out = || {
+        ProbeError::Other(format!(
+            "the probe did not finish within {} (raise it with --timeout)",
+            show_duration(req.deadline)
+        ))
+    };
+    let (namespace, pods, exec) = tokio::time::timeout_at(deadline, reach)
+        .await
+        .map_err(|_| timed_out())??;
+    let local = tokio::time::timeout_at(deadline, local)
+        .await
+        .map_err(|_| timed_out())?
+        .map_err(|e| ProbeError::Other(format!("hashing the local files failed: {e}")))?;
+    probe_pods(&exec, &namespace, &pods, req, &local, Some(deadline)).await
+}
+
+/// `3s`, or `1500ms` for a deadline that is not whole seconds.
+fn show_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
     }
 }
 
+/// The local half of the drift check for one target, made before any pod is probed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LocalSide {
+    /// No `sync.manual` rules: nothing to compare.
+    Nothing,
+    /// The build context leaves the readable roots; it is not read.
+    Outside,
+    Files(hash::LocalFiles),
+}
+
+/// Walks and hashes each target's context once. Blocking.
+pub(crate) fn local_sides(targets: &[ProbeTarget], roots: &Roots) -> Vec<LocalSide> {
+    targets
+        .iter()
+        .map(|t| {
+            if t.sync_rules.is_empty() {
+                LocalSide::Nothing
+            } else if !roots.may_read(&t.context_dir) {
+                LocalSide::Outside
+            } else {
+                LocalSide::Files(hash::local_files(&t.context_dir, &t.sync_rules))
+            }
+        })
+        .collect()
+}
+
 /// Everything after listing the pods; generic over the exec transport so it can be driven by
-/// a scripted executor in unit tests.
+/// a scripted executor in unit tests. `local` has one entry per `req.targets` entry. At
+/// `deadline` the containers not yet examined are dropped and named in one finding.
 pub(crate) async fn probe_pods<E: transport::Exec + Sync>(
     exec: &E,
     namespace: &str,
     pods: &[k8s_openapi::api::core::v1::Pod],
     req: &ProbeRequest,
+    local: &[LocalSide],
+    deadline: Option<tokio::time::Instant>,
 ) -> Result<ProbeReport, ProbeError> {
     use futures::stream::{self, StreamExt};
 
     let mut diagnostics = Vec::new();
     let mut jobs = Vec::new();
-    for target in &req.targets {
+    let mut outside_reported: Vec<&std::path::Path> = Vec::new();
+    for (i, target) in req.targets.iter().enumerate() {
         let selection = cluster::select(pods, target);
         if selection.matches.is_empty() {
             diagnostics.push(conclude::no_pods(
@@ -222,32 +292,70 @@ pub(crate) async fn probe_pods<E: transport::Exec + Sync>(
                 &selection,
             ));
         }
+        let side = local.get(i).unwrap_or(&LocalSide::Nothing);
+        if *side == LocalSide::Outside && !outside_reported.contains(&target.context_dir.as_path())
+        {
+            outside_reported.push(&target.context_dir);
+            diagnostics.push(conclude::context_outside(target));
+        }
+        let files = match side {
+            LocalSide::Files(files) => Some(files),
+            _ => None,
+        };
         for m in selection.matches {
-            jobs.push((target, m));
+            jobs.push((target, m, files));
         }
     }
 
     let concurrency = req.concurrency.max(1);
-    let mut results: Vec<(usize, PodReport, Vec<Diagnostic>, bool)> =
-        stream::iter(jobs.iter().enumerate())
-            .map(|(i, (target, m))| async move {
-                let facts = facts::gather(exec, m, target).await;
-                let probed = facts.processes_listed();
-                let (diags, steps) = conclude::conclude(target, m, &facts, namespace);
-                let report = PodReport {
-                    pod: m.pod.clone(),
-                    container: m.container.clone(),
-                    image: m.image.clone(),
-                    artifact: target.image.clone(),
-                    facts,
-                    steps,
-                };
-                (i, report, diags, probed)
-            })
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
+    let mut in_flight = stream::iter(jobs.iter().enumerate())
+        .map(|(i, (target, m, files))| async move {
+            let facts = facts::gather(exec, m, target, *files).await;
+            let probed = facts.processes_listed();
+            let (diags, steps) = conclude::conclude(target, m, &facts, namespace);
+            let report = PodReport {
+                pod: m.pod.clone(),
+                container: m.container.clone(),
+                image: m.image.clone(),
+                artifact: target.image.clone(),
+                facts,
+                steps,
+            };
+            (i, report, diags, probed)
+        })
+        .buffer_unordered(concurrency);
+    let mut results: Vec<(usize, PodReport, Vec<Diagnostic>, bool)> = Vec::new();
+    let mut deadline_passed = false;
+    loop {
+        let next = match deadline {
+            Some(at) => match tokio::time::timeout_at(at, in_flight.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    deadline_passed = true;
+                    break;
+                }
+            },
+            None => in_flight.next().await,
+        };
+        match next {
+            Some(result) => results.push(result),
+            None => break,
+        }
+    }
+    // Dropping the stream ends the execs still running (their websockets close).
+    drop(in_flight);
     results.sort_by_key(|r| r.0);
+
+    let unexamined: Vec<(&ProbeTarget, &Match)> = if deadline_passed {
+        let done: std::collections::HashSet<usize> = results.iter().map(|r| r.0).collect();
+        jobs.iter()
+            .enumerate()
+            .filter(|(i, _)| !done.contains(i))
+            .map(|(_, (target, m, _))| (*target, m))
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     let mut reports = Vec::new();
     let mut probed = 0;
@@ -257,6 +365,12 @@ pub(crate) async fn probe_pods<E: transport::Exec + Sync>(
             probed += 1;
         }
         reports.push(report);
+    }
+    if !unexamined.is_empty() {
+        diagnostics.push(conclude::deadline_passed(
+            &unexamined,
+            &show_duration(req.deadline),
+        ));
     }
     Ok(ProbeReport {
         namespace: namespace.to_string(),
@@ -340,6 +454,8 @@ mod tests {
                 "dev",
                 &[pod("gone"), pod("slow")],
                 &req,
+                &[LocalSide::Nothing, LocalSide::Nothing],
+                None,
             ))
             .unwrap();
         let got: Vec<(&str, &str)> = report

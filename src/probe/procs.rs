@@ -2,8 +2,12 @@
 //! /proc walker, a POSIX `sh` loop over /proc using `cat`, and `ps -eo pid,ppid,args`), and
 //! parsers for their output (procps and busybox `ps` both).
 //!
-//! The scripts are constants; project strings (sync destinations) reach them only as
-//! positional arguments, never spliced into script text.
+//! The python and shell listers also hash the synced files they are given, so one exec per
+//! container yields both the process table and the drift check; their output puts the hashes
+//! after [`HASHES_SEPARATOR`], printed only when hashing was done.
+//!
+//! The scripts are constants; project strings (sync destinations, synced paths) reach them only
+//! as positional arguments, never spliced into script text.
 
 use super::facts::{DestAccess, ProcInfo};
 use std::collections::BTreeMap;
@@ -39,8 +43,13 @@ pub fn is_reload_env(key: &str) -> bool {
         )
 }
 
+/// Starts the hash section of a lister's output (`sha256sum` lines). The listing before it
+/// never holds it: the python lister's JSON escapes control characters, and the split is at
+/// the last occurrence, after everything the shell lister copies from /proc.
+pub const HASHES_SEPARATOR: &[u8] = b"\x1e\x1eskafix-probe-hashes\x1e\x1e\n";
+
 const PY_LISTER: &str = r#"# skafix-probe-lister
-import os,sys,json,shutil
+import os,sys,json,shutil,hashlib
 K=(b"UVICORN_",b"GUNICORN_CMD_ARGS=",b"WERKZEUG_RUN_MAIN=",b"RUN_MAIN=",b"FLASK_DEBUG=",b"FLASK_RUN_RELOAD=",b"WEB_CONCURRENCY=")
 def rd(p):
     try:
@@ -72,14 +81,30 @@ try:
     c1=os.readlink("/proc/1/cwd")
 except Exception:
     c1=None
+n=int(sys.argv[2])
 D=[]
-for x in sys.argv[2:]:
+for x in sys.argv[3:3+n]:
     p=os.path.normpath(x if x.startswith("/") else os.path.join(c1 or "/",x))
     t=p
     while not os.path.exists(t) and t!="/":
         t=os.path.dirname(t)
     D.append({"dest":x,"path":p,"exists":os.path.exists(p),"checked":t,"writable":os.access(t,os.W_OK)})
 print(json.dumps({"uid":os.getuid(),"self":os.getpid(),"procs":P,"tools":T,"dests":D}))
+H=sys.argv[3+n:]
+if H:
+    sys.stdout.write("\x1e\x1eskafix-probe-hashes\x1e\x1e\n")
+    for x in H:
+        p=x if x.startswith("/") else (os.path.join(c1,x) if c1 else None)
+        if p is None:
+            continue
+        try:
+            h=hashlib.sha256()
+            with open(p,"rb") as f:
+                for b in iter(lambda:f.read(65536),b""):
+                    h.update(b)
+            print(h.hexdigest()+"  "+x)
+        except Exception:
+            pass
 "#;
 
 const SH_LISTER: &str = r#"# skafix-probe-lister
@@ -93,14 +118,16 @@ for d in /proc/[0-9]*; do
   printf '\037W'; (cd "$d/cwd" 2>/dev/null && pwd -P)
 done
 printf '\036U\037%s' "$$"
-tools=$1; shift
+tools=$1; n=$2; shift 2
 IFS=,
 for b in $tools; do
   if command -v "$b" >/dev/null 2>&1; then printf '\036X\037%s\037y' "$b"; else printf '\036X\037%s\037n' "$b"; fi
 done
 unset IFS
 base=$(cd /proc/1/cwd 2>/dev/null && pwd -P)
-for x in "$@"; do
+i=0
+while [ "$i" -lt "$n" ]; do
+  x=$1; shift; i=$((i+1))
   case $x in /*) p=$x ;; *) p=$base/$x ;; esac
   t=$p
   while [ -n "$t" ] && [ "$t" != / ] && [ ! -e "$t" ]; do t=${t%/*}; done
@@ -109,6 +136,12 @@ for x in "$@"; do
   if [ -w "$t" ]; then w=y; else w=n; fi
   printf '\036D\037%s\037%s\037%s\037%s\037%s' "$x" "$p" "$e" "$t" "$w"
 done
+if [ "$#" -gt 0 ] && command -v sha256sum >/dev/null 2>&1; then
+  printf '\036\036skafix-probe-hashes\036\036\n'
+  if [ -n "$base" ]; then cd "$base"; fi
+  sha256sum -- "$@" 2>/dev/null
+fi
+exit 0
 "#;
 
 /// Which lister produced a table.
@@ -130,27 +163,45 @@ pub struct Listing {
     pub dests: Vec<DestAccess>,
 }
 
-pub fn python_argv(dests: &[String]) -> Vec<String> {
+/// The python lister: the writability of `dests`, then the hashes of `hash` (absolute, or
+/// relative to PID 1's working directory).
+pub fn python_argv(dests: &[String], hash: &[String]) -> Vec<String> {
     let mut argv = vec![
         "python3".to_string(),
         "-c".to_string(),
         PY_LISTER.to_string(),
         TOOLS.join(","),
+        dests.len().to_string(),
     ];
     argv.extend(dests.iter().cloned());
+    argv.extend(hash.iter().cloned());
     argv
 }
 
-pub fn shell_argv(dests: &[String]) -> Vec<String> {
+/// The shell lister, with the same arguments as [`python_argv`]; it hashes with `sha256sum`
+/// when the image has it.
+pub fn shell_argv(dests: &[String], hash: &[String]) -> Vec<String> {
     let mut argv = vec![
         "sh".to_string(),
         "-c".to_string(),
         SH_LISTER.to_string(),
         "sh".to_string(),
         TOOLS.join(","),
+        dests.len().to_string(),
     ];
     argv.extend(dests.iter().cloned());
+    argv.extend(hash.iter().cloned());
     argv
+}
+
+/// Splits a lister's output into the listing and, when the hash section is there, the
+/// `sha256sum` lines after it.
+pub fn split_hashes(stdout: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let sep = HASHES_SEPARATOR;
+    match stdout.windows(sep.len()).rposition(|w| w == sep) {
+        Some(at) => (&stdout[..at], Some(&stdout[at + sep.len()..])),
+        None => (stdout, None),
+    }
 }
 
 pub fn ps_argv() -> Vec<String> {
