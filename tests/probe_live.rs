@@ -666,7 +666,7 @@ async fn minimal_images_users_and_errors() {
     assert_eq!(bb_pid1.argv, uvicorn(&bb, &[]));
     assert_eq!(codes(&report, "psonly"), ["PROBE002"]);
     assert_eq!(codes(&report, "scratch"), ["PROBE015"]);
-    assert!(message(&report, "scratch", "PROBE015").contains("no `python3`; no `sh`; no `ps`"));
+    assert!(message(&report, "scratch", "PROBE015").contains("no `sh`; no `python3`; no `ps`"));
     assert_eq!(codes(&report, "nobody"), ["PROBE009"]);
     assert!(message(&report, "nobody", "PROBE009").contains("is not writable by uid 65534"));
     assert_eq!(method("nobody"), Some(ListMethod::Shell));

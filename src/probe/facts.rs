@@ -130,12 +130,12 @@ fn all_dests(target: &ProbeTarget) -> Vec<String> {
     dests
 }
 
-/// Parses one lister's stdout.
-type Parser = fn(&[u8]) -> Option<Listing>;
+/// Parses one lister's stdout, saying which lister really ran.
+type Parser = fn(&[u8]) -> Option<(Listing, ListMethod)>;
 
 enum Try {
     /// The listing, and the `sha256sum` lines when the lister hashed the synced files.
-    Parsed(Listing, Option<Vec<u8>>),
+    Parsed(Listing, ListMethod, Option<Vec<u8>>),
     Absent,
     Unusable(String),
     Gone(String),
@@ -164,7 +164,7 @@ async fn try_lister<E: Exec>(
                 (&stdout[..], None)
             };
             match parse(listing) {
-                Some(l) => Try::Parsed(l, hashes.map(<[u8]>::to_vec)),
+                Some((l, method)) => Try::Parsed(l, method, hashes.map(<[u8]>::to_vec)),
                 None => Try::Unusable(format!("`{}` printed nothing usable", argv[0])),
             }
         }
@@ -220,33 +220,32 @@ pub async fn gather<E: Exec>(
     let hash_args: Vec<String> = planned.iter().map(|p| p.arg.clone()).collect();
     let mut absent: Vec<&str> = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
-    let attempts: [(ListMethod, Vec<String>, Parser); 3] = [
+    // The shell first: it runs python3 itself when the image has it, so every image with a
+    // shell costs one exec; python3 alone is tried for images without a shell (distroless).
+    let attempts: [(&str, Vec<String>, Parser); 3] = [
         (
-            ListMethod::Python,
-            procs::python_argv(&dests, &hash_args),
-            procs::parse_python,
-        ),
-        (
-            ListMethod::Shell,
+            "sh",
             procs::shell_argv(&dests, &hash_args),
-            procs::parse_shell,
+            procs::parse_lister,
         ),
-        (ListMethod::Ps, procs::ps_argv(), procs::parse_ps),
+        (
+            "python3",
+            procs::python_argv(&dests, &hash_args),
+            procs::parse_lister,
+        ),
+        ("ps", procs::ps_argv(), |out| {
+            procs::parse_ps(out).map(|l| (l, ListMethod::Ps))
+        }),
     ];
     let mut listing = None;
     let mut hashed_by_lister = None;
-    for (method, argv, parse) in attempts {
-        let program = match method {
-            ListMethod::Python => "python3",
-            ListMethod::Shell => "sh",
-            ListMethod::Ps => "ps",
-        };
-        let hashes = method != ListMethod::Ps && !hash_args.is_empty();
+    for (program, argv, parse) in attempts {
+        let hashes = program != "ps" && !hash_args.is_empty();
         match try_lister(exec, m, argv, parse, hashes, &mut facts.exec_errors).await {
-            Try::Parsed(l, hashes) => {
+            Try::Parsed(l, method, hashes) => {
                 facts.list_method = Some(method);
                 listing = Some(l);
-                hashed_by_lister = hashes.map(|h| (program, h));
+                hashed_by_lister = hashes.map(|h| (method, h));
                 break;
             }
             Try::Absent => {
@@ -321,7 +320,10 @@ pub async fn gather<E: Exec>(
     if !planned.is_empty() {
         match hashed_by_lister {
             Some((lister, lines)) => {
-                let method = if lister == "sh" { "sha256sum" } else { lister };
+                let method = match lister {
+                    ListMethod::Python => "python3",
+                    _ => "sha256sum",
+                };
                 compare(&planned, &hash::parse_sha256sum(&lines), method, &mut facts);
             }
             None => hash_separately(exec, m, &planned, &mut facts).await,
@@ -425,37 +427,50 @@ async fn hash_separately<E: Exec>(
     if resolved.is_empty() {
         return;
     }
-    let paths = resolved.iter().map(|p| p.arg.clone());
-    let (method, argv) = if facts.tool("sha256sum") == Some(true) {
-        let mut argv = vec!["sha256sum".to_string(), "--".to_string()];
-        argv.extend(paths);
-        ("sha256sum", argv)
-    } else if facts.tool("python3") == Some(true) {
-        let mut argv = vec![
-            "python3".to_string(),
-            "-c".to_string(),
-            hash::PY_HASHER.to_string(),
-        ];
-        argv.extend(paths);
-        ("python3", argv)
-    } else {
-        return;
-    };
-    let out = match exec.exec(&m.pod, &m.container, &argv).await {
-        // sha256sum exits 1 when some files are missing; its output is still complete.
-        Ok(out) if matches!(out.outcome, ExecOutcome::Exited(0 | 1)) => out,
-        Ok(_) => return,
-        Err(e) => {
-            facts.exec_errors.push(e.to_string());
-            return;
+    // After `ps` the image's hashers are unknown (ps says nothing about tools): a hasher not
+    // known to be absent is tried, and what the attempt shows is recorded.
+    for method in ["sha256sum", "python3"] {
+        if facts.tool(method) == Some(false) {
+            continue;
         }
-    };
-    compare(
-        &resolved,
-        &hash::parse_sha256sum(&out.stdout),
-        method,
-        facts,
-    );
+        let mut argv = match method {
+            "sha256sum" => vec!["sha256sum".to_string(), "--".to_string()],
+            _ => vec![
+                "python3".to_string(),
+                "-c".to_string(),
+                hash::PY_HASHER.to_string(),
+            ],
+        };
+        argv.extend(resolved.iter().map(|p| p.arg.clone()));
+        match exec.exec(&m.pod, &m.container, &argv).await {
+            // sha256sum exits 1 when some files are missing; its output is still complete.
+            Ok(out) if matches!(out.outcome, ExecOutcome::Exited(0 | 1)) => {
+                set_tool(facts, method, true);
+                compare(
+                    &resolved,
+                    &hash::parse_sha256sum(&out.stdout),
+                    method,
+                    facts,
+                );
+                return;
+            }
+            Ok(ExecOutput {
+                outcome: ExecOutcome::NotFound(_),
+                ..
+            }) => set_tool(facts, method, false),
+            Ok(_) => return,
+            Err(e) => {
+                facts.exec_errors.push(e.to_string());
+                return;
+            }
+        }
+    }
+}
+
+fn set_tool(facts: &mut ContainerFacts, name: &str, present: bool) {
+    if let Some(t) = facts.tools.iter_mut().find(|t| t.name == name) {
+        t.present = Some(present);
+    }
 }
 
 /// Records which planned files differ from the container's copies (`remote`: path as asked,

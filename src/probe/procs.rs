@@ -89,10 +89,10 @@ for x in sys.argv[3:3+n]:
     while not os.path.exists(t) and t!="/":
         t=os.path.dirname(t)
     D.append({"dest":x,"path":p,"exists":os.path.exists(p),"checked":t,"writable":os.access(t,os.W_OK)})
-print(json.dumps({"uid":os.getuid(),"self":os.getpid(),"procs":P,"tools":T,"dests":D}))
+O=[json.dumps({"uid":os.getuid(),"self":os.getpid(),"procs":P,"tools":T,"dests":D}),"\n"]
 H=sys.argv[3+n:]
 if H:
-    sys.stdout.write("\x1e\x1eskafix-probe-hashes\x1e\x1e\n")
+    O.append("\x1e\x1eskafix-probe-hashes\x1e\x1e\n")
     for x in H:
         p=x if x.startswith("/") else (os.path.join(c1,x) if c1 else None)
         if p is None:
@@ -102,12 +102,15 @@ if H:
             with open(p,"rb") as f:
                 for b in iter(lambda:f.read(65536),b""):
                     h.update(b)
-            print(h.hexdigest()+"  "+x)
+            O.append(h.hexdigest()+"  "+x+"\n")
         except Exception:
             pass
+sys.stdout.write("".join(O))
 "#;
 
 const SH_LISTER: &str = r#"# skafix-probe-lister
+py=$1; shift
+if command -v python3 >/dev/null 2>&1 && python3 -c "$py" "$@"; then exit 0; fi
 for d in /proc/[0-9]*; do
   [ -r "$d/stat" ] || continue
   printf '\036P\037%s\037S' "${d#/proc/}"
@@ -178,14 +181,16 @@ pub fn python_argv(dests: &[String], hash: &[String]) -> Vec<String> {
     argv
 }
 
-/// The shell lister, with the same arguments as [`python_argv`]; it hashes with `sha256sum`
-/// when the image has it.
+/// The shell lister, with the same arguments as [`python_argv`]: it runs the python lister
+/// when the image has python3 (so an image with a shell costs one exec either way), else
+/// walks /proc itself and hashes with `sha256sum` when the image has it.
 pub fn shell_argv(dests: &[String], hash: &[String]) -> Vec<String> {
     let mut argv = vec![
         "sh".to_string(),
         "-c".to_string(),
         SH_LISTER.to_string(),
         "sh".to_string(),
+        PY_LISTER.to_string(),
         TOOLS.join(","),
         dests.len().to_string(),
     ];
@@ -284,6 +289,15 @@ fn without_lister(mut procs: Vec<ProcInfo>, self_pid: Option<i32>) -> Vec<ProcIn
     procs.retain(|p| !drop.contains(&p.pid));
     procs.sort_by_key(|p| p.pid);
     procs
+}
+
+/// Parses the output of the shell lister, which is the python lister's when python3 ran.
+pub fn parse_lister(stdout: &[u8]) -> Option<(Listing, ListMethod)> {
+    if stdout.trim_ascii_start().starts_with(b"{") {
+        parse_python(stdout).map(|l| (l, ListMethod::Python))
+    } else {
+        parse_shell(stdout).map(|l| (l, ListMethod::Shell))
+    }
 }
 
 /// Parses the python lister's JSON.

@@ -154,6 +154,11 @@ pub struct Options {
     /// Answer every exec with this many bytes of stdout (a container printing without end)
     /// instead of running the command.
     pub flood_exec: Option<usize>,
+    /// Hold every exec request this long before answering it: the round trips through the
+    /// API server and the kubelet of a remote cluster.
+    pub exec_latency: Option<Duration>,
+    /// Pods whose execs are accepted and then never answered (a hung container runtime).
+    pub hang_exec: Vec<String>,
 }
 
 pub struct FakeCluster {
@@ -283,6 +288,23 @@ impl FakeCluster {
             .find(|p| p.spec.name == name)
             .map(|p| p.restart_count)
             .unwrap_or(-1)
+    }
+
+    /// The program (argv[0]) of every exec into pod `name` so far, in order.
+    pub fn execs(&self, name: &str) -> Vec<String> {
+        let prefix = format!("GET /api/v1/namespaces/{NAMESPACE}/pods/{name}/exec?");
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|line| line.strip_prefix(&prefix))
+            .filter_map(|query| {
+                query_pairs(query)
+                    .into_iter()
+                    .find(|(k, _)| k == "command")
+                    .map(|(_, v)| v)
+            })
+            .collect()
     }
 
     pub fn stop(&self) {
@@ -659,6 +681,10 @@ async fn exec(
     name: &str,
     query: &str,
 ) -> Response<Body> {
+    let latency = state.options.lock().unwrap().exec_latency;
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
+    }
     if state.options.lock().unwrap().forbid_exec {
         return status_error(403, "Forbidden", &format!("pods \"{name}\" is forbidden: User \"dev\" cannot get resource \"pods/exec\" in API group \"\" in the namespace \"{ns}\""));
     }
@@ -735,11 +761,25 @@ async fn exec(
     let want = (flag("stdin"), flag("stdout"), flag("stderr"));
     let proto = protocol.clone();
     let flood = state.options.lock().unwrap().flood_exec;
+    let hang = state
+        .options
+        .lock()
+        .unwrap()
+        .hang_exec
+        .iter()
+        .any(|p| p == name);
     tokio::spawn(async move {
         let Ok(upgraded) = hyper::upgrade::on(req).await else {
             return;
         };
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+        if hang {
+            // The stream stays open and silent until the client gives up.
+            let (mut sink, mut stream) = ws.split();
+            let _ = sink.send(Message::Binary(vec![1u8].into())).await;
+            while let Some(Ok(_)) = stream.next().await {}
+            return;
+        }
         if let Some(bytes) = flood {
             flood_exec(ws, bytes).await;
             return;
