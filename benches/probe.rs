@@ -1,0 +1,137 @@
+//! Benchmark of `skafix probe` at scale: 100 pods (SKAFIX_BENCH_PODS) behind the test API
+//! server, which holds every exec 100 ms (SKAFIX_BENCH_LATENCY_MS) as a remote cluster's
+//! round trips do, each pod syncing 20 files that are hashed in the container. The goal is
+//! the whole probe within 1.5 s with the default concurrency. Prints the median wall time,
+//! its ratio to the goal and the execs issued per run. The pods are images with a shell and
+//! sha256sum but no python (SKAFIX_BENCH_IMAGE=python for python3 too; that needs the venv of
+//! tests/support/setup-probe-deps.sh). Run with `cargo bench --bench probe`.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use skafix::probe::{self, ProbeRequest, ProbeTarget, SyncRule};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::{profiles, FakeCluster, PodSpec};
+
+const GOAL: Duration = Duration::from_millis(1500);
+const FILES: usize = 20;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The sources, the same in the build context and in every container.
+fn sources(dir: &Path) {
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    for i in 0..FILES {
+        std::fs::write(
+            dir.join(format!("app/m{i}.py")),
+            format!("VALUE = {i}\n"),
+        )
+        .unwrap();
+    }
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn main() {
+    // Under `cargo test --all-targets` the bench runs once on a few pods, as a smoke test.
+    let bench = std::env::args().any(|a| a == "--bench");
+    let pods = env_or("SKAFIX_BENCH_PODS", if bench { 100 } else { 4 }) as usize;
+    let latency = Duration::from_millis(env_or("SKAFIX_BENCH_LATENCY_MS", 100));
+    let runs = if bench { 5 } else { 1 };
+    let tools = match std::env::var("SKAFIX_BENCH_IMAGE").as_deref() {
+        Ok("python") => profiles::DEBIAN_FULL,
+        _ => profiles::DEBIAN_NO_PYTHON,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let context = dir.path().join("context");
+    let container = dir.path().join("container");
+    sources(&context);
+    sources(&container);
+    // The test API server and its pods run on their own runtime, as a cluster would.
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let specs = (0..pods)
+        .map(|i| {
+            let mut spec = PodSpec::new(
+                &format!("web-{i}"),
+                "example/web:dev",
+                &["/bin/sleep", "600"],
+                &container,
+                tools,
+            );
+            spec.labels.insert("app".into(), "web".into());
+            spec
+        })
+        .collect();
+    let cluster = server.block_on(async {
+        let cluster = FakeCluster::start(specs).await;
+        for i in 0..pods {
+            cluster.wait_ready(&format!("web-{i}"), 1).await;
+        }
+        cluster.options.lock().unwrap().exec_latency = Some(latency);
+        cluster
+    });
+
+    let mut req = ProbeRequest::new(vec![ProbeTarget {
+        image: "example/web".into(),
+        config_path: "skaffold.yaml".into(),
+        context_dir: context.clone(),
+        sync_rules: vec![SyncRule {
+            src: "app/**/*.py".into(),
+            dest: container.join("app").display().to_string(),
+            strip: "app/".into(),
+        }],
+        ..ProbeTarget::default()
+    }]);
+    req.kubeconfig = Some(cluster.kubeconfig.clone());
+
+    let exec_count = || {
+        cluster
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("/exec?"))
+            .count()
+    };
+    let mut times = Vec::new();
+    let mut execs = Vec::new();
+    for _ in 0..runs {
+        let before = exec_count();
+        let start = Instant::now();
+        let report = probe::run(&req).unwrap();
+        times.push(start.elapsed());
+        execs.push(exec_count() - before);
+        assert_eq!(report.probed, pods, "every pod is examined");
+        assert!(
+            report.pods.iter().all(|p| p.facts.hashed == FILES && p.facts.drift.is_empty()),
+            "every pod's synced files are compared and equal"
+        );
+    }
+    let wall = median(times);
+    println!(
+        "probe: {pods} pods, {} ms per exec, concurrency {}: median {:.3} s of {runs} runs ({:.2} of the {:.1} s goal), {} execs per run ({:.2} per pod)",
+        latency.as_millis(),
+        req.concurrency,
+        wall.as_secs_f64(),
+        wall.as_secs_f64() / GOAL.as_secs_f64(),
+        GOAL.as_secs_f64(),
+        execs[0],
+        execs[0] as f64 / pods as f64
+    );
+    assert!(execs.iter().all(|&n| n == pods), "one exec per pod");
+    cluster.stop();
+}
