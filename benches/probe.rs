@@ -28,12 +28,34 @@ fn env_or(name: &str, default: u64) -> u64 {
 fn sources(dir: &Path) {
     std::fs::create_dir_all(dir.join("app")).unwrap();
     for i in 0..FILES {
-        std::fs::write(
-            dir.join(format!("app/m{i}.py")),
-            format!("VALUE = {i}\n"),
-        )
-        .unwrap();
+        std::fs::write(dir.join(format!("app/m{i}.py")), format!("VALUE = {i}\n")).unwrap();
     }
+}
+
+/// CPU time (user + system) from a /proc stat line: this process's own (every thread, live
+/// or ended) and that of the children it waited for (the test cluster's execs).
+fn cpu(stat: &str) -> (Duration, Duration) {
+    let fields: Vec<u64> = stat[stat.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    // Clock ticks of 10 ms (USER_HZ is 100 on Linux).
+    let ticks = |n: u64| Duration::from_millis(n * 10);
+    (
+        ticks(fields[11] + fields[12]),
+        ticks(fields[13] + fields[14]),
+    )
+}
+
+/// The CPU of the test cluster's own thread (its API server), to tell it from the probe's.
+fn thread_cpu(name: &str) -> Duration {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter(|stat| stat.contains(&format!("({name})")))
+        .map(|stat| cpu(&stat).0)
+        .sum()
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -60,6 +82,7 @@ fn main() {
     // The test API server and its pods run on their own runtime, as a cluster would.
     let server = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        .thread_name("fake-cluster")
         .enable_all()
         .build()
         .unwrap();
@@ -109,15 +132,26 @@ fn main() {
     };
     let mut times = Vec::new();
     let mut execs = Vec::new();
+    let mut probe_cpu = Vec::new();
+    let mut exec_cpu = Vec::new();
     for _ in 0..runs {
         let before = exec_count();
+        let (own, children) = cpu(&std::fs::read_to_string("/proc/self/stat").unwrap());
+        let server = thread_cpu("fake-cluster");
         let start = Instant::now();
         let report = probe::run(&req).unwrap();
         times.push(start.elapsed());
         execs.push(exec_count() - before);
+        let (own_after, children_after) = cpu(&std::fs::read_to_string("/proc/self/stat").unwrap());
+        let server = thread_cpu("fake-cluster").saturating_sub(server);
+        probe_cpu.push((own_after - own).saturating_sub(server));
+        exec_cpu.push(children_after - children + server);
         assert_eq!(report.probed, pods, "every pod is examined");
         assert!(
-            report.pods.iter().all(|p| p.facts.hashed == FILES && p.facts.drift.is_empty()),
+            report
+                .pods
+                .iter()
+                .all(|p| p.facts.hashed == FILES && p.facts.drift.is_empty()),
             "every pod's synced files are compared and equal"
         );
     }
@@ -131,6 +165,11 @@ fn main() {
         GOAL.as_secs_f64(),
         execs[0],
         execs[0] as f64 / pods as f64
+    );
+    println!(
+        "  CPU per run (median): the probe {:.0} ms, the test cluster (API server and execs, which a real cluster runs on its nodes) {:.0} ms",
+        median(probe_cpu).as_secs_f64() * 1e3,
+        median(exec_cpu).as_secs_f64() * 1e3
     );
     assert!(execs.iter().all(|&n| n == pods), "one exec per pod");
     cluster.stop();

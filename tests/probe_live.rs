@@ -271,7 +271,12 @@ async fn uvicorn_shell_and_init_wrappers() {
         .contains("no --reload flag, no UVICORN_RELOAD, no reload child"));
     let drift = message(&report, "uv-plain", "PROBE008");
     // The python lister hashed them in the same exec as the process listing.
-    assert!(drift.contains("of 3 synced files compared (python3), 1 differ from the local files and 1 are missing"), "{drift}");
+    assert!(
+        drift.contains(
+            "of 3 synced files compared (python3), 1 differ from the local files and 1 are missing"
+        ),
+        "{drift}"
+    );
     assert!(
         drift.contains("new.py -> ") && drift.contains("(missing)"),
         "{drift}"

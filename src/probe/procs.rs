@@ -108,6 +108,8 @@ if H:
 sys.stdout.write("".join(O))
 "#;
 
+// Builtins where they do (`read` for the status lines, `cd` and `pwd` for the working dir):
+// each fork runs in the user's container, and the process table is read for every pod.
 const SH_LISTER: &str = r#"# skafix-probe-lister
 py=$1; shift
 if command -v python3 >/dev/null 2>&1 && python3 -c "$py" "$@"; then exit 0; fi
@@ -115,11 +117,15 @@ for d in /proc/[0-9]*; do
   [ -r "$d/stat" ] || continue
   printf '\036P\037%s\037S' "${d#/proc/}"
   cat "$d/stat" 2>/dev/null
-  printf '\037T'; cat "$d/status" 2>/dev/null
+  printf '\037T'
+  { while IFS= read -r l; do
+      case $l in SigCgt:*|SigBlk:*|Uid:*) printf '%s\n' "$l" ;; esac
+    done < "$d/status"; } 2>/dev/null
   printf '\037C'; cat "$d/cmdline" 2>/dev/null
   printf '\037E'; cat "$d/environ" 2>/dev/null
-  printf '\037W'; (cd "$d/cwd" 2>/dev/null && pwd -P)
+  printf '\037W'; if cd "$d/cwd" 2>/dev/null; then pwd -P; fi
 done
+cd /
 printf '\036U\037%s' "$$"
 tools=$1; n=$2; shift 2
 IFS=,
