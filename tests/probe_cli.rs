@@ -622,3 +622,122 @@ async fn control_characters_from_the_pod_are_escaped() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeout_keeps_the_examined_pods_and_names_the_rest() {
+    let project = Project::new();
+    let config = project.config();
+    let sleeper = vec!["sleep".to_string(), "600".to_string()];
+    let cluster = FakeCluster::start(vec![
+        pod("web-1", "app:dev", &sleeper, &project.dir),
+        pod("web-2", "app:dev", &sleeper, &project.dir),
+    ])
+    .await;
+    cluster.wait_ready("web-1", 1).await;
+    cluster.wait_ready("web-2", 1).await;
+    cluster.options.lock().unwrap().hang_exec = vec!["web-2".into()];
+    let home = tempfile::tempdir().unwrap();
+    let mut args = probe_args(&project, &cluster.kubeconfig, "concise");
+    args.extend(["--timeout".to_string(), "3".to_string()]);
+    let out = skafix(args.clone(), home.path()).await;
+    // web-1's findings are reported and the unexamined pod is a finding: exit 1, not 2.
+    let stdout = stdout_with(&out, 1);
+    assert!(
+        stdout.contains(&format!(
+            "{config}:5:14: warning: PROBE019 the probe reached its time limit (3s) before it had examined pod web-2 container app; nothing is reported about them\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{config}:5:14: warning: PROBE003 pod web-1 container app: hook `sh -c 'kill -HUP 1'`"
+        )),
+        "{stdout}"
+    );
+    assert_eq!(text(&out.stderr), "");
+
+    // When no pod was examined before the deadline, nothing could be probed: exit 2.
+    cluster.options.lock().unwrap().hang_exec = vec!["web-1".into(), "web-2".into()];
+    let out = skafix(args, home.path()).await;
+    let stdout = stdout_with(&out, 2);
+    assert!(
+        stdout.contains("before it had examined pod web-1 container app, pod web-2 container app;"),
+        "{stdout}"
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "skafix: error: nothing could be probed: no container of the project's artifacts could be examined (see the findings above)\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_context_outside_the_project_is_hashed_only_with_allow_outside() {
+    let project = Project::new();
+    let root = project.dir.parent().unwrap().to_path_buf();
+    // The artifact builds from a directory beside the project; the container's copy of its
+    // app.py is older than the local one.
+    let shared = root.join("shared");
+    let container = root.join("container");
+    for dir in [&shared, &container] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::write(shared.join("app.py"), APP_PY).unwrap();
+    std::fs::write(container.join("app.py"), "OLD = True\n").unwrap();
+    std::fs::write(
+        project.dir.join("skaffold.yaml"),
+        format!(
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n    - image: app\n      context: ../shared\n      sync:\n        manual:\n          - src: \"*.py\"\n            dest: {}\nmanifests:\n  rawYaml:\n    - k8s/deployment.yaml\n",
+            container.display()
+        ),
+    )
+    .unwrap();
+    let sleeper = vec!["sleep".to_string(), "600".to_string()];
+    let cluster = FakeCluster::start(vec![pod("web-1", "app:dev", &sleeper, &container)]).await;
+    cluster.wait_ready("web-1", 1).await;
+    let home = tempfile::tempdir().unwrap();
+    let config = project.config();
+
+    let args = probe_args(&project, &cluster.kubeconfig, "concise");
+    let stdout = stdout_with(&skafix(args.clone(), home.path()).await, 1);
+    assert_eq!(
+        stdout,
+        format!(
+            "{config}:5:14: error: SCHEMA011 context `{}` of artifact `app` leads outside the checked project; it is not read, so its synced files are not compared with the containers' (allow it with --allow-outside)\nFound 1 error in 1 file (1 file checked).\n",
+            shared.display()
+        )
+    );
+
+    let mut allowed = args;
+    allowed.extend(["--allow-outside".to_string(), shared.display().to_string()]);
+    let stdout = stdout_with(&skafix(allowed, home.path()).await, 1);
+    assert!(!stdout.contains("SCHEMA011"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "{config}:5:14: warning: PROBE008 pod web-1 container app: of 1 synced files compared (python3), 1 differ from the local files and 0 are missing: app.py -> {}/app.py",
+        container.display())),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn concurrency_is_at_least_one() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skafix"))
+        .args(["probe", "--concurrency", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid value '0' for '--concurrency <N>'"),
+        "{}",
+        text(&out.stderr)
+    );
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_skafix"))
+        .args(["probe", "--help"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&help.stdout).contains("--concurrency <N>"),
+        "{}",
+        text(&help.stdout)
+    );
+}
