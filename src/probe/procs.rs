@@ -108,22 +108,32 @@ if H:
 sys.stdout.write("".join(O))
 "#;
 
-// Builtins where they do (`read` for the status lines, `cd` and `pwd` for the working dir):
-// each fork runs in the user's container, and the process table is read for every pod.
+// Builtins wherever they do (`read` for stat and status, `cd -P` for the working dir; only
+// the NUL-separated cmdline and environ need `cat`): each fork runs in the user's container,
+// and the process table is read for every pod.
 const SH_LISTER: &str = r#"# skafix-probe-lister
 py=$1; shift
+base=
 if command -v python3 >/dev/null 2>&1 && python3 -c "$py" "$@"; then exit 0; fi
 for d in /proc/[0-9]*; do
   [ -r "$d/stat" ] || continue
   printf '\036P\037%s\037S' "${d#/proc/}"
-  cat "$d/stat" 2>/dev/null
+  # Every line: comm (inside the stat line) may itself hold a newline.
+  { while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$d/stat"; } 2>/dev/null
   printf '\037T'
   { while IFS= read -r l; do
       case $l in SigCgt:*|SigBlk:*|Uid:*) printf '%s\n' "$l" ;; esac
     done < "$d/status"; } 2>/dev/null
+  # The lister itself is dropped from the table; only its uid (in status) is used.
+  [ "${d#/proc/}" = "$$" ] && continue
   printf '\037C'; cat "$d/cmdline" 2>/dev/null
   printf '\037E'; cat "$d/environ" 2>/dev/null
-  printf '\037W'; if cd "$d/cwd" 2>/dev/null; then pwd -P; fi
+  printf '\037W'
+  # POSIX sets PWD to what `pwd -P` prints after `cd -P`.
+  if cd -P "$d/cwd" 2>/dev/null; then
+    printf '%s\n' "$PWD"
+    [ "$d" = /proc/1 ] && base=$PWD
+  fi
 done
 cd /
 printf '\036U\037%s' "$$"
@@ -133,7 +143,6 @@ for b in $tools; do
   if command -v "$b" >/dev/null 2>&1; then printf '\036X\037%s\037y' "$b"; else printf '\036X\037%s\037n' "$b"; fi
 done
 unset IFS
-base=$(cd /proc/1/cwd 2>/dev/null && pwd -P)
 i=0
 while [ "$i" -lt "$n" ]; do
   x=$1; shift; i=$((i+1))
@@ -658,6 +667,32 @@ mod tests {
         assert_eq!(l.tools.get("ps"), Some(&false));
         assert_eq!(l.uid, Some(0));
         assert!(parse_python(b"not json").is_none());
+    }
+
+    #[test]
+    fn the_hash_section_follows_the_last_separator() {
+        let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        // A process printing the separator in its own cmdline cannot move the split.
+        let mut out = b"\x1eP\x1f7\x1fS7 (x) S 1\x1fC".to_vec();
+        out.extend_from_slice(HASHES_SEPARATOR);
+        out.extend_from_slice(b"\x1eU\x1f9");
+        out.extend_from_slice(HASHES_SEPARATOR);
+        out.extend_from_slice(format!("{hex}  /app/a.py\n").as_bytes());
+        let (listing, hashes) = split_hashes(&out);
+        assert!(listing.ends_with(b"\x1eU\x1f9"));
+        assert_eq!(hashes, Some(format!("{hex}  /app/a.py\n").as_bytes()));
+        // No section: the lister did not hash (no sha256sum), which is not "every file missing".
+        assert_eq!(split_hashes(b"\x1eU\x1f9"), (&b"\x1eU\x1f9"[..], None));
+    }
+
+    #[test]
+    fn the_shell_lister_output_says_which_lister_ran() {
+        let json = br#"{"uid":0,"self":5,"procs":[{"pid":1,"stat":"1 (sleep) S 0 1 1","cmdline":"sleep\u0000","cwd":"/","env":[],"sigcgt":"0","uid":"0"}],"tools":{},"dests":[]}
+"#;
+        assert_eq!(parse_lister(json).map(|l| l.1), Some(ListMethod::Python));
+        let records = b"\x1eP\x1f1\x1fS1 (sleep) S 0 1 1\n\x1fT\x1fCsleep\x00\x1fE\x1fW/\n";
+        assert_eq!(parse_lister(records).map(|l| l.1), Some(ListMethod::Shell));
+        assert!(parse_lister(b"").is_none());
     }
 
     #[test]
