@@ -4,7 +4,8 @@
 //! the whole probe within 1.5 s with the default concurrency. Prints the median wall time,
 //! its ratio to the goal and the execs issued per run. The pods are images with a shell and
 //! sha256sum but no python (SKAFIX_BENCH_IMAGE=python for python3 too; that needs the venv of
-//! tests/support/setup-probe-deps.sh). Run with `cargo bench --bench probe`.
+//! tests/support/setup-probe-deps.sh). SKAFIX_BENCH_CONCURRENCY overrides the default
+//! concurrency. Run with `cargo bench --bench probe`.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -120,6 +121,9 @@ fn main() {
         ..ProbeTarget::default()
     }]);
     req.kubeconfig = Some(cluster.kubeconfig.clone());
+    if let Ok(n) = std::env::var("SKAFIX_BENCH_CONCURRENCY") {
+        req.concurrency = n.parse().expect("SKAFIX_BENCH_CONCURRENCY is a number");
+    }
 
     let exec_count = || {
         cluster

@@ -107,7 +107,16 @@ pub fn context_outside(target: &ProbeTarget) -> Diagnostic {
 /// them all, reported against the first one's artifact.
 pub fn deadline_passed(unexamined: &[(&ProbeTarget, &Match)], limit: &str) -> Diagnostic {
     let (first, _) = unexamined[0];
-    let names: Vec<String> = unexamined.iter().map(|(_, m)| where_(m)).collect();
+    // A long list is cut: the finding is one line in the concise formats.
+    const SHOWN: usize = 10;
+    let mut names: Vec<String> = unexamined
+        .iter()
+        .take(SHOWN)
+        .map(|(_, m)| where_(m))
+        .collect();
+    if unexamined.len() > SHOWN {
+        names.push(format!("and {} more", unexamined.len() - SHOWN));
+    }
     let mut d = diag(
         first,
         EXEC_FAILED,
@@ -929,5 +938,45 @@ mod tests {
         assert!(!overlaps("/app/sub", "/app/other"));
         assert!(!overlaps("/app", "/application"));
         assert!(overlaps("/", "/srv"));
+    }
+
+    #[test]
+    fn the_deadline_finding_names_at_most_ten_containers() {
+        let api = target(&[]);
+        let worker = ProbeTarget {
+            image: "worker".into(),
+            ..target(&[])
+        };
+        let pods: Vec<Match> = (1..=12)
+            .map(|i| Match {
+                pod: format!("web-{i}"),
+                ..m()
+            })
+            .collect();
+        let one: Vec<(&ProbeTarget, &Match)> = vec![(&api, &pods[0])];
+        let d = deadline_passed(&one, "3s");
+        assert_eq!(
+            (d.code, d.artifact.as_deref(), d.message.as_str()),
+            (
+                "PROBE019",
+                Some("app"),
+                "the probe reached its time limit (3s) before it had examined pod web-1 container app; nothing is reported about them"
+            )
+        );
+        // Containers of several artifacts: the finding belongs to none of them.
+        let many: Vec<(&ProbeTarget, &Match)> = pods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (if i < 6 { &api } else { &worker }, p))
+            .collect();
+        let d = deadline_passed(&many, "3s");
+        assert_eq!(d.artifact, None);
+        assert!(
+            d.message.ends_with(
+                "pod web-9 container app, pod web-10 container app, and 2 more; nothing is reported about them"
+            ),
+            "{}",
+            d.message
+        );
     }
 }

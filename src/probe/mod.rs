@@ -53,7 +53,9 @@ pub struct ProbeRequest {
     pub exec_timeout: Duration,
     /// Upper bound for one other API call (listing pods).
     pub api_timeout: Duration,
-    /// Upper bound for the whole probe, from reading the kubeconfig to the last exec.
+    /// Upper bound for the whole probe, from reading the kubeconfig to the last exec. Passing
+    /// it before the pods are listed is an error; after, the containers examined by then are
+    /// reported and one finding names the others.
     pub deadline: Duration,
     /// How many containers are probed at the same time (at least 1).
     pub concurrency: usize,
