@@ -1,8 +1,9 @@
-//! Gathers the live facts of one container through exec: the process table (python3, then
-//! sh reading /proc, then ps), PID 1's caught signals, tool presence, the exec user and the
-//! writability of sync destinations, and content hashes of synced files. The python and shell
-//! listers hash the synced files in the same exec, so a container with either costs one exec;
-//! separate execs are left for images without them (and for a gunicorn config file).
+//! Gathers the live facts of one container through exec: the process table (sh, which runs
+//! the python3 walker when there is python3; python3 alone; then ps), PID 1's caught signals,
+//! tool presence, the exec user and the writability of sync destinations, and content hashes
+//! of synced files. The python and shell listers hash the synced files in the same exec, so a
+//! container with either costs one exec; separate execs are left for images without them (and
+//! for a gunicorn config file).
 
 use super::cluster::Match;
 use super::hash::{self, LocalFiles, Planned};

@@ -1,6 +1,7 @@
-//! Process listing inside a container without assuming `ps`: the fixed listers (a `python3 -c`
-//! /proc walker, a POSIX `sh` loop over /proc using `cat`, and `ps -eo pid,ppid,args`), and
-//! parsers for their output (procps and busybox `ps` both).
+//! Process listing inside a container without assuming `ps`: the fixed listers (a POSIX `sh`
+//! script that runs the `python3` /proc walker when the image has python3 and otherwise loops
+//! over /proc itself, the walker alone for images without a shell, and `ps -eo pid,ppid,args`),
+//! and parsers for their output (procps and busybox `ps` both).
 //!
 //! The python and shell listers also hash the synced files they are given, so one exec per
 //! container yields both the process table and the drift check; their output puts the hashes
