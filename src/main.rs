@@ -156,8 +156,8 @@ struct ProbeArgs {
     /// Label selector of the pods, e.g. app=api.
     #[arg(long, value_name = "SELECTOR")]
     selector: Option<String>,
-    /// Give up after this many seconds in all; each API call and exec also times out on its
-    /// own (after 20 seconds, or this if shorter).
+    /// Stop after this many seconds in all, reporting the containers examined by then; each API
+    /// call and exec also times out on its own (after 20 seconds, or this if shorter).
     #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// How many containers are examined at the same time (each runs one exec at a time).
