@@ -438,6 +438,7 @@ async fn hash_separately<E: Exec>(
             "sha256sum" => vec!["sha256sum".to_string(), "--".to_string()],
             _ => vec![
                 "python3".to_string(),
+                "-S".to_string(),
                 "-c".to_string(),
                 hash::PY_HASHER.to_string(),
             ],
