@@ -597,11 +597,8 @@ pub fn processes(
             *found_script.borrow_mut() = Some(script);
             Some(command)
         };
-        let server = server::recognize_with_scripts(
-            &argv,
-            &|name| env.get(name).cloned(),
-            Some(&lookup),
-        );
+        let server =
+            server::recognize_with_scripts(&argv, &|name| env.get(name).cloned(), Some(&lookup));
         let package_script = server
             .as_ref()
             .and_then(|s| s.package_script.as_ref())
@@ -649,10 +646,7 @@ pub fn context_file_at(
     let in_image: std::collections::HashSet<usize> =
         built.image_instructions().map(|i| i.index).collect();
     let mut best: Option<(usize, &String)> = None;
-    for file in files
-        .iter()
-        .filter(|f| f.rsplit('/').next() == Some(name))
-    {
+    for file in files.iter().filter(|f| f.rsplit('/').next() == Some(name)) {
         if view
             .dockerignore
             .as_ref()

@@ -1189,12 +1189,60 @@ fn nodemon(args: &[Arg], ctx: &Ctx) -> ServerCommand {
 /// Commands of yarn and pnpm that are not script names (`yarn install` installs even when a
 /// script is called `install`).
 const PACKAGE_MANAGER_COMMANDS: &[&str] = &[
-    "install", "i", "add", "remove", "rm", "uninstall", "upgrade", "up", "update",
-    "upgrade-interactive", "why", "workspace", "workspaces", "dlx", "exec", "node", "set",
-    "config", "cache", "info", "init", "create", "link", "unlink", "pack", "publish", "version",
-    "global", "bin", "audit", "outdated", "licenses", "login", "logout", "import", "check",
-    "list", "ls", "owner", "tag", "team", "help", "store", "prune", "rebuild", "patch",
-    "deploy", "fetch", "env", "setup", "test", "t", "restart", "stop",
+    "install",
+    "i",
+    "add",
+    "remove",
+    "rm",
+    "uninstall",
+    "upgrade",
+    "up",
+    "update",
+    "upgrade-interactive",
+    "why",
+    "workspace",
+    "workspaces",
+    "dlx",
+    "exec",
+    "node",
+    "set",
+    "config",
+    "cache",
+    "info",
+    "init",
+    "create",
+    "link",
+    "unlink",
+    "pack",
+    "publish",
+    "version",
+    "global",
+    "bin",
+    "audit",
+    "outdated",
+    "licenses",
+    "login",
+    "logout",
+    "import",
+    "check",
+    "list",
+    "ls",
+    "owner",
+    "tag",
+    "team",
+    "help",
+    "store",
+    "prune",
+    "rebuild",
+    "patch",
+    "deploy",
+    "fetch",
+    "env",
+    "setup",
+    "test",
+    "t",
+    "restart",
+    "stop",
 ];
 
 /// `npm start`, `npm run[-script] NAME`, `yarn [run] NAME`, `pnpm [run] NAME`: the package
@@ -1222,8 +1270,15 @@ fn package_script(manager: &str, rest: &[Arg], ctx: &Ctx) -> Option<ServerComman
             // Options naming another package, directory or workspace.
             if matches!(
                 t.split('=').next().unwrap_or(t),
-                "-w" | "--workspace" | "--workspaces" | "--prefix" | "-C" | "--dir" | "--filter"
-                    | "-F" | "--cwd" | "-ws"
+                "-w" | "--workspace"
+                    | "--workspaces"
+                    | "--prefix"
+                    | "-C"
+                    | "--dir"
+                    | "--filter"
+                    | "-F"
+                    | "--cwd"
+                    | "-ws"
             ) {
                 return None;
             }
@@ -1244,7 +1299,10 @@ fn package_script(manager: &str, rest: &[Arg], ctx: &Ctx) -> Option<ServerComman
         break;
     }
     let name = name?;
-    if rest[i..].iter().any(|a| !a.text.starts_with('-') || a.text == "--") {
+    if rest[i..]
+        .iter()
+        .any(|a| !a.text.starts_with('-') || a.text == "--")
+    {
         return None;
     }
     let script = lookup(name)?;
@@ -1292,7 +1350,9 @@ fn quarkus_dev(name: &str, args: &[Arg], ctx: &Ctx) -> Option<ServerCommand> {
 /// `quarkus:remote-dev` on the developer's machine (Quarkus "Remote development mode"), so the
 /// mode is unknown then. Other jars are not recognized.
 fn quarkus_jar(args: &[Arg], ctx: &Ctx) -> Option<ServerCommand> {
-    let jar = args.windows(2).find(|w| w[0].text == "-jar")?[1].text.as_str();
+    let jar = args.windows(2).find(|w| w[0].text == "-jar")?[1]
+        .text
+        .as_str();
     if basename(jar) != "quarkus-run.jar" {
         return None;
     }

@@ -416,7 +416,12 @@ fn package_scripts_are_followed() {
     let c = rec_scripts(&["npm", "--silent", "run-script", "start"], &scripts).unwrap();
     assert_eq!(c.kind, ServerKind::Node);
     let c = rec_scripts(&["yarn", "serve"], &scripts).unwrap();
-    assert_eq!(c.kind, ServerKind::NodeTool { name: "next".into() });
+    assert_eq!(
+        c.kind,
+        ServerKind::NodeTool {
+            name: "next".into()
+        }
+    );
     assert_eq!(c.reload, ON_DEFAULT);
     let c = rec_scripts(&["tini", "--", "pnpm", "run", "dev"], &scripts).unwrap();
     assert_eq!(c.package_script.as_deref(), Some("dev"));
@@ -445,7 +450,11 @@ fn quarkus_dev_mode_and_packaged_jar() {
     for words in [
         &["quarkus", "dev"][..],
         &["./mvnw", "quarkus:dev", "-Dquarkus.http.host=0.0.0.0"],
-        &["mvn", "-B", "io.quarkus.platform:quarkus-maven-plugin:3.15.1:dev"],
+        &[
+            "mvn",
+            "-B",
+            "io.quarkus.platform:quarkus-maven-plugin:3.15.1:dev",
+        ],
         &["./gradlew", "quarkusDev"],
     ] {
         let c = rec(words);

@@ -73,7 +73,14 @@ fn code_extensions(kind: &ServerKind) -> &'static [&'static str] {
         // Quarkus dev mode watches sources and resources (`src/main/java`, `src/main/resources`);
         // a packaged application loads classes and its configuration once.
         ServerKind::Quarkus { .. } => &[
-            "java", "kt", "scala", "class", "properties", "yaml", "yml", "html",
+            "java",
+            "kt",
+            "scala",
+            "class",
+            "properties",
+            "yaml",
+            "yml",
+            "html",
         ],
         _ => &["py"],
     }

@@ -94,7 +94,8 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                     "as `vite preview`, which serves the built files and never rebuilds".to_string()
                 }
                 ServerKind::Quarkus { .. } => {
-                    "as the packaged application (`quarkus-run.jar`), which loads its classes once".to_string()
+                    "as the packaged application (`quarkus-run.jar`), which loads its classes once"
+                        .to_string()
                 }
                 kind => format!("without `{}`", reload_flag(kind).unwrap_or("reload")),
             };
