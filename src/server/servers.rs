@@ -1299,6 +1299,22 @@ fn package_script(manager: &str, rest: &[Arg], ctx: &Ctx) -> Option<ServerComman
         break;
     }
     let name = name?;
+    // `npm run $NODE_ENV`: a script chosen by a variable the environment sets.
+    let chosen;
+    let name = match name
+        .strip_prefix("${")
+        .and_then(|v| v.strip_suffix('}'))
+        .or_else(|| name.strip_prefix('$'))
+    {
+        Some(var)
+            if !var.is_empty() && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            chosen = ctx.var(var)?;
+            chosen.as_str()
+        }
+        _ if name.contains(['$', '`']) => return None,
+        _ => name,
+    };
     if rest[i..]
         .iter()
         .any(|a| !a.text.starts_with('-') || a.text == "--")

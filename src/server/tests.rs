@@ -427,6 +427,23 @@ fn package_scripts_are_followed() {
     assert_eq!(c.package_script.as_deref(), Some("dev"));
     let c = rec_scripts(&["sh", "-c", "exec yarn start"], &scripts).unwrap();
     assert_eq!(c.kind, ServerKind::Node);
+    // The script named by a variable, as Skaffold's own Node examples do (`npm run $NODE_ENV`).
+    let lookup = |name: &str| (name == "dev").then(|| "nodemon app.js".to_string());
+    let env = |name: &str| (name == "NODE_ENV").then(|| "dev".to_string());
+    let c = recognize_with_scripts(
+        &argv(&["sh", "-c", "npm run $NODE_ENV"]),
+        &env,
+        Some(&lookup),
+    );
+    assert_eq!(c.map(|c| c.package_script), Some(Some("dev".to_string())));
+    assert_eq!(
+        recognize_with_scripts(
+            &argv(&["sh", "-c", "npm run $NODE_ENV"]),
+            &no_env,
+            Some(&lookup)
+        ),
+        None
+    );
 
     // Not followed: unknown scripts, extra arguments, other packages, built-in commands,
     // npm's own commands, a script running other scripts, and no lookup at all.
