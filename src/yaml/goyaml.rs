@@ -30,7 +30,13 @@ use crate::source::Span;
 /// What go-yaml v3 rejects although YAML 1.2 (saphyr) accepts it: a control character, a
 /// `%YAML` directive other than 1.1, a tab in the blanks after a block sequence's `-`.
 pub(super) fn rejected(text: &str) -> Option<YamlError> {
-    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !go_yaml_printable(c)) {
+    // Most texts are ASCII: one byte scan decides; only other texts need decoding.
+    let bad_ascii = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7F;
+    let suspect = text.bytes().any(|b| bad_ascii(b) || !b.is_ascii());
+    if let Some((at, c)) = suspect
+        .then(|| text.char_indices().find(|&(_, c)| !go_yaml_printable(c)))
+        .flatten()
+    {
         return Some(YamlError {
             message: format!(
                 "control character U+{:04X}: Skaffold's YAML library (go-yaml v3) rejects the file (\"control characters are not allowed\")",
@@ -40,7 +46,8 @@ pub(super) fn rejected(text: &str) -> Option<YamlError> {
         });
     }
     let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    let directives = if text.contains("%YAML") { text } else { "" };
+    for line in directives.split_inclusive('\n') {
         if let Some(version) = line.strip_prefix("%YAML") {
             let version = version.split('#').next().unwrap_or("").trim();
             if version != "1.1" {
