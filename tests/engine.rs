@@ -1,6 +1,7 @@
 //! Engine tests: the facts skafix's Dockerfile model relies on, and what the SYNC009 (manual
 //! and infer), SYNC008, HOOK001 to HOOK007 and PROC001 fixtures claim (and that the fixed
-//! SYNC009, HOOK006 and PROC001 fixtures build and work), checked against a real Docker engine with
+//! SYNC009, HOOK006 and PROC001 fixtures build and work), and that files synced with tar raise
+//! inotify events in the container, checked against a real Docker engine with
 //! BuildKit (started by `tests/support/setup-engine.sh`, which `scripts/test.sh` runs). Images
 //! are built with no registry: the fixtures' bases are local stand-ins tagged with the real
 //! names (see the setup script). Where no engine can run, every test says so loudly and skips.
@@ -855,6 +856,92 @@ fn hook007_no_shell_in_the_image_fails_the_hook() {
             );
         }
         let _ = docker(&host, &["rm", "-f", &tag], None);
+    }
+}
+
+/// An inotify watcher that prints `MASK NAME` per event, like the watchers of nodemon
+/// (chokidar on `fs.watch`), uvicorn (watchfiles) and air (fsnotify) use on Linux.
+const INOTIFY_WATCHER: &str = r#"
+#include <stdio.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    int fd = inotify_init();
+    if (fd < 0 || argc < 2 || inotify_add_watch(fd, argv[1], IN_ALL_EVENTS) < 0) return 1;
+    char buf[4096] __attribute__((aligned(8)));
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) return 1;
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *e = (struct inotify_event *)p;
+            printf("%#x %s\n", e->mask, e->len ? e->name : "");
+            fflush(stdout);
+            p += sizeof *e + e->len;
+        }
+    }
+}
+"#;
+
+#[test]
+fn synced_files_raise_inotify_events_in_the_container() {
+    // What RELOAD001 rests on for nodemon without `-L`: Skaffold's sync runs tar inside the
+    // container, so the writes happen on the container's own filesystem and a watcher there
+    // is told about them; polling is for writes made on another machine (a mounted drive).
+    let Some(host) = engine() else { return };
+    let build_dir = tempfile::tempdir().unwrap();
+    let source = build_dir.path().join("watch.c");
+    std::fs::write(&source, INOTIFY_WATCHER).unwrap();
+    let watcher = build_dir.path().join("watch");
+    let compiled = Command::new("cc")
+        .args(["-static", "-O", "-o"])
+        .arg(&watcher)
+        .arg(&source)
+        .output();
+    if !compiled.is_ok_and(|o| o.status.success()) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!! ENGINE TEST SKIPPED: no C compiler with a static libc to build the inotify watcher\n"
+        );
+        return;
+    }
+    let name = "skafix-test-inotify";
+    let _ = docker(&host, &["rm", "-f", name], None);
+    let mount = format!("{}:/.watch/watch:ro", watcher.display());
+    let out = docker(
+        &host,
+        &[
+            "run", "-d", "--network", "none", "--name", name, "-v", &mount,
+            "debian:bookworm-slim", "sh", "-c",
+            "mkdir -p /srv/app && echo old > /srv/app/main.js && exec /.watch/watch /srv/app > /tmp/events",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "run: {}", text(&out.stderr));
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Skaffold's sync: a tar of the changed files fed to `tar xmf - -C / --no-same-owner`.
+    let staging = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(staging.path().join("srv/app")).unwrap();
+    std::fs::write(staging.path().join("srv/app/main.js"), "new\n").unwrap();
+    std::fs::write(staging.path().join("srv/app/added.js"), "added\n").unwrap();
+    let tar = Command::new("tar")
+        .args(["cf", "-", "-C"])
+        .arg(staging.path())
+        .args(["srv/app/main.js", "srv/app/added.js"])
+        .output()
+        .unwrap();
+    let mut args = vec!["exec", "-i", name];
+    args.extend(["tar", "xmf", "-", "-C", "/", "--no-same-owner"]);
+    let out = docker(&host, &args, Some(&tar.stdout));
+    assert!(out.status.success(), "sync: {}", text(&out.stderr));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let events = text(&exec(&host, name, &["cat", "/tmp/events"]).stdout);
+    let _ = docker(&host, &["rm", "-f", name], None);
+    // IN_CLOSE_WRITE (0x8) for the replaced file and the new one.
+    for file in ["main.js", "added.js"] {
+        assert!(
+            events.lines().any(|l| l == format!("0x8 {file}")),
+            "{file}: {events}"
+        );
     }
 }
 
