@@ -212,13 +212,16 @@ pub fn recognize(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Optio
     recognize_with_scripts(argv, env, None)
 }
 
+/// Answers a package script's name with its command text.
+pub type ScriptLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// [`recognize`], also looking into package scripts: `scripts` answers a script name with its
 /// command text (`package.json` `scripts`), or `None` when the package or the script is
 /// unknown.
 pub fn recognize_with_scripts(
     argv: &[String],
     env: &dyn Fn(&str) -> Option<String>,
-    scripts: Option<&dyn Fn(&str) -> Option<String>>,
+    scripts: Option<ScriptLookup>,
 ) -> Option<ServerCommand> {
     let args: Vec<Arg> = argv
         .iter()

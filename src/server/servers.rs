@@ -14,7 +14,7 @@ pub(super) struct Ctx<'a> {
     wrappers: Vec<Wrapper>,
     depth: usize,
     /// The package-script lookup and the argv index a script's words are placed at.
-    pub(super) scripts: Option<(&'a dyn Fn(&str) -> Option<String>, usize)>,
+    pub(super) scripts: Option<(super::ScriptLookup<'a>, usize)>,
     /// Inside a package script: a script running another one is not followed.
     in_script: bool,
 }

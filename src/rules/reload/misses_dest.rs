@@ -285,7 +285,7 @@ impl AirConfig {
             (!out.is_empty()).then_some(out)
         };
         if let Some(root) = table.get("root").and_then(|v| v.as_str()) {
-            if !root.is_empty() && process.env.get("air_wd").is_none() {
+            if !root.is_empty() && !process.env.contains_key("air_wd") {
                 config.root = crate::rules::sync::absolute(&wd, root);
             }
         }
