@@ -7,10 +7,11 @@
 //! Wrappers are looked through: `sh -c "<script>"` (the last server command of the script wins,
 //! `exec` and `VAR=x` prefixes and `export VAR=x` understood), `python -m X`, interpreter paths,
 //! `tini`, `dumb-init`, `env`, `gosu`, `su-exec`, `poetry run`, `pipenv run`, `uv run`,
-//! `pdm run`, `hatch run`, `npx`, `ddtrace-run`, `opentelemetry-instrument`, debugpy and ptvsd,
-//! Skaffold's `/dbg/.../launcher ... --`. `npm start`, `npm run NAME`, `yarn NAME` and
-//! `pnpm NAME` are resolved through a lookup of the package's scripts when the caller has one
-//! ([`recognize_with_scripts`]): the package manager runs the script with `sh -c`.
+//! `pdm run`, `hatch run`, `npx`, `cross-env`, `ddtrace-run`, `opentelemetry-instrument`,
+//! debugpy and ptvsd, Skaffold's `/dbg/.../launcher ... --`. `npm start`, `npm run NAME`,
+//! `yarn NAME` and `pnpm NAME` are resolved through a lookup of the package's scripts when the
+//! caller has one ([`recognize_with_scripts`]): the package manager runs the script with
+//! `sh -c`.
 //!
 //! Facts come from the research notes (`kube-probe.md` §5-6, `skaffold-facts.md` §7) and from
 //! the servers' sources, cited where each behaviour is encoded (see `servers.rs`).

@@ -173,6 +173,23 @@ pub(super) fn walk(args: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
             };
             walk(&after[skip..], &mut ctx.child(wrapper, &[]))
         }
+        // cross-env sets variables and spawns the command (kentcdodds/cross-env README),
+        // common in package.json scripts.
+        "cross-env" => {
+            let mut vars = Vec::new();
+            let mut i = 0;
+            while let Some((k, v)) = rest.get(i).and_then(|a| a.text.split_once('=')) {
+                if k.is_empty() || k.starts_with('-') {
+                    break;
+                }
+                vars.push((k.to_string(), v.to_string()));
+                i += 1;
+            }
+            walk(
+                rest.get(i..)?,
+                &mut ctx.child(wrap(name, spawn_wrapper), &vars),
+            )
+        }
         "npx" => {
             let skip = skip_options(rest, &["-p", "--package"], true);
             walk(

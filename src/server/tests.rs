@@ -425,6 +425,12 @@ fn package_scripts_are_followed() {
     assert_eq!(c.reload, ON_DEFAULT);
     let c = rec_scripts(&["tini", "--", "pnpm", "run", "dev"], &scripts).unwrap();
     assert_eq!(c.package_script.as_deref(), Some("dev"));
+    let c = rec_scripts(
+        &["npm", "start"],
+        &[("start", "cross-env UVICORN_RELOAD=true uvicorn app:app")],
+    )
+    .unwrap();
+    assert_eq!(c.reload, on_env("UVICORN_RELOAD"));
     let c = rec_scripts(&["sh", "-c", "exec yarn start"], &scripts).unwrap();
     assert_eq!(c.kind, ServerKind::Node);
     // The script named by a variable, as Skaffold's own Node examples do (`npm run $NODE_ENV`).
