@@ -4,7 +4,6 @@
 //! its environment, and the server that command starts.
 
 use super::pipeline::{ArtifactView, ContainerRef, Pipeline};
-
 use crate::dockerfile::{Args, Command, Dockerfile, Instruction, Stage, VarValue};
 use crate::image::{self, ImageFacts, ShellKind};
 use crate::k8s::Text;
@@ -633,8 +632,9 @@ pub fn processes(
 }
 
 /// The context file that the built image has at `container_path`: the one the last COPY
-/// writing that path copies, when `.dockerignore` keeps it. Only files named like the target
-/// are considered (a COPY that renames a file is not followed).
+/// writing that path copies, when `.dockerignore` keeps it and no later `COPY --from` may
+/// replace it. Only files named like the target are considered (a COPY that renames a file is
+/// not followed).
 pub fn context_file_at(
     view: &ArtifactView,
     built: &BuiltImage,
@@ -662,7 +662,13 @@ pub fn context_file_at(
             }
         }
     }
-    best.map(|(_, f)| f.clone())
+    let (at, file) = best?;
+    // A later copy from another stage or image may replace the file with one the context
+    // does not show.
+    let replaced = built
+        .image_instructions()
+        .any(|i| i.index > at && i.copy_args().is_some() && i.flag("from").is_some());
+    (!replaced).then(|| file.clone())
 }
 
 /// The `scripts.NAME` entry of the `package.json` in the container's working directory.
