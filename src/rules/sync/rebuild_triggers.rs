@@ -253,7 +253,8 @@ fn tool_outputs(view: &ArtifactView, source: &str) -> Vec<(String, String, &'sta
         }
     };
     let inside: Vec<String> = files.iter().filter_map(|f| below(f)).collect();
-    let has = |path: &str| inside.iter().any(|f| f == path);
+    let lookup: std::collections::HashSet<&str> = inside.iter().map(String::as_str).collect();
+    let has = |path: &str| lookup.contains(path);
     let yarn_pnp = files.iter().any(|f| {
         let name = f.rsplit('/').next().unwrap_or(f);
         name == ".yarnrc.yml" || name == ".pnp.cjs"
