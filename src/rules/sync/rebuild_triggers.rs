@@ -305,7 +305,7 @@ fn tool_outputs(view: &ArtifactView, source: &str) -> Vec<(String, String, &'sta
         let (output, writer) = match name {
             "package.json" if (lock || !nested_package(dir)) && !yarn_pnp => (
                 "node_modules",
-                "`npm install` (or yarn, pnpm) writes it next to package.json",
+                "`npm install`, `yarn` or `pnpm install` writes it next to package.json",
             ),
             "Cargo.lock" if !cargo_config => (
                 "target",
