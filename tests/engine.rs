@@ -1,6 +1,7 @@
-//! Engine tests: the facts skafix's Dockerfile model relies on, and what the SYNC009, SYNC008,
-//! HOOK001, HOOK002, HOOK003, HOOK005 and PROC001 fixtures claim (and that the fixed SYNC009
-//! and PROC001 fixtures build and work), checked against a real Docker engine with
+//! Engine tests: the facts skafix's Dockerfile model relies on, and what the SYNC009 (manual
+//! and infer), SYNC008, HOOK001 to HOOK007 and PROC001 fixtures claim (and that the fixed
+//! SYNC009, HOOK006 and PROC001 fixtures build and work), and that files synced with tar raise
+//! inotify events in the container, checked against a real Docker engine with
 //! BuildKit (started by `tests/support/setup-engine.sh`, which `scripts/test.sh` runs). Images
 //! are built with no registry: the fixtures' bases are local stand-ins tagged with the real
 //! names (see the setup script). Where no engine can run, every test says so loudly and skips.
@@ -513,6 +514,14 @@ fn sync009_fixtures_fail_and_pass_as_claimed() {
             "/app/main.py",
             true,
         ),
+        // `sync.infer` maps a file to where its COPY put it: the same tar into the same
+        // root-owned directory.
+        (
+            "SYNC009/infer",
+            "src/index.js",
+            "/srv/web/src/index.js",
+            false,
+        ),
         (
             "SYNC009/workdir-only",
             "conf/api.toml",
@@ -730,6 +739,210 @@ fn hook003_and_hook005_fixtures_do_what_the_rules_claim() {
         run_hook_output(&host, "HOOK005/pass", &["pkill", "-HUP", "-f", "gunicorn"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(alive && reloads.contains("reloaded"), "{reloads}");
+}
+
+/// What a failed `docker exec` said: the 20.10 CLI prints the runtime's error on stdout.
+fn exec_failure(out: &Output) -> String {
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn hook004_hup_to_a_reloading_uvicorn_changes_nothing() {
+    let Some(host) = engine() else { return };
+    // uvicorn's `--reload` supervisor as PID 1 has handlers for SIGINT and SIGTERM only: the
+    // hook's pkill succeeds (the signal is sent), the kernel drops it, the same process runs on.
+    let dir = fixture_copy("HOOK004/fail");
+    let tag = "skafix-test-hook004-fail";
+    build_fixture(&host, dir.path(), tag).unwrap();
+    let c = start(&host, tag, tag);
+    let caught = pid1_caught(&host, &c);
+    assert!(!caught.contains(&1) && caught.contains(&15), "{caught:?}");
+    let started = text(&exec(&host, &c, &["stat", "-c", "%Y", "/proc/1"]).stdout);
+    let out = exec(&host, &c, &["pkill", "-HUP", "uvicorn"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert!(running(&host, &c));
+    assert_eq!(
+        pid1_cmdline(&host, &c),
+        "/bin/sh /usr/local/bin/uvicorn app:app --reload --host 0.0.0.0"
+    );
+    assert_eq!(
+        text(&exec(&host, &c, &["stat", "-c", "%Y", "/proc/1"]).stdout),
+        started,
+        "PID 1 is the process that started"
+    );
+    let _ = docker(&host, &["rm", "-f", &c], None);
+}
+
+#[test]
+fn hook006_one_word_command_is_not_split_and_the_fix_runs() {
+    let Some(host) = engine() else { return };
+    // Skaffold execs the hook's list as argv (like `kubectl exec`); one item with spaces is
+    // one program name, which does not exist.
+    let (alive, reloads, out) = run_hook_output(
+        &host,
+        "HOOK006/argv-command-line",
+        &["pkill -HUP -f gunicorn"],
+    );
+    assert!(alive);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(
+        exec_failure(&out).contains(r#"exec: "pkill -HUP -f gunicorn": executable file not found"#),
+        "{}",
+        exec_failure(&out)
+    );
+    assert_eq!(reloads, "");
+    // After skafix's fix the hook is the list the rule suggested, and it reloads gunicorn.
+    let dir = fixture_copy("HOOK006/argv-command-line");
+    apply_fixes(dir.path());
+    let fixed = std::fs::read_to_string(dir.path().join("skaffold.yaml")).unwrap();
+    assert!(
+        fixed.contains(r#"command: ["pkill", "-HUP", "-f", "gunicorn"]"#),
+        "{fixed}"
+    );
+    let (alive, reloads, out) = run_hook_output(
+        &host,
+        "HOOK006/argv-command-line",
+        &["pkill", "-HUP", "-f", "gunicorn"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(alive && reloads.contains("reloaded"), "{reloads}");
+}
+
+#[test]
+fn hook007_no_shell_in_the_image_fails_the_hook() {
+    let Some(host) = engine() else { return };
+    // The distroless stand-in has no program at all, so its container is kept running by a
+    // busybox mounted outside PATH; the hook's `sh` is then looked up in the image alone.
+    let busybox = engine_dir().join("busybox-static/bin/busybox");
+    for (fixture, works) in [("HOOK007/fail", false), ("HOOK007/pass", true)] {
+        let dir = fixture_copy(fixture);
+        let tag = format!("skafix-test-{}", fixture.replace('/', "-").to_lowercase());
+        build_fixture(&host, dir.path(), &tag).unwrap();
+        let _ = docker(&host, &["rm", "-f", &tag], None);
+        let mount = format!("{}:/.keep/busybox:ro", busybox.display());
+        let out = docker(
+            &host,
+            &[
+                "run",
+                "-d",
+                "--network",
+                "none",
+                "--name",
+                &tag,
+                "-v",
+                &mount,
+                "--entrypoint",
+                "/.keep/busybox",
+                &tag,
+                "sleep",
+                "300",
+            ],
+            None,
+        );
+        assert!(out.status.success(), "run: {}", text(&out.stderr));
+        let out = exec(&host, &tag, &["sh", "-c", "kill -HUP 1"]);
+        assert_eq!(
+            out.status.success(),
+            works,
+            "{fixture}: {}",
+            text(&out.stderr)
+        );
+        if !works {
+            assert!(
+                exec_failure(&out).contains(r#"exec: "sh": executable file not found"#),
+                "{fixture}: {}",
+                exec_failure(&out)
+            );
+        }
+        let _ = docker(&host, &["rm", "-f", &tag], None);
+    }
+}
+
+/// An inotify watcher that prints `MASK NAME` per event, like the watchers of nodemon
+/// (chokidar on `fs.watch`), uvicorn (watchfiles) and air (fsnotify) use on Linux.
+const INOTIFY_WATCHER: &str = r#"
+#include <stdio.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    int fd = inotify_init();
+    if (fd < 0 || argc < 2 || inotify_add_watch(fd, argv[1], IN_ALL_EVENTS) < 0) return 1;
+    char buf[4096] __attribute__((aligned(8)));
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) return 1;
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *e = (struct inotify_event *)p;
+            printf("%#x %s\n", e->mask, e->len ? e->name : "");
+            fflush(stdout);
+            p += sizeof *e + e->len;
+        }
+    }
+}
+"#;
+
+#[test]
+fn synced_files_raise_inotify_events_in_the_container() {
+    // What RELOAD001 rests on for nodemon without `-L`: Skaffold's sync runs tar inside the
+    // container, so the writes happen on the container's own filesystem and a watcher there
+    // is told about them; polling is for writes made on another machine (a mounted drive).
+    let Some(host) = engine() else { return };
+    let build_dir = tempfile::tempdir().unwrap();
+    let source = build_dir.path().join("watch.c");
+    std::fs::write(&source, INOTIFY_WATCHER).unwrap();
+    let watcher = build_dir.path().join("watch");
+    let compiled = Command::new("cc")
+        .args(["-static", "-O", "-o"])
+        .arg(&watcher)
+        .arg(&source)
+        .output();
+    if !compiled.is_ok_and(|o| o.status.success()) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!! ENGINE TEST SKIPPED: no C compiler with a static libc to build the inotify watcher\n"
+        );
+        return;
+    }
+    let name = "skafix-test-inotify";
+    let _ = docker(&host, &["rm", "-f", name], None);
+    let mount = format!("{}:/.watch/watch:ro", watcher.display());
+    let out = docker(
+        &host,
+        &[
+            "run", "-d", "--network", "none", "--name", name, "-v", &mount,
+            "debian:bookworm-slim", "sh", "-c",
+            "mkdir -p /srv/app && echo old > /srv/app/main.js && exec /.watch/watch /srv/app > /tmp/events",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "run: {}", text(&out.stderr));
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Skaffold's sync: a tar of the changed files fed to `tar xmf - -C / --no-same-owner`.
+    let staging = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(staging.path().join("srv/app")).unwrap();
+    std::fs::write(staging.path().join("srv/app/main.js"), "new\n").unwrap();
+    std::fs::write(staging.path().join("srv/app/added.js"), "added\n").unwrap();
+    let tar = Command::new("tar")
+        .args(["cf", "-", "-C"])
+        .arg(staging.path())
+        .args(["srv/app/main.js", "srv/app/added.js"])
+        .output()
+        .unwrap();
+    let mut args = vec!["exec", "-i", name];
+    args.extend(["tar", "xmf", "-", "-C", "/", "--no-same-owner"]);
+    let out = docker(&host, &args, Some(&tar.stdout));
+    assert!(out.status.success(), "sync: {}", text(&out.stderr));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let events = text(&exec(&host, name, &["cat", "/tmp/events"]).stdout);
+    let _ = docker(&host, &["rm", "-f", name], None);
+    // IN_CLOSE_WRITE (0x8) for the replaced file and the new one.
+    for file in ["main.js", "added.js"] {
+        assert!(
+            events.lines().any(|l| l == format!("0x8 {file}")),
+            "{file}: {events}"
+        );
+    }
 }
 
 #[test]

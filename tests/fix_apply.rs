@@ -784,6 +784,11 @@ fn auto_on_a_docker_artifact_becomes_manual_rules() {
 }
 
 #[test]
+fn reload_flag_goes_into_the_package_json_script_the_container_runs() {
+    unsafe_fix_gives_expected_bytes("npm-script", &["add `--watch` after `node`"]);
+}
+
+#[test]
 fn removing_the_only_hook_removes_its_emptied_keys() {
     unsafe_fix_gives_expected_bytes(
         "hook-tidy",

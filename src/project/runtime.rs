@@ -53,8 +53,22 @@ pub struct Process {
     pub server: Option<ServerCommand>,
     /// The container's working directory (manifest `workingDir`, else the image's WORKDIR).
     pub workdir: String,
+    /// The package script the server was found in (see [`ServerCommand::package_script`]).
+    pub package_script: Option<PackageScript>,
     /// How many trailing argv words come from CMD/`args`.
     cmd_len: usize,
+}
+
+/// A `scripts` entry of the `package.json` the container's package manager reads: the file in
+/// the build context that a COPY puts at `<working dir>/package.json`.
+#[derive(Debug, Clone)]
+pub struct PackageScript {
+    pub file: FileId,
+    pub name: String,
+    /// The command text.
+    pub command: String,
+    /// The JSON string holding the command, quotes included.
+    pub span: Span,
 }
 
 impl Process {
@@ -101,6 +115,9 @@ impl Process {
                 end,
             } => (script_index, Some((start, end))),
         };
+        if index == self.argv.len() {
+            return self.locate_in_package_script(pipeline, script);
+        }
         let (source, j) = self.source_of(index)?;
         let (file, word_span, value) = match source {
             CommandSource::Manifest { file, items, .. } => {
@@ -150,6 +167,36 @@ impl Process {
                 span: word_span,
                 exact: false,
             }),
+        }
+    }
+
+    /// A word of the package script the server was found in: exact when the JSON string holds
+    /// the command without escapes.
+    fn locate_in_package_script(
+        &self,
+        pipeline: &Pipeline,
+        word: Option<(usize, usize)>,
+    ) -> Option<Located> {
+        let script = self.package_script.as_ref()?;
+        let raw = pipeline.source(script.file).slice(script.span).to_string();
+        let whole = Located {
+            file: script.file,
+            span: script.span,
+            exact: false,
+        };
+        let Some((start, end)) = word else {
+            return Some(whole);
+        };
+        match scalar_offset(&raw, &script.command) {
+            Some(offset) if end <= script.command.len() => Some(Located {
+                file: script.file,
+                span: Span::new(
+                    script.span.start + offset + start,
+                    script.span.start + offset + end,
+                ),
+                exact: true,
+            }),
+            _ => Some(whole),
         }
     }
 
@@ -542,7 +589,23 @@ pub fn processes(
             .map(|(a, _)| a.clone())
             .unwrap_or_default();
         argv.extend(cmd.as_ref().map(|(a, _)| a.clone()).unwrap_or_default());
-        let server = server::recognize(&argv, &|name| env.get(name).cloned());
+        let found_script = std::cell::RefCell::new(None);
+        let lookup = |name: &str| -> Option<String> {
+            let script = package_script(pipeline, view, built, &workdir, name)?;
+            let command = script.command.clone();
+            *found_script.borrow_mut() = Some(script);
+            Some(command)
+        };
+        let server =
+            server::recognize_with_scripts(&argv, &|name| env.get(name).cloned(), Some(&lookup));
+        let package_script = server
+            .as_ref()
+            .and_then(|s| s.package_script.as_ref())
+            .and_then(|name| {
+                found_script
+                    .take()
+                    .filter(|found: &PackageScript| &found.name == name)
+            });
         Process {
             container,
             argv,
@@ -551,6 +614,7 @@ pub fn processes(
             env,
             server,
             workdir,
+            package_script,
             cmd_len,
         }
     };
@@ -567,6 +631,94 @@ pub fn processes(
     }
 }
 
+/// The context file that the built image has at `container_path`: the one the last COPY
+/// writing that path copies, when `.dockerignore` keeps it and no later `COPY --from` may
+/// replace it. Only files named like the target are considered (a COPY that renames a file is
+/// not followed).
+pub fn context_file_at(
+    view: &ArtifactView,
+    built: &BuiltImage,
+    container_path: &str,
+) -> Option<String> {
+    let name = container_path.rsplit('/').next()?;
+    let files = view.context_files()?;
+    let copies = super::watch::context_copies(built.dockerfile, &built.build_args)?;
+    let in_image: std::collections::HashSet<usize> =
+        built.image_instructions().map(|i| i.index).collect();
+    let mut best: Option<(usize, &String)> = None;
+    for file in files.iter().filter(|f| f.rsplit('/').next() == Some(name)) {
+        if view
+            .dockerignore
+            .as_ref()
+            .is_some_and(|i| i.parsed.is_excluded(file))
+        {
+            continue;
+        }
+        for copy in copies.iter().filter(|c| in_image.contains(&c.instruction)) {
+            if copy.target(file).as_deref() == Some(container_path)
+                && best.is_none_or(|(at, _)| copy.instruction > at)
+            {
+                best = Some((copy.instruction, file));
+            }
+        }
+    }
+    let (at, file) = best?;
+    // A later copy from another stage or image may replace the file with one the context
+    // does not show.
+    let replaced = built
+        .image_instructions()
+        .any(|i| i.index > at && i.copy_args().is_some() && i.flag("from").is_some());
+    (!replaced).then(|| file.clone())
+}
+
+/// The `scripts.NAME` entry of the `package.json` in the container's working directory.
+fn package_script(
+    pipeline: &Pipeline,
+    view: &ArtifactView,
+    built: &BuiltImage,
+    workdir: &str,
+    name: &str,
+) -> Option<PackageScript> {
+    let target = crate::project::watch::absolute(workdir, "package.json");
+    let rel = context_file_at(view, built, &target)?;
+    let file = pipeline.project.read(&view.context_dir.join(rel)).ok()?;
+    let source = pipeline.source(file);
+    let json: serde_json::Value = serde_json::from_str(&source.text).ok()?;
+    let command = json.get("scripts")?.get(name)?.as_str()?.to_string();
+    let span = script_span(&source.text, name, &command)
+        .unwrap_or_else(|| Span::new(0, source.text.len().min(1)));
+    Some(PackageScript {
+        file,
+        name: name.to_string(),
+        command,
+        span,
+    })
+}
+
+/// Where `"name": "command"` of the `scripts` object is written: the span of the command's
+/// JSON string. `None` when the text is not found as written (unusual escapes).
+fn script_span(text: &str, name: &str, command: &str) -> Option<Span> {
+    let scripts = text.find("\"scripts\"")?;
+    let key = serde_json::to_string(name).ok()?;
+    let value = serde_json::to_string(command).ok()?;
+    let mut from = scripts;
+    while let Some(found) = text[from..].find(&key) {
+        let after_key = from + found + key.len();
+        let rest = &text[after_key..];
+        let colon = rest.len() - rest.trim_start().len();
+        if rest[colon..].starts_with(':') {
+            let after_colon = &rest[colon + 1..];
+            let blank = after_colon.len() - after_colon.trim_start().len();
+            if after_colon[blank..].starts_with(&value) {
+                let start = after_key + colon + 1 + blank;
+                return Some(Span::new(start, start + value.len()));
+            }
+        }
+        from = after_key;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,6 +731,16 @@ mod tests {
         // Escapes change the text: positions inside it are not known.
         assert_eq!(scalar_offset("\"a \\\"b\\\"\"", "a \"b\""), None);
         assert_eq!(scalar_offset("\"", ""), None);
+    }
+
+    #[test]
+    fn package_script_spans_cover_the_json_string() {
+        let text = "{\n  \"name\": \"dev\",\n  \"scripts\": {\n    \"start\": \"node app.js\",\n    \"dev\" : \"nodemon app.js\"\n  }\n}\n";
+        let span = script_span(text, "dev", "nodemon app.js").unwrap();
+        assert_eq!(&text[span.start..span.end], "\"nodemon app.js\"");
+        let span = script_span(text, "start", "node app.js").unwrap();
+        assert_eq!(&text[span.start..span.end], "\"node app.js\"");
+        assert_eq!(script_span(text, "test", "jest"), None);
     }
 
     #[test]

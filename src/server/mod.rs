@@ -7,8 +7,11 @@
 //! Wrappers are looked through: `sh -c "<script>"` (the last server command of the script wins,
 //! `exec` and `VAR=x` prefixes and `export VAR=x` understood), `python -m X`, interpreter paths,
 //! `tini`, `dumb-init`, `env`, `gosu`, `su-exec`, `poetry run`, `pipenv run`, `uv run`,
-//! `pdm run`, `hatch run`, `npx`, `ddtrace-run`, `opentelemetry-instrument`, debugpy and ptvsd,
-//! Skaffold's `/dbg/.../launcher ... --`. `npm run`/`yarn` scripts are not resolved (`None`).
+//! `pdm run`, `hatch run`, `npx`, `cross-env`, `ddtrace-run`, `opentelemetry-instrument`,
+//! debugpy and ptvsd, Skaffold's `/dbg/.../launcher ... --`. `npm start`, `npm run NAME`,
+//! `yarn NAME` and `pnpm NAME` are resolved through a lookup of the package's scripts when the
+//! caller has one ([`recognize_with_scripts`]): the package manager runs the script with
+//! `sh -c`.
 //!
 //! Facts come from the research notes (`kube-probe.md` §5-6, `skaffold-facts.md` §7) and from
 //! the servers' sources, cited where each behaviour is encoded (see `servers.rs`).
@@ -63,6 +66,12 @@ pub enum ServerKind {
     /// `node script.js` (reload only with `--watch`/`--watch-path`).
     Node,
     Nodemon,
+    /// Quarkus: dev mode (`quarkus dev`, `mvn quarkus:dev`, `gradle quarkusDev`) recompiles
+    /// and restarts the application when a source file changed, or the packaged application
+    /// (`java -jar quarkus-run.jar`), which loads its classes once.
+    Quarkus {
+        dev: bool,
+    },
     /// Go's `air` live reloader.
     Air,
     /// A Node dev tool by its command: `ts-node-dev` (restarts on changes of the files it
@@ -154,6 +163,10 @@ pub struct ServerCommand {
     pub args: Vec<Arg>,
     /// Wrappers around the server, outermost first.
     pub wrappers: Vec<Wrapper>,
+    /// The package script the server was found in (`dev` for `npm run dev`). Its words are
+    /// then `ArgPos::Script` positions in that script's text, with `script_index` one past the
+    /// end of the argv (no argv element holds them).
+    pub package_script: Option<String>,
 }
 
 impl ServerCommand {
@@ -197,6 +210,20 @@ impl ServerCommand {
 /// For a Dockerfile shell-form CMD pass `["/bin/sh", "-c", TEXT]`: `ArgPos::Script` offsets
 /// are then byte offsets into `TEXT`.
 pub fn recognize(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Option<ServerCommand> {
+    recognize_with_scripts(argv, env, None)
+}
+
+/// Answers a package script's name with its command text.
+pub type ScriptLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// [`recognize`], also looking into package scripts: `scripts` answers a script name with its
+/// command text (`package.json` `scripts`), or `None` when the package or the script is
+/// unknown.
+pub fn recognize_with_scripts(
+    argv: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+    scripts: Option<ScriptLookup>,
+) -> Option<ServerCommand> {
     let args: Vec<Arg> = argv
         .iter()
         .enumerate()
@@ -206,6 +233,7 @@ pub fn recognize(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Optio
         })
         .collect();
     let mut ctx = servers::Ctx::new(env);
+    ctx.scripts = scripts.map(|lookup| (lookup, argv.len()));
     servers::walk(&args, &mut ctx)
 }
 

@@ -13,6 +13,10 @@ pub(super) struct Ctx<'a> {
     overlay: Vec<(String, String)>,
     wrappers: Vec<Wrapper>,
     depth: usize,
+    /// The package-script lookup and the argv index a script's words are placed at.
+    pub(super) scripts: Option<(super::ScriptLookup<'a>, usize)>,
+    /// Inside a package script: a script running another one is not followed.
+    in_script: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -22,6 +26,8 @@ impl<'a> Ctx<'a> {
             overlay: Vec::new(),
             wrappers: Vec::new(),
             depth: 0,
+            scripts: None,
+            in_script: false,
         }
     }
 
@@ -44,6 +50,8 @@ impl<'a> Ctx<'a> {
             overlay,
             wrappers,
             depth: self.depth + 1,
+            scripts: self.scripts,
+            in_script: self.in_script,
         }
     }
 }
@@ -165,6 +173,23 @@ pub(super) fn walk(args: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
             };
             walk(&after[skip..], &mut ctx.child(wrapper, &[]))
         }
+        // cross-env sets variables and spawns the command (kentcdodds/cross-env README),
+        // common in package.json scripts.
+        "cross-env" => {
+            let mut vars = Vec::new();
+            let mut i = 0;
+            while let Some((k, v)) = rest.get(i).and_then(|a| a.text.split_once('=')) {
+                if k.is_empty() || k.starts_with('-') {
+                    break;
+                }
+                vars.push((k.to_string(), v.to_string()));
+                i += 1;
+            }
+            walk(
+                rest.get(i..)?,
+                &mut ctx.child(wrap(name, spawn_wrapper), &vars),
+            )
+        }
         "npx" => {
             let skip = skip_options(rest, &["-p", "--package"], true);
             walk(
@@ -180,6 +205,7 @@ pub(super) fn walk(args: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
                 &mut ctx.child(wrap("launcher", exec_wrapper), &[]),
             )
         }
+        "npm" | "yarn" | "pnpm" => package_script(name, rest, ctx),
         n if is_python(n) => python(args, ctx),
         _ if first.text.starts_with("gunicorn: ") => Some(gunicorn_title(args, ctx)),
         "manage.py" => django(args, 1, ctx),
@@ -555,6 +581,7 @@ fn base(kind: ServerKind, args: &[Arg], insert_after: ArgPos, ctx: &Ctx) -> Serv
         insert_after,
         args: args.to_vec(),
         wrappers: ctx.wrappers.clone(),
+        package_script: None,
     }
 }
 
@@ -582,6 +609,8 @@ fn server(name: &str, args: &[Arg], ctx: &mut Ctx) -> Option<ServerCommand> {
         "node" | "nodejs" => node(args, ctx),
         "nodemon" => Some(nodemon(args, ctx)),
         "ts-node-dev" | "tsnd" | "next" | "vite" => node_tool(name, args, ctx),
+        "quarkus" | "mvn" | "mvnw" | "gradle" | "gradlew" => quarkus_dev(name, args, ctx),
+        "java" => quarkus_jar(args, ctx),
         "air" => {
             let mut cmd = base(ServerKind::Air, args, args[0].pos, ctx);
             cmd.reload = ReloadMode::On {
@@ -1172,4 +1201,203 @@ fn nodemon(args: &[Arg], ctx: &Ctx) -> ServerCommand {
         .and_then(|(_, v)| v.map(str::to_string));
     cmd.app = parsed.positionals.first().map(|&i| args[i].text.clone());
     cmd
+}
+
+/// Commands of yarn and pnpm that are not script names (`yarn install` installs even when a
+/// script is called `install`).
+const PACKAGE_MANAGER_COMMANDS: &[&str] = &[
+    "install",
+    "i",
+    "add",
+    "remove",
+    "rm",
+    "uninstall",
+    "upgrade",
+    "up",
+    "update",
+    "upgrade-interactive",
+    "why",
+    "workspace",
+    "workspaces",
+    "dlx",
+    "exec",
+    "node",
+    "set",
+    "config",
+    "cache",
+    "info",
+    "init",
+    "create",
+    "link",
+    "unlink",
+    "pack",
+    "publish",
+    "version",
+    "global",
+    "bin",
+    "audit",
+    "outdated",
+    "licenses",
+    "login",
+    "logout",
+    "import",
+    "check",
+    "list",
+    "ls",
+    "owner",
+    "tag",
+    "team",
+    "help",
+    "store",
+    "prune",
+    "rebuild",
+    "patch",
+    "deploy",
+    "fetch",
+    "env",
+    "setup",
+    "test",
+    "t",
+    "restart",
+    "stop",
+];
+
+/// `npm start`, `npm run[-script] NAME`, `yarn [run] NAME`, `pnpm [run] NAME`: the package
+/// manager stays the parent and runs the script's text with `sh -c` (npm's
+/// `@npmcli/run-script`, `lib/make-spawn-args.js`: `spawn(scriptShell, ['-c', cmd])` with
+/// `sh` by default; yarn and pnpm run scripts the same way). `npm start` without a `start`
+/// script runs `node server.js`, which is left unresolved. Extra arguments after the name are
+/// appended to the script and may change its meaning, so such commands stay unresolved, as do
+/// `--workspace`/`--prefix` (another package's scripts) and a script that runs another script.
+fn package_script(manager: &str, rest: &[Arg], ctx: &Ctx) -> Option<ServerCommand> {
+    let (lookup, slot) = ctx.scripts?;
+    if ctx.in_script {
+        return None;
+    }
+    let mut i = 0;
+    let mut explicit_run = false;
+    let mut name = None;
+    while let Some(word) = rest.get(i) {
+        let t = word.text.as_str();
+        i += 1;
+        if t.starts_with('-') {
+            if t == "--" {
+                return None;
+            }
+            // Options naming another package, directory or workspace.
+            if matches!(
+                t.split('=').next().unwrap_or(t),
+                "-w" | "--workspace"
+                    | "--workspaces"
+                    | "--prefix"
+                    | "-C"
+                    | "--dir"
+                    | "--filter"
+                    | "-F"
+                    | "--cwd"
+                    | "-ws"
+            ) {
+                return None;
+            }
+            continue;
+        }
+        if !explicit_run && matches!(t, "run" | "run-script" | "rum" | "urn") {
+            explicit_run = true;
+            continue;
+        }
+        if !explicit_run && t == "start" {
+            name = Some("start");
+            break;
+        }
+        if !explicit_run && (manager == "npm" || PACKAGE_MANAGER_COMMANDS.contains(&t)) {
+            return None;
+        }
+        name = Some(t);
+        break;
+    }
+    let name = name?;
+    // `npm run $NODE_ENV`: a script chosen by a variable the environment sets.
+    let chosen;
+    let name = match name
+        .strip_prefix("${")
+        .and_then(|v| v.strip_suffix('}'))
+        .or_else(|| name.strip_prefix('$'))
+    {
+        Some(var)
+            if !var.is_empty() && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            chosen = ctx.var(var)?;
+            chosen.as_str()
+        }
+        _ if name.contains(['$', '`']) => return None,
+        _ => name,
+    };
+    if rest[i..]
+        .iter()
+        .any(|a| !a.text.starts_with('-') || a.text == "--")
+    {
+        return None;
+    }
+    let script = lookup(name)?;
+    let at = |text: &str| Arg {
+        text: text.to_string(),
+        pos: ArgPos::Argv { index: slot },
+    };
+    let words = [at("-c"), at(&script)];
+    let mut child = ctx.child(wrap(manager, spawn_wrapper), &[]);
+    child.in_script = true;
+    let mut found = shell("sh", &words, &mut child)?;
+    found.package_script = Some(name.to_string());
+    Some(found)
+}
+
+/// Quarkus dev mode (Quarkus "Dev mode" guide: `quarkus dev`, `./mvnw quarkus:dev`,
+/// `./gradlew quarkusDev`): a changed source or resource is recompiled and the application
+/// restarted on the next HTTP request. Other goals and tasks are not servers.
+fn quarkus_dev(name: &str, args: &[Arg], ctx: &Ctx) -> Option<ServerCommand> {
+    let words = &args[1..];
+    let dev = match name {
+        "quarkus" => words
+            .iter()
+            .find(|a| !a.text.starts_with('-'))
+            .is_some_and(|a| a.text == "dev"),
+        "mvn" | "mvnw" => words.iter().any(|a| {
+            a.text == "quarkus:dev"
+                || (a.text.contains(":quarkus-maven-plugin:") && a.text.ends_with(":dev"))
+        }),
+        _ => words.iter().any(|a| a.text == "quarkusDev"),
+    };
+    if !dev {
+        return None;
+    }
+    let mut cmd = base(ServerKind::Quarkus { dev: true }, args, args[0].pos, ctx);
+    cmd.reload = ReloadMode::On {
+        via: ReloadVia::Default,
+    };
+    Some(cmd)
+}
+
+/// `java [options] -jar .../quarkus-run.jar`: the packaged application of Quarkus's fast-jar
+/// layout (`target/quarkus-app/quarkus-run.jar`), which never reloads. With
+/// `QUARKUS_LAUNCH_DEVMODE=true` a mutable jar runs in remote dev mode instead, fed by
+/// `quarkus:remote-dev` on the developer's machine (Quarkus "Remote development mode"), so the
+/// mode is unknown then. Other jars are not recognized.
+fn quarkus_jar(args: &[Arg], ctx: &Ctx) -> Option<ServerCommand> {
+    let jar = args.windows(2).find(|w| w[0].text == "-jar")?[1]
+        .text
+        .as_str();
+    if basename(jar) != "quarkus-run.jar" {
+        return None;
+    }
+    let mut cmd = base(ServerKind::Quarkus { dev: false }, args, args[0].pos, ctx);
+    cmd.reload = if ctx
+        .var("QUARKUS_LAUNCH_DEVMODE")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        ReloadMode::Unknown
+    } else {
+        ReloadMode::Off
+    };
+    cmd.app = Some(jar.to_string());
+    Some(cmd)
 }

@@ -323,7 +323,7 @@ pub fn signal_behaviour(
         ServerKind::Flask | ServerKind::Django => reloader_python(cmd, sig, is_pid1),
         ServerKind::Node => node(cmd, sig, is_pid1),
         ServerKind::Nodemon => nodemon(cmd, sig),
-        ServerKind::Air | ServerKind::NodeTool { .. } => match sig {
+        ServerKind::Air | ServerKind::NodeTool { .. } | ServerKind::Quarkus { .. } => match sig {
             Signal::Int | Signal::Term => SignalOutcome::Terminates,
             _ => SignalOutcome::Unknown,
         },

@@ -377,6 +377,134 @@ fn node_and_nodemon() {
     assert_eq!(recognize(&argv(&["npm", "start"]), &no_env), None);
 }
 
+fn rec_scripts(words: &[&str], scripts: &[(&str, &str)]) -> Option<ServerCommand> {
+    let lookup = |name: &str| {
+        scripts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| c.to_string())
+    };
+    recognize_with_scripts(&argv(words), &no_env, Some(&lookup))
+}
+
+#[test]
+fn package_scripts_are_followed() {
+    let scripts = [
+        ("dev", "nodemon --watch src src/app.js"),
+        ("start", "node src/app.js"),
+        ("serve", "NODE_ENV=development next dev -p 3000"),
+        ("both", "npm run build && npm run start"),
+        ("install", "node-gyp rebuild"),
+    ];
+    let c = rec_scripts(&["npm", "run", "dev"], &scripts).unwrap();
+    assert_eq!(c.kind, ServerKind::Nodemon);
+    assert_eq!(c.package_script.as_deref(), Some("dev"));
+    // The script's words sit one past the argv, at their byte ranges in the script text.
+    assert_eq!(
+        c.args[0].pos,
+        ArgPos::Script {
+            script_index: 3,
+            start: 0,
+            end: 7
+        }
+    );
+    assert_eq!(c.wrappers[0], Wrapper::Spawn { name: "npm".into() });
+    assert!(matches!(&c.wrappers[1], Wrapper::Shell { shell, .. } if shell == "sh"));
+
+    let c = rec_scripts(&["npm", "start"], &scripts).unwrap();
+    assert_eq!((c.kind, c.reload), (ServerKind::Node, ReloadMode::Off));
+    let c = rec_scripts(&["npm", "--silent", "run-script", "start"], &scripts).unwrap();
+    assert_eq!(c.kind, ServerKind::Node);
+    let c = rec_scripts(&["yarn", "serve"], &scripts).unwrap();
+    assert_eq!(
+        c.kind,
+        ServerKind::NodeTool {
+            name: "next".into()
+        }
+    );
+    assert_eq!(c.reload, ON_DEFAULT);
+    let c = rec_scripts(&["tini", "--", "pnpm", "run", "dev"], &scripts).unwrap();
+    assert_eq!(c.package_script.as_deref(), Some("dev"));
+    let c = rec_scripts(
+        &["npm", "start"],
+        &[("start", "cross-env UVICORN_RELOAD=true uvicorn app:app")],
+    )
+    .unwrap();
+    assert_eq!(c.reload, on_env("UVICORN_RELOAD"));
+    let c = rec_scripts(&["sh", "-c", "exec yarn start"], &scripts).unwrap();
+    assert_eq!(c.kind, ServerKind::Node);
+    // The script named by a variable, as Skaffold's own Node examples do (`npm run $NODE_ENV`).
+    let lookup = |name: &str| (name == "dev").then(|| "nodemon app.js".to_string());
+    let env = |name: &str| (name == "NODE_ENV").then(|| "dev".to_string());
+    let c = recognize_with_scripts(
+        &argv(&["sh", "-c", "npm run $NODE_ENV"]),
+        &env,
+        Some(&lookup),
+    );
+    assert_eq!(c.map(|c| c.package_script), Some(Some("dev".to_string())));
+    assert_eq!(
+        recognize_with_scripts(
+            &argv(&["sh", "-c", "npm run $NODE_ENV"]),
+            &no_env,
+            Some(&lookup)
+        ),
+        None
+    );
+
+    // Not followed: unknown scripts, extra arguments, other packages, built-in commands,
+    // npm's own commands, a script running other scripts, and no lookup at all.
+    for words in [
+        &["npm", "run", "missing"][..],
+        &["npm", "run", "dev", "--", "--inspect"],
+        &["npm", "start", "extra"],
+        &["npm", "--workspace", "api", "run", "dev"],
+        &["pnpm", "--filter", "api", "dev"],
+        &["yarn", "install"],
+        &["npm", "dev"],
+        &["npm", "run", "both"],
+    ] {
+        assert_eq!(rec_scripts(words, &scripts), None, "{words:?}");
+    }
+    assert_eq!(recognize(&argv(&["npm", "run", "dev"]), &no_env), None);
+}
+
+#[test]
+fn quarkus_dev_mode_and_packaged_jar() {
+    for words in [
+        &["quarkus", "dev"][..],
+        &["./mvnw", "quarkus:dev", "-Dquarkus.http.host=0.0.0.0"],
+        &[
+            "mvn",
+            "-B",
+            "io.quarkus.platform:quarkus-maven-plugin:3.15.1:dev",
+        ],
+        &["./gradlew", "quarkusDev"],
+    ] {
+        let c = rec(words);
+        assert_eq!(c.kind, ServerKind::Quarkus { dev: true }, "{words:?}");
+        assert_eq!(c.reload, ON_DEFAULT);
+    }
+    let c = rec(&["java", "-Xmx256m", "-jar", "/deployments/quarkus-run.jar"]);
+    assert_eq!(
+        (c.kind, c.reload),
+        (ServerKind::Quarkus { dev: false }, ReloadMode::Off)
+    );
+    let remote = rec_env(
+        &["java", "-jar", "quarkus-run.jar"],
+        &[("QUARKUS_LAUNCH_DEVMODE", "true")],
+    )
+    .unwrap();
+    assert_eq!(remote.reload, ReloadMode::Unknown);
+    for words in [
+        &["java", "-jar", "app.jar"][..],
+        &["mvn", "package"],
+        &["quarkus", "build"],
+        &["./gradlew", "build"],
+    ] {
+        assert_eq!(recognize(&argv(words), &no_env), None, "{words:?}");
+    }
+}
+
 #[test]
 fn sh_c_scripts() {
     let script = "cd /app && exec uvicorn main:app --host 0.0.0.0";

@@ -13,7 +13,162 @@
 //! [`flow_reindent`] indents every line that starts inside a flow collection past the block
 //! indentation around it; leading blanks of such lines are never part of a value (flow scalars
 //! fold them away), so the documents are the same, and every span is mapped back to the
-//! original text. docs/yaml-differences.md lists every known difference.
+//! original text.
+//!
+//! go-yaml also differs on tabs after block indicators (`scannerc.go`,
+//! `yaml_parser_scan_to_next_token` skips a tab in block context only while a simple key is
+//! not allowed): `key:\tvalue` loads, `-\tvalue` does not, where YAML 1.2 says the reverse
+//! of the first and saphyr agrees with it. It rejects control characters anywhere in the text
+//! (`readerc.go`, "control characters are not allowed") and a `%YAML` directive other than
+//! 1.1 (`parserc.go`, "found incompatible YAML document"). [`rejected`] reports what go-yaml
+//! rejects and saphyr accepts; [`colon_tabs_to_spaces`] makes saphyr accept what go-yaml
+//! accepts. docs/yaml-differences.md lists every known difference.
+
+use super::YamlError;
+use crate::source::Span;
+
+/// What go-yaml v3 rejects although YAML 1.2 (saphyr) accepts it: a control character, a
+/// `%YAML` directive other than 1.1, a tab in the blanks after a block sequence's `-`.
+pub(super) fn rejected(text: &str) -> Option<YamlError> {
+    // Most texts are ASCII: one byte scan decides; only other texts need decoding.
+    let bad_ascii = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7F;
+    let suspect = text.bytes().any(|b| bad_ascii(b) || !b.is_ascii());
+    if let Some((at, c)) = suspect
+        .then(|| text.char_indices().find(|&(_, c)| !go_yaml_printable(c)))
+        .flatten()
+    {
+        return Some(YamlError {
+            message: format!(
+                "control character U+{:04X}: Skaffold's YAML library (go-yaml v3) rejects the file (\"control characters are not allowed\")",
+                c as u32
+            ),
+            span: Span::new(at, at + c.len_utf8()),
+        });
+    }
+    let mut offset = 0;
+    let directives = if text.contains("%YAML") { text } else { "" };
+    for line in directives.split_inclusive('\n') {
+        if let Some(version) = line.strip_prefix("%YAML") {
+            let version = version.split('#').next().unwrap_or("").trim();
+            if version != "1.1" {
+                return Some(YamlError {
+                    message: format!(
+                        "`%YAML {version}`: Skaffold's YAML library (go-yaml v3) reads only YAML 1.1 documents and rejects the file (\"found incompatible YAML document\"); remove the directive"
+                    ),
+                    span: Span::new(offset, offset + line.trim_end().len()),
+                });
+            }
+        }
+        offset += line.len();
+    }
+    if let Some(error) = bare_document_after_end(text) {
+        return Some(error);
+    }
+    if !text.contains('\t') {
+        return None;
+    }
+    let at = block_tabs(text).after_dash.first().copied()?;
+    Some(YamlError {
+        message: "a tab after a sequence entry's `-`: Skaffold's YAML library (go-yaml v3) rejects the file (\"found character that cannot start any token\"); use spaces".into(),
+        span: Span::new(at, at + 1),
+    })
+}
+
+/// Content after a `...` document end that does not start with `---`: go-yaml lets only the
+/// first document of a stream start without `---` (`parserc.go`,
+/// `yaml_parser_parse_document_start` is called with `implicit` only for the first), "did not
+/// find expected <document start>"; YAML 1.2 allows a bare document there.
+fn bare_document_after_end(text: &str) -> Option<YamlError> {
+    if !text.contains("\n...") && !text.starts_with("...") {
+        return None;
+    }
+    let mut ended = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let is_marker = |marker: &str| {
+            line.strip_prefix(marker)
+                .is_some_and(|rest| rest.trim().is_empty() || rest.starts_with([' ', '\t']))
+        };
+        let content = line.trim();
+        if is_marker("...") {
+            ended = true;
+        } else if is_marker("---") || line.starts_with('%') {
+            ended = false;
+        } else if ended && !content.is_empty() && !content.starts_with('#') {
+            return Some(YamlError {
+                message: "a document after `...` without `---`: Skaffold's YAML library (go-yaml v3) rejects the file (\"did not find expected <document start>\"); start the document with `---`".into(),
+                span: Span::new(offset, offset + line.trim_end().len()),
+            });
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// go-yaml's readable characters (`readerc.go`, `yaml_parser_update_buffer`).
+fn go_yaml_printable(c: char) -> bool {
+    matches!(c as u32,
+        0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
+}
+
+/// The text with every tab in the blanks after a block mapping's `:` turned into a space
+/// (same length, so spans stay valid); `None` when there is none.
+pub(super) fn colon_tabs_to_spaces(text: &str) -> Option<String> {
+    if !text.contains('\t') {
+        return None;
+    }
+    let tabs = block_tabs(text).after_colon;
+    if tabs.is_empty() {
+        return None;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for at in tabs {
+        bytes[at] = b' ';
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// Tabs in block context, by the indicator they follow (byte offsets into the text).
+#[derive(Default)]
+struct BlockTabs {
+    after_dash: Vec<usize>,
+    after_colon: Vec<usize>,
+}
+
+/// Finds the tabs that directly follow a block `-` or `:` (with only blanks between),
+/// outside quoted scalars, block scalar bodies, comments and flow collections.
+fn block_tabs(text: &str) -> BlockTabs {
+    let mut found = BlockTabs::default();
+    let mut scanner = Scanner::default();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let blank = line.trim().is_empty();
+        if scanner.flow_depth == 0 && scanner.quote.is_none() {
+            if scanner
+                .block_scalar_indent
+                .is_some_and(|i| blank || indent > i)
+            {
+                offset += line.len();
+                continue;
+            }
+            scanner.block_scalar_indent = None;
+            scanner.line_indent = indent;
+        }
+        scanner.tabs = Some(BlockTabs::default());
+        scanner.scan_line(line);
+        if let Some(tabs) = scanner.tabs.take() {
+            found
+                .after_dash
+                .extend(tabs.after_dash.iter().map(|t| offset + t));
+            found
+                .after_colon
+                .extend(tabs.after_colon.iter().map(|t| offset + t));
+        }
+        offset += line.len();
+    }
+    found
+}
 
 /// The text with the flow lines indented, and where blanks were inserted: `(offset in the
 /// original text, count)`, in order. `None` when no line needed it.
@@ -81,6 +236,8 @@ struct Scanner {
     block_scalar_indent: Option<usize>,
     /// The indentation of the current block line.
     line_indent: usize,
+    /// When set, the tabs after block `-` and `:` indicators on the line are recorded here.
+    tabs: Option<BlockTabs>,
 }
 
 impl Scanner {
@@ -127,6 +284,20 @@ impl Scanner {
                     if chars.get(i + 1).is_none_or(|&(_, n)| n.is_whitespace())
                         || (c == ':' && self.flow_depth > 0) =>
                 {
+                    let block_indicator =
+                        self.flow_depth == 0 && (c == ':' || (c == '-' && at_value_start));
+                    if let Some(tabs) = self.tabs.as_mut().filter(|_| block_indicator) {
+                        let blanks = chars[i + 1..]
+                            .iter()
+                            .take_while(|&&(_, b)| b == ' ' || b == '\t')
+                            .filter(|&&(_, b)| b == '\t')
+                            .map(|&(at, _)| at);
+                        if c == ':' {
+                            tabs.after_colon.extend(blanks);
+                        } else {
+                            tabs.after_dash.extend(blanks);
+                        }
+                    }
                     at_value_start = true;
                 }
                 '|' | '>' if at_value_start && self.flow_depth == 0 => {
@@ -162,7 +333,84 @@ fn key_column(line: &str, at: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{flow_reindent, original_offset};
+    use super::{colon_tabs_to_spaces, flow_reindent, original_offset, rejected};
+
+    /// Each text with what go-yaml v3.0.1 does with it, as measured by decoding it with
+    /// `yaml.NewDecoder` (the way Skaffold reads skaffold.yaml): `true` when it loads.
+    const GO_YAML: &[(&str, bool)] = &[
+        ("a:\tb\n", true),
+        ("a:\t\tb\n", true),
+        ("a: \tb\n", true),
+        ("a:\t{x: 1}\n", true),
+        ("a:\t\"b\"\n", true),
+        ("a:\t|\n  x\n", true),
+        ("a:\t# c\n", true),
+        ("a:\t\n  b: 1\n", true),
+        ("a:\n  b:\tc\n", true),
+        ("- a:\tb\n", true),
+        ("a\t: b\n", true),
+        ("a: b\t# c\n", true),
+        ("a: [1,\t2]\n", true),
+        ("a: \"x:\ty\"\n", true),
+        ("-\tb\n", false),
+        ("- \tb\n", false),
+        ("k:\n  -\ta: 1\n", false),
+        ("- -\tb\n", false),
+        ("a: 1\n# \u{1}\n", false),
+        ("a: \"\u{7f}\"\n", false),
+        ("a: \"\u{85}\u{a0}\u{feff}\"\n", true),
+        ("%YAML 1.1\n---\na: 1\n", true),
+        ("%YAML 1.2\n---\na: 1\n", false),
+        ("a: 1\n...\n# c\n---\nb: 2\n", true),
+        ("a: 1\n...\n%YAML 1.1\n---\nb: 2\n", true),
+        ("a: 1\n... # end\n", true),
+        ("a: 1\n...\n\nb: 2\n", false),
+        ("a: 1\n---\nb: 2\n...\nc: 3\n", false),
+        ("a: |\n  -\tx\n", true),
+    ];
+
+    #[test]
+    fn acceptance_matches_go_yaml() {
+        for &(text, loads) in GO_YAML {
+            assert_eq!(
+                crate::yaml::parse(text).is_ok(),
+                loads,
+                "{text:?}: {:?}",
+                crate::yaml::parse(text).err()
+            );
+        }
+    }
+
+    #[test]
+    fn rejections_point_at_the_offending_place() {
+        let error = rejected("k:\n  -\ta: 1\n").unwrap();
+        assert_eq!((error.span.start, error.span.end), (6, 7));
+        assert!(error.message.contains("tab after a sequence entry"));
+        let error = rejected("a: 1\n# \u{1}\n").unwrap();
+        assert_eq!((error.span.start, error.span.end), (7, 8));
+        assert!(error.message.contains("U+0001"));
+        let error = rejected("%YAML 1.2\n---\na: 1\n").unwrap();
+        assert_eq!((error.span.start, error.span.end), (0, 9));
+        let error = rejected("a: 1\n...\nb: 2\n").unwrap();
+        assert_eq!((error.span.start, error.span.end), (9, 13));
+        assert_eq!(rejected("a:\tb\n- \"-\tx\"\n"), None);
+    }
+
+    #[test]
+    fn colon_tabs_become_spaces_of_the_same_length() {
+        let text = "a:\tb\nc: \"d:\te\"\nf: |\n  g:\th\n";
+        let detabbed = colon_tabs_to_spaces(text).unwrap();
+        assert_eq!(detabbed, "a: b\nc: \"d:\te\"\nf: |\n  g:\th\n");
+        let docs = crate::yaml::parse(text).unwrap();
+        let doc = &docs[0];
+        let root = doc.node(doc.root.unwrap());
+        let crate::yaml::NodeValue::Mapping(entries) = &root.value else {
+            panic!("mapping")
+        };
+        let b = doc.node(entries[0].value);
+        assert_eq!(&text[b.span.start..b.span.end], "b");
+        assert_eq!(colon_tabs_to_spaces("a: b\n"), None);
+    }
 
     #[test]
     fn flow_lines_at_or_left_of_the_key_are_indented_past_it() {

@@ -91,14 +91,22 @@ pub struct YamlError {
 /// `:`/`-`/`?` indicator. Nesting deeper than [`MAX_NESTING_DEPTH`] is an error, so recursive
 /// walks over the tree cannot overflow the stack.
 pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
+    // Skaffold reads the file with go-yaml v3, which is stricter than YAML 1.2 in places and
+    // laxer in others (`goyaml`): what it rejects is rejected here, what it accepts is
+    // accepted, with spans in the original text.
+    if let Some(error) = goyaml::rejected(text) {
+        return Err(error);
+    }
     let error = match parse::parse_documents(text) {
         Ok(documents) => return Ok(documents),
         Err(error) => error,
     };
-    // Skaffold reads the file with go-yaml v3, which is laxer than YAML 1.2 in places
-    // (`goyaml`); what it accepts is accepted here too, with spans in the original text.
-    let Some((rewritten, insertions)) = goyaml::flow_reindent(text) else {
-        return Err(error);
+    let detabbed = goyaml::colon_tabs_to_spaces(text);
+    let lax = detabbed.as_deref().unwrap_or(text);
+    let (rewritten, insertions) = match (goyaml::flow_reindent(lax), detabbed.as_ref()) {
+        (Some(reindented), _) => reindented,
+        (None, Some(detabbed)) => (detabbed.clone(), Vec::new()),
+        (None, None) => return Err(error),
     };
     let Ok(mut documents) = parse::parse_documents(&rewritten) else {
         return Err(error);

@@ -23,6 +23,7 @@
 #                    libraries (the full Debian-based tags are built on buildpack-deps,
 #                    which installs procps).
 #   skafix-notar     nothing but /etc/passwd: no tar, no shell (like distroless).
+#   skafix-node      skafix-python plus the Node images' `node` user (uid 1000).
 # They are tagged with the names of the real bases the fixtures use (python:3.12-slim,
 # debian:bookworm-slim, gcr.io/distroless/python3-debian12, ...), so a fixture's FROM
 # resolves to them locally.
@@ -212,8 +213,19 @@ if ! has_image skafix-notar; then
     printf 'FROM scratch\nCOPY etc/ /etc/\n' >"$ctx/Dockerfile"
     build skafix-notar "$ctx"
 fi
-for name in python:3.12-slim python:3.11-slim node:20-slim; do
+# The Node images' own user: `node`, uid 1000, home /home/node (docker-library/node
+# Dockerfiles: `groupadd --gid 1000 node && useradd --uid 1000 --gid node ... node`).
+if ! has_image skafix-node; then
+    ctx="$DIR/ctx-node"
+    rm -rf "$ctx" && mkdir -p "$ctx"
+    printf 'FROM skafix-python\nRUN useradd --create-home node\n' >"$ctx/Dockerfile"
+    build skafix-node "$ctx"
+fi
+for name in python:3.12-slim python:3.11-slim; do
     "$DOCKER" tag skafix-python "$name" >/dev/null
+done
+for name in node:20-slim node:22-slim; do
+    "$DOCKER" tag skafix-node "$name" >/dev/null
 done
 "$DOCKER" tag skafix-python-full python:3.12 >/dev/null
 "$DOCKER" tag skafix-debian debian:bookworm-slim >/dev/null

@@ -501,14 +501,15 @@ pub(crate) fn describe_pid1(process: &Process, image_sh: Option<ShellKind>) -> O
 
 /// The server as a short name (`uvicorn`, `gunicorn`).
 pub(crate) fn server_name(server: &ServerCommand) -> String {
-    format!(
-        "`{}`",
-        server
-            .args
-            .first()
-            .map(|a| basename(&a.text))
-            .unwrap_or("server")
-    )
+    let name = server
+        .args
+        .first()
+        .map(|a| basename(&a.text))
+        .unwrap_or("server");
+    match &server.package_script {
+        Some(script) => format!("`{name}` (package.json script `{script}`)"),
+        None => format!("`{name}`"),
+    }
 }
 
 /// `text` cut to a readable length for messages.

@@ -70,6 +70,18 @@ fn code_extensions(kind: &ServerKind) -> &'static [&'static str] {
             &["js", "mjs", "cjs", "ts", "mts", "cts", "jsx", "tsx", "json"]
         }
         ServerKind::Air => &["go"],
+        // Quarkus dev mode watches sources and resources (`src/main/java`, `src/main/resources`);
+        // a packaged application loads classes and its configuration once.
+        ServerKind::Quarkus { .. } => &[
+            "java",
+            "kt",
+            "scala",
+            "class",
+            "properties",
+            "yaml",
+            "yml",
+            "html",
+        ],
         _ => &["py"],
     }
 }
@@ -112,6 +124,7 @@ pub(crate) fn reload_flag(kind: &ServerKind) -> Option<&'static str> {
         ServerKind::Django
         | ServerKind::Nodemon
         | ServerKind::Air
+        | ServerKind::Quarkus { .. }
         | ServerKind::NodeTool { .. } => None,
     }
 }

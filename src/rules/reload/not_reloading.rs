@@ -93,6 +93,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 ServerKind::NodeTool { name } if name == "vite" => {
                     "as `vite preview`, which serves the built files and never rebuilds".to_string()
                 }
+                ServerKind::Quarkus { .. } => {
+                    "as the packaged application (`quarkus-run.jar`), which loads its classes once"
+                        .to_string()
+                }
                 kind => format!("without `{}`", reload_flag(kind).unwrap_or("reload")),
             };
             let mut d = pipeline
@@ -106,6 +110,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                     (Some(flag), _) => format!("add `{flag}` to the server command for the dev pipeline"),
                     (None, ServerKind::NodeTool { name }) if name == "next" => "run `next dev` for the dev pipeline".to_string(),
                     (None, ServerKind::NodeTool { .. }) => "run the dev server (`vite`) for the dev pipeline".to_string(),
+                    (None, ServerKind::Quarkus { .. }) => "run Quarkus dev mode (`quarkus dev`, `./mvnw quarkus:dev` or `./gradlew quarkusDev`) for the dev pipeline".to_string(),
                     (None, _) => "remove `--noreload` for the dev pipeline".to_string(),
                 });
             if let Some(fix) = fix(pipeline, &rt.built, process, server, sync) {

@@ -1,6 +1,7 @@
 //! SYNC014 rebuild-trigger-watched: a COPY source of a synced artifact that also covers paths
 //! written while `skaffold dev` runs (the repository's `.git/`, and what the project's
-//! `.gitignore` lists: `node_modules/`, `dist/`, `__pycache__/`, `*.log`, ...) and that
+//! `.gitignore` lists: `node_modules/`, `dist/`, `__pycache__/`, `*.log`, ..., and the output
+//! directories its build files announce: `node_modules/`, `target/`, `build/`) and that
 //! `.dockerignore` does not exclude. Skaffold watches them, no sync rule matches them, so writing one rebuilds the
 //! image instead of syncing. Judged from patterns: a CI clone has none of these files.
 
@@ -65,6 +66,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 .filter(|t| {
                     let path = &t.sample;
                     copy.covers(path).is_some()
+                        && !copied_on_purpose(&copies, copy, t)
                         && !view
                             .dockerignore
                             .as_ref()
@@ -134,7 +136,8 @@ fn is_directory_source(context: &Path, source: &str) -> bool {
 /// `.gitignore` lists (`node_modules/`, `dist/`, `__pycache__/`, `*.log`, ...): files a
 /// project ignores in git are the ones its tools write locally. Generic guesses (swap files,
 /// bytecode of a project that never lists it) are left out: a project without such files
-/// would be reported wrongly. Samples are relative to the context.
+/// would be reported wrongly. Build outputs that the project's build files announce (see
+/// [`tool_outputs`]) count as such evidence. Samples are relative to the context.
 fn triggers(view: &ArtifactView, source: &str, project_dir: &Path) -> Vec<Trigger> {
     let dir = if source == "." {
         view.context_dir.clone()
@@ -186,6 +189,9 @@ fn triggers(view: &ArtifactView, source: &str, project_dir: &Path) -> Vec<Trigge
             .into_iter()
             .filter(move |(_, _, ignore)| own || ignore.starts_with("**/"))
     });
+    for (label, sample, writer, ignore) in tool_outputs(view, source) {
+        push(&label, join(source, &sample), writer, join(source, &ignore));
+    }
     for (pattern, sample, ignore) in listed {
         push(
             &pattern,
@@ -199,6 +205,127 @@ fn triggers(view: &ArtifactView, source: &str, project_dir: &Path) -> Vec<Trigge
         );
     }
     found
+}
+
+/// A trigger that another COPY names itself (`COPY target/app.jar /app/`, `COPY dist/
+/// /usr/share/nginx/html`): the build needs those files, so they are inputs on purpose and
+/// `.dockerignore` must not exclude them.
+fn copied_on_purpose(
+    copies: &[super::ContextCopy],
+    broad: &super::ContextCopy,
+    trigger: &Trigger,
+) -> bool {
+    let dir = trigger
+        .sample
+        .rsplit_once('/')
+        .map_or("", |(dir, _)| dir)
+        .to_string();
+    let ignored = trigger.ignore.trim_start_matches("**/");
+    copies.iter().any(|c| {
+        c.instruction != broad.instruction
+            && c.source != "."
+            && (c.source == dir
+                || c.source.starts_with(&format!("{dir}/"))
+                || c.source.split('/').any(|part| part == ignored))
+    })
+}
+
+/// Output directories that the project's own build files say its tools write, found below
+/// the COPY source in the context listing (files a clone has): `node_modules/` next to a
+/// `package.json` with a lock file or not inside another package (npm, yarn and pnpm install
+/// into it; not under Yarn's Plug'n'Play, so none is reported when a `.yarnrc.yml` is there),
+/// `target/` next to a
+/// `Cargo.lock` (the workspace root, where cargo and rust-analyzer's `cargo check` on save
+/// write, unless `.cargo/config.toml` may move it) and next to a `pom.xml` (Maven's build
+/// directory, also where IDEs compile on save), `build/` next to a `build.gradle[.kts]`.
+/// Returned as (label, sample, writer, `.dockerignore` line), relative to the source.
+fn tool_outputs(view: &ArtifactView, source: &str) -> Vec<(String, String, &'static str, String)> {
+    let Some(files) = view.context_files() else {
+        return Vec::new();
+    };
+    let below = |f: &'_ str| -> Option<String> {
+        if source == "." {
+            Some(f.to_string())
+        } else {
+            f.strip_prefix(source)?
+                .strip_prefix('/')
+                .map(str::to_string)
+        }
+    };
+    let inside: Vec<String> = files.iter().filter_map(|f| below(f)).collect();
+    let lookup: std::collections::HashSet<&str> = inside.iter().map(String::as_str).collect();
+    let has = |path: &str| lookup.contains(path);
+    let yarn_pnp = files.iter().any(|f| {
+        let name = f.rsplit('/').next().unwrap_or(f);
+        name == ".yarnrc.yml" || name == ".pnp.cjs"
+    });
+    let cargo_config = files
+        .iter()
+        .any(|f| f.ends_with(".cargo/config.toml") || f.ends_with(".cargo/config"));
+    // A package inside another one may be a workspace member whose dependencies are
+    // installed at the root.
+    let nested_package = |dir: &str| {
+        let mut d = dir;
+        while let Some((parent, _)) = d.rsplit_once('/') {
+            if has(&format!("{parent}/package.json")) {
+                return true;
+            }
+            d = parent;
+        }
+        !dir.is_empty() && has("package.json")
+    };
+    let mut out = Vec::new();
+    for file in &inside {
+        let (dir, name) = match file.rsplit_once('/') {
+            Some((dir, name)) => (dir, name),
+            None => ("", file.as_str()),
+        };
+        // Build files inside outputs or dependencies are not the project's.
+        if dir.split('/').any(|c| {
+            matches!(c, "node_modules" | "target" | "build" | "vendor" | "dist")
+                || c.starts_with('.')
+        }) {
+            continue;
+        }
+        let at = |rest: &str| {
+            if dir.is_empty() {
+                rest.to_string()
+            } else {
+                format!("{dir}/{rest}")
+            }
+        };
+        let lock = [
+            "package-lock.json",
+            "yarn.lock",
+            "pnpm-lock.yaml",
+            "npm-shrinkwrap.json",
+        ]
+        .iter()
+        .any(|l| has(&at(l)));
+        let (output, writer) = match name {
+            "package.json" if (lock || !nested_package(dir)) && !yarn_pnp => (
+                "node_modules",
+                "`npm install`, `yarn` or `pnpm install` writes it next to package.json",
+            ),
+            "Cargo.lock" if !cargo_config => (
+                "target",
+                "cargo writes it, and rust-analyzer runs `cargo check` on every save",
+            ),
+            "pom.xml" => (
+                "target",
+                "Maven writes it, and IDEs compile into it on save",
+            ),
+            "build.gradle" | "build.gradle.kts" => ("build", "Gradle writes it"),
+            _ => continue,
+        };
+        out.push((
+            format!("{}/", at(output)),
+            at(&format!("{output}/x")),
+            writer,
+            at(output),
+        ));
+    }
+    out
 }
 
 /// The patterns of `dir/.gitignore` with a sample path each and the `.dockerignore` line that
