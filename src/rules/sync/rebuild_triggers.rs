@@ -192,7 +192,8 @@ fn triggers(view: &ArtifactView, source: &str, project_dir: &Path) -> Vec<Trigge
     for (label, sample, writer, ignore) in tool_outputs(view, source) {
         push(&label, join(source, &sample), writer, join(source, &ignore));
     }
-    for (pattern, sample, ignore) in listed {
+    for (pattern, sample, ignore) in listed.filter(|(_, sample, _)| !declares_dependencies(sample))
+    {
         push(
             &pattern,
             join(source, &sample),
@@ -328,6 +329,37 @@ fn tool_outputs(view: &ArtifactView, source: &str) -> Vec<(String, String, &'sta
     out
 }
 
+/// Lock files and dependency manifests that some projects keep out of git (Skaffold's own Node
+/// examples ignore `package-lock.json`). They change when a person installs a dependency, not
+/// while tools run, and then a rebuild is what is wanted: the image's install step must run
+/// again, which no sync can do.
+fn declares_dependencies(sample: &str) -> bool {
+    const DEPENDENCY_FILES: [&str; 20] = [
+        "package.json",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lock",
+        "bun.lockb",
+        "requirements.txt",
+        "Pipfile",
+        "Pipfile.lock",
+        "poetry.lock",
+        "uv.lock",
+        "pyproject.toml",
+        "go.mod",
+        "go.sum",
+        "Cargo.toml",
+        "Cargo.lock",
+        "Gemfile.lock",
+        "composer.lock",
+        "mix.lock",
+    ];
+    let name = sample.rsplit('/').next().unwrap_or(sample);
+    DEPENDENCY_FILES.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt"))
+}
+
 /// The patterns of `dir/.gitignore` with a sample path each and the `.dockerignore` line that
 /// matches the same paths (both relative to `dir`). A pattern without a `/` in its middle
 /// matches at any depth in git, so its samples sit at the top and its line gets `**/`.
@@ -365,7 +397,22 @@ fn gitignored(dir: &Path) -> Vec<(String, String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::gitignored;
+    use super::{declares_dependencies, gitignored};
+
+    #[test]
+    fn lock_files_and_manifests_are_not_tool_outputs() {
+        for name in [
+            "package-lock.json",
+            "app/yarn.lock",
+            "requirements-dev.txt",
+            "go.sum",
+        ] {
+            assert!(declares_dependencies(name), "{name}");
+        }
+        for name in ["x.log", "dist/x", "package-lock.json.bak", ".env"] {
+            assert!(!declares_dependencies(name), "{name}");
+        }
+    }
 
     #[test]
     fn gitignore_patterns_get_sample_paths() {
