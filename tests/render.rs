@@ -73,6 +73,17 @@ fn render(dir: &Path, options: &CheckOptions) -> String {
                 "\n    fix ({:?}): {}",
                 fix.applicability, fix.message
             ));
+            for e in &fix.edits {
+                let at = outcome.sources[&e.path].line_col(e.start);
+                let rel = e.path.strip_prefix(dir).unwrap_or(&e.path);
+                line.push_str(&format!(
+                    "\n    edit {}:{}:{} {:?}",
+                    rel.display(),
+                    at.line,
+                    at.column,
+                    e.content
+                ));
+            }
         }
         lines.push(line);
     }

@@ -369,6 +369,7 @@ pub fn prepare(
             args,
             dir: std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf()),
             files,
+            copy: None,
         },
         chart_dir,
         values_files: traced,
@@ -384,7 +385,9 @@ pub fn render(cache: &RenderCache, prepared: &Prepared) -> Result<Arc<Rendered>,
             "`helm` is not on PATH (Skaffold runs `helm template`); install Helm (https://helm.sh/docs/intro/install/), or pass --no-render",
         ));
     };
-    let text = cache.run(&prepared.key, &tool).map_err(|e| {
+    let text = cache
+        .run_inputs(&prepared.key, &tool, &prepared.root, &prepared.inputs)
+        .map_err(|e| {
         not(format!(
             "`{}` failed: {}",
             prepared.label,

@@ -308,9 +308,10 @@ pub fn render(
                 if tree.component { "components" } else { "resources" }
             ),
         )],
+        copy: None,
     };
     let shown = format!("{program} {}", args[..args.len() - 1].join(" "));
-    let text = cache.run(&key, &tool).map_err(|e| NotAnalysed {
+    let text = cache.run_inputs(&key, &tool, root, &tree.inputs).map_err(|e| NotAnalysed {
         reason: format!("`{shown} {shown_path}` failed: {}", super::scrub(&e, root)),
     })?;
     let temp_anchor = std::fs::canonicalize(std::env::temp_dir())

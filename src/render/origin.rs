@@ -4,7 +4,7 @@
 //! `# Source:` comment, and scalar values to the values-file key that holds them. What cannot
 //! be traced points at the renderer's entry in skaffold.yaml.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::k8s::{self, Container, Text, Workload};
 use crate::source::{SourceFile, Span};
 use std::path::{Path, PathBuf};
@@ -18,6 +18,10 @@ pub struct MapEntry {
     pub span: Span,
     /// The traced bytes are the same text, so positions inside them carry over.
     pub same_text: bool,
+    /// For a value traced to a Helm values file: its key (`image.tag`, `args[0]`).
+    pub key: Option<String>,
+    /// Said in the message when the trace is only approximate.
+    pub note: Option<&'static str>,
 }
 
 /// A rendered manifest source as the rules saw it, with its origin map.
@@ -32,6 +36,14 @@ pub struct RenderedSource {
     pub entry_span: Span,
     pub workloads: Vec<Workload>,
     pub map: Vec<MapEntry>,
+    /// Every file the map points into.
+    pub files: Vec<Arc<SourceFile>>,
+    /// The files a fix of a finding in the output may edit (reported paths): the project's
+    /// kustomize resources, patches and kustomizations, a Helm release's own values files;
+    /// never a chart's templates or defaults.
+    pub editable: Vec<PathBuf>,
+    /// Every file the render read (reported paths).
+    pub inputs: Vec<PathBuf>,
 }
 
 /// Reads a user file (registering it as a source): its reported path and text.
@@ -40,20 +52,49 @@ pub type Reader<'a> = dyn Fn(&Path) -> Option<Arc<SourceFile>> + 'a;
 struct Mapper<'a> {
     rendered: &'a str,
     map: Vec<MapEntry>,
+    files: Vec<Arc<SourceFile>>,
 }
 
 impl Mapper<'_> {
-    fn push(&mut self, rendered: Span, file: &SourceFile, span: Span) {
+    fn new(rendered: &str) -> Mapper<'_> {
+        Mapper {
+            rendered,
+            map: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, rendered: Span, file: &Arc<SourceFile>, span: Span) {
+        self.push_key(rendered, file, span, None);
+    }
+
+    fn push_key(
+        &mut self,
+        rendered: Span,
+        file: &Arc<SourceFile>,
+        span: Span,
+        key: Option<String>,
+    ) {
         let same_text = self.rendered.get(rendered.start..rendered.end) == Some(file.slice(span));
+        if !self.files.iter().any(|f| f.path == file.path) {
+            self.files.push(file.clone());
+        }
         self.map.push(MapEntry {
             rendered,
             path: file.path.clone(),
             span,
             same_text,
+            key,
+            note: None,
         });
     }
 
-    fn text(&mut self, r: &Option<Text>, o: &Option<Text>, file: &SourceFile) -> bool {
+    /// The map without repeats, and the files it points into.
+    fn finish(self) -> (Vec<MapEntry>, Vec<Arc<SourceFile>>) {
+        (dedupe(self.map), self.files)
+    }
+
+    fn text(&mut self, r: &Option<Text>, o: &Option<Text>, file: &Arc<SourceFile>) -> bool {
         match (r, o) {
             (Some(r), Some(o)) if r.value == o.value => {
                 self.push(r.span, file, o.span);
@@ -67,7 +108,7 @@ impl Mapper<'_> {
         &mut self,
         r: &Option<(Vec<Text>, Span)>,
         o: &Option<(Vec<Text>, Span)>,
-        file: &SourceFile,
+        file: &Arc<SourceFile>,
     ) -> bool {
         match (r, o) {
             (Some((ri, rs)), Some((oi, os)))
@@ -85,7 +126,7 @@ impl Mapper<'_> {
 
     /// Maps every field of `r` whose value `o` has too; returns whether all mapped that `r`
     /// sets (so a later source need not be asked).
-    fn container(&mut self, r: &Container, o: &Container, file: &SourceFile, whole: bool) {
+    fn container(&mut self, r: &Container, o: &Container, file: &Arc<SourceFile>, whole: bool) {
         if whole {
             self.push(r.span, file, o.span);
         }
@@ -118,7 +159,7 @@ impl Mapper<'_> {
         self.security(&r.security, &o.security, file);
     }
 
-    fn security(&mut self, r: &k8s::SecurityContext, o: &k8s::SecurityContext, file: &SourceFile) {
+    fn security(&mut self, r: &k8s::SecurityContext, o: &k8s::SecurityContext, file: &Arc<SourceFile>) {
         self.text(&r.run_as_user, &o.run_as_user, file);
         self.text(&r.run_as_group, &o.run_as_group, file);
         self.text(&r.run_as_non_root, &o.run_as_non_root, file);
@@ -130,7 +171,7 @@ impl Mapper<'_> {
         );
     }
 
-    fn workload(&mut self, r: &Workload, o: &Workload, file: &SourceFile, whole: bool) {
+    fn workload(&mut self, r: &Workload, o: &Workload, file: &Arc<SourceFile>, whole: bool) {
         if whole {
             self.push(r.span, file, o.span);
         }
@@ -188,11 +229,8 @@ pub fn map_kustomize(
     document_origins: &[(usize, PathBuf)],
     patch_files: &[PathBuf],
     read: &Reader<'_>,
-) -> Vec<MapEntry> {
-    let mut mapper = Mapper {
-        rendered,
-        map: Vec::new(),
-    };
+) -> (Vec<MapEntry>, Vec<Arc<SourceFile>>) {
+    let mut mapper = Mapper::new(rendered);
     let parse = |path: &Path| -> Option<(Arc<SourceFile>, Vec<Workload>)> {
         let file = read(path)?;
         let workloads = k8s::workloads(&file.text).ok()?;
@@ -216,7 +254,7 @@ pub fn map_kustomize(
             }
         }
     }
-    dedupe(mapper.map)
+    mapper.finish()
 }
 
 /// Keeps the first entry per rendered span: the resource file's own value wins, and among
@@ -230,18 +268,18 @@ fn dedupe(entries: Vec<MapEntry>) -> Vec<MapEntry> {
 }
 
 /// Traces Helm output: each document to the template its `# Source:` comment names (the key
-/// of a field in that template), and scalar values to the one values-file entry holding them.
+/// of a field in that template), and a scalar value to the values-file key that set it when
+/// that is certain: the value appears verbatim at exactly one key that is in force (not
+/// replaced by a file of higher precedence) and that the template reads (`.Values.<key>` or
+/// a parent of it). Otherwise the value points at the template's field, and says so.
 pub fn map_helm(
     rendered: &str,
     workloads: &[Workload],
     chart_dir: &Path,
     values_files: &[PathBuf],
     read: &Reader<'_>,
-) -> Vec<MapEntry> {
-    let mut mapper = Mapper {
-        rendered,
-        map: Vec::new(),
-    };
+) -> (Vec<MapEntry>, Vec<Arc<SourceFile>>) {
+    let mut mapper = Mapper::new(rendered);
     let mut sources: Vec<(usize, String)> = Vec::new();
     let mut offset = 0;
     let mut doc_start = 0;
@@ -254,29 +292,29 @@ pub fn map_helm(
         }
         offset += line.len();
     }
-    let scalars: Vec<ValuesScalars> = values_files
-        .iter()
-        .filter_map(|p| {
-            let file = read(p)?;
-            let mut found = Vec::new();
-            for doc in crate::yaml::parse(&file.text).ok()? {
-                if let Some(root) = doc.root_ref() {
-                    collect_scalars(root, &mut found, 0);
-                }
+    // Highest precedence first (later `-f` files, then the chart's defaults).
+    let mut in_force: Vec<(Arc<SourceFile>, ValuesScalar)> = Vec::new();
+    for path in values_files {
+        let Some(file) = read(path) else { continue };
+        let Ok(docs) = crate::yaml::parse(&file.text) else {
+            continue;
+        };
+        let mut found = Vec::new();
+        for doc in &docs {
+            if let Some(root) = doc.root_ref() {
+                collect_scalars(root, &mut Vec::new(), &mut found, 0);
             }
-            Some((file, found))
-        })
-        .collect();
-    let value_of = |value: &str| -> Option<(Arc<SourceFile>, Span)> {
-        let mut hits = scalars.iter().flat_map(|(f, s)| {
-            s.iter()
-                .filter(|(v, _)| v == value)
-                .map(|(_, sp)| (f.clone(), *sp))
-        });
-        let first = hits.next()?;
-        // Only a value found once is traced: a repeated one could come from either place.
-        hits.next().is_none().then_some(first)
-    };
+        }
+        // A key a file of higher precedence sets replaces this one (a list as a whole).
+        let shadowed: std::collections::HashSet<String> =
+            in_force.iter().map(|(_, v)| v.owner.clone()).collect();
+        in_force.extend(
+            found
+                .into_iter()
+                .filter(|v| !shadowed.contains(&v.owner))
+                .map(|v| (file.clone(), v)),
+        );
+    }
     for w in workloads {
         let Some(source) = document_of(&sources, w.span.start) else {
             continue;
@@ -301,14 +339,26 @@ pub fn map_helm(
                     end: at + name.len(),
                 })
         };
+        let value_of = |value: &str| -> Option<(&Arc<SourceFile>, &ValuesScalar)> {
+            let mut hits = in_force
+                .iter()
+                .filter(|(_, v)| v.value == value && reads_value(&template.text, &v.segments))
+                .map(|(f, v)| (f, v));
+            let first = hits.next()?;
+            // A value at two keys could come from either.
+            hits.next().is_none().then_some(first)
+        };
         if let Some(k) = key("kind") {
             mapper.push(w.span, &template, k);
         }
         let scalar = |mapper: &mut Mapper, t: &Text, field: &str| {
-            if let Some((file, span)) = value_of(&t.value) {
-                mapper.push(t.span, &file, span);
+            if let Some((file, v)) = value_of(&t.value) {
+                mapper.push_key(t.span, file, v.span, Some(v.key.clone()));
             } else if let Some(k) = key(field) {
-                mapper.push(t.span, &template, k);
+                mapper.push_key(t.span, &template, k, None);
+                if let Some(last) = mapper.map.last_mut() {
+                    last.note = Some(TEMPLATE_NOTE);
+                }
             }
         };
         for c in w.containers.iter().chain(&w.init_containers) {
@@ -336,11 +386,36 @@ pub fn map_helm(
             scalar(&mut mapper, t, field);
         }
     }
-    dedupe(mapper.map)
+    mapper.finish()
 }
 
-/// A values file with every scalar in it.
-type ValuesScalars = (Arc<SourceFile>, Vec<(String, Span)>);
+/// Said of a Helm value traced only to its template.
+const TEMPLATE_NOTE: &str = "the value is written in the chart template, or no single values key in force that the template reads holds it, so this points at the template's field";
+
+/// One scalar of a values file: its text, where it is, its key (`args[0]`), the key's map
+/// segments up to the first list (what a template names after `.Values.`), and the key a
+/// file of higher precedence replaces it by (the list as a whole, or the scalar's own key).
+struct ValuesScalar {
+    value: String,
+    span: Span,
+    key: String,
+    segments: Vec<String>,
+    owner: String,
+}
+
+/// Whether a template reads the value at `segments` (or a parent map of it): `.Values.a.b`
+/// not followed by more of a name.
+fn reads_value(template: &str, segments: &[String]) -> bool {
+    (1..=segments.len()).any(|n| {
+        let needle = format!(".Values.{}", segments[..n].join("."));
+        template.match_indices(&needle).any(|(at, m)| {
+            template[at + m.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+        })
+    })
+}
 
 fn security_fields(s: &k8s::SecurityContext) -> Vec<(&'static str, &Text)> {
     [
@@ -355,33 +430,79 @@ fn security_fields(s: &k8s::SecurityContext) -> Vec<(&'static str, &Text)> {
     .collect()
 }
 
-fn collect_scalars(node: crate::yaml::NodeRef<'_>, out: &mut Vec<(String, Span)>, depth: usize) {
+/// A step of a values key: a map key, or a list index.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn collect_scalars(
+    node: crate::yaml::NodeRef<'_>,
+    path: &mut Vec<Step>,
+    out: &mut Vec<ValuesScalar>,
+    depth: usize,
+) {
     if depth > 64 || out.len() > 100_000 {
         return;
     }
     if node.is_mapping() {
-        for (_, v) in node.entries() {
-            collect_scalars(v, out, depth + 1);
+        for (k, v) in node.entries() {
+            let Some(k) = k.as_str() else { continue };
+            path.push(Step::Key(k.to_string()));
+            collect_scalars(v, path, out, depth + 1);
+            path.pop();
         }
     } else if node.is_sequence() {
-        for v in node.items() {
-            collect_scalars(v, out, depth + 1);
+        for (i, v) in node.items().enumerate() {
+            path.push(Step::Index(i));
+            collect_scalars(v, path, out, depth + 1);
+            path.pop();
         }
     } else if let Some(s) = node.as_str() {
         if !s.is_empty() {
-            out.push((s.to_string(), node.span()));
+            let mut key = String::new();
+            let mut segments = Vec::new();
+            let mut owner = None;
+            for step in path.iter() {
+                match step {
+                    Step::Key(k) => {
+                        if !key.is_empty() {
+                            key.push('.');
+                        }
+                        key.push_str(k);
+                        if owner.is_none() {
+                            segments.push(k.clone());
+                        }
+                    }
+                    Step::Index(i) => {
+                        owner.get_or_insert_with(|| key.clone());
+                        key.push_str(&format!("[{i}]"));
+                    }
+                }
+            }
+            out.push(ValuesScalar {
+                value: s.to_string(),
+                span: node.span(),
+                owner: owner.unwrap_or_else(|| key.clone()),
+                key,
+                segments,
+            });
         }
     }
 }
 
 impl RenderedSource {
-    /// Where `span` of the rendered text is edited, if traced.
-    fn trace(&self, span: Span) -> Option<(PathBuf, Span)> {
-        let entry = self
-            .map
+    /// The most precise map entry covering `span` of the rendered text.
+    fn entry(&self, span: Span) -> Option<&MapEntry> {
+        self.map
             .iter()
             .filter(|e| e.rendered.contains(span))
-            .min_by_key(|e| e.rendered.len())?;
+            .min_by_key(|e| e.rendered.len())
+    }
+
+    /// Where `span` of the rendered text is edited, if traced, with the entry that says so.
+    fn trace(&self, span: Span) -> Option<(PathBuf, Span, &MapEntry)> {
+        let entry = self.entry(span)?;
         if entry.same_text {
             let start = entry.span.start + (span.start - entry.rendered.start);
             return Some((
@@ -390,9 +511,127 @@ impl RenderedSource {
                     start,
                     end: start + span.len(),
                 },
+                entry,
             ));
         }
-        Some((entry.path.clone(), entry.span))
+        Some((entry.path.clone(), entry.span, entry))
+    }
+
+    fn file(&self, path: &Path) -> Option<&Arc<SourceFile>> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// Where a person makes a change at `span`, for a message: file, line and values key.
+    fn place(&self, span: Span) -> String {
+        let Some((path, at, entry)) = self.trace(span) else {
+            return format!(
+                "in the input of `{}` that sets it (not traced)",
+                self.label
+            );
+        };
+        let line = self
+            .file(&path)
+            .map(|f| format!(" line {}", f.line_col(at.start).line))
+            .unwrap_or_default();
+        match (&entry.key, entry.note) {
+            (Some(key), _) => format!("at key `{key}` of `{}`{line}", path.display()),
+            (None, Some(_)) => format!("in the chart template `{}`{line}", path.display()),
+            (None, None) => format!("in `{}`{line}", path.display()),
+        }
+    }
+
+    /// The same edit in the file a person edits: only inside a value traced there, in a file
+    /// a fix may edit. List items added after a traced item are written in that list's own
+    /// style and indentation (kustomize and Helm print block lists, the user's file may use
+    /// flow lists). `fix` then proves the edit by rendering again with it.
+    fn translate(&self, edit: &Edit) -> Option<Edit> {
+        let span = Span {
+            start: edit.start,
+            end: edit.end,
+        };
+        let entry = self
+            .map
+            .iter()
+            .filter(|e| e.rendered.contains(span))
+            .filter(|e| e.same_text || (span.is_empty() && span.start == e.rendered.end))
+            .min_by_key(|e| e.rendered.len())?;
+        if !self.editable.contains(&entry.path) {
+            return None;
+        }
+        let file = self.file(&entry.path)?;
+        let rendered = &self.text.text;
+        let text = &file.text;
+        let (start, end) = if span.is_empty() && span.start == entry.rendered.end {
+            (entry.span.end, entry.span.end)
+        } else {
+            (
+                entry.span.start + (edit.start - entry.rendered.start),
+                entry.span.start + (edit.end - entry.rendered.start),
+            )
+        };
+        let plain = |content: &str| Edit {
+            path: entry.path.clone(),
+            start,
+            end,
+            content: content.to_string(),
+        };
+        if !span.is_empty() || !(edit.content.starts_with('\n') || edit.content.starts_with(", "))
+        {
+            return (!edit.content.contains('\n')).then(|| plain(&edit.content));
+        }
+        // New list items after the traced one.
+        let items: Vec<&str> = if edit.content.starts_with('\n') {
+            let indent = line_indent(rendered, span.start);
+            edit.content
+                .split('\n')
+                .skip(1)
+                .map(|l| l.strip_prefix(indent)?.strip_prefix("- "))
+                .collect::<Option<Vec<&str>>>()?
+        } else {
+            edit.content.strip_prefix(", ")?.split(", ").collect()
+        };
+        // Written like the item they follow: quoted after a quoted one.
+        let quoted = matches!(text.as_bytes().get(entry.span.start), Some(b'"' | b'\''));
+        let items: Vec<String> = items
+            .into_iter()
+            .map(|i| {
+                if quoted && !i.starts_with(['"', '\'']) {
+                    serde_json::to_string(i).unwrap_or_else(|_| i.to_string())
+                } else {
+                    i.to_string()
+                }
+            })
+            .collect();
+        let line_start = text[..entry.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let before = text[line_start..entry.span.start].trim_end();
+        if before.ends_with(['[', ',']) {
+            let content: String = items.iter().map(|i| format!(", {i}")).collect();
+            return Some(Edit {
+                path: entry.path.clone(),
+                start: entry.span.end,
+                end: entry.span.end,
+                content,
+            });
+        }
+        let dash = before.strip_suffix('-')?;
+        if !dash.chars().all(|c| c == ' ') {
+            return None;
+        }
+        // After the item's line, comment included; nothing else may follow the item there.
+        let line_end = text[entry.span.end..]
+            .find('\n')
+            .map_or(text.len(), |i| entry.span.end + i);
+        let rest = text[entry.span.end..line_end].trim();
+        if !(rest.is_empty() || rest.starts_with('#')) {
+            return None;
+        }
+        let content: String = items.iter().map(|i| format!("\n{dash}- {i}")).collect();
+        Some(Edit {
+            path: entry.path.clone(),
+            start: line_end,
+            end: line_end,
+            content,
+        })
     }
 
     /// The rendered workload and container holding `span`, for messages.
@@ -418,23 +657,35 @@ impl RenderedSource {
     }
 }
 
-/// Points a finding made on rendered output at the files a person edits, names the rendered
-/// resource in its message, and keeps its fix only as a suggestion (a rendered file cannot be
-/// edited).
+/// The leading spaces of the line holding `offset`.
+fn line_indent(text: &str, offset: usize) -> &str {
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[start..];
+    &line[..line.len() - line.trim_start_matches(' ').len()]
+}
+
+/// Points a finding made on rendered output at the files a person edits and names the
+/// rendered resource in its message. Its fix is moved to the file a person edits when every
+/// edit lands inside a value traced there (`fix` applies it only once rendering again with it
+/// shows the finding gone); otherwise it becomes a suggestion that says where to make it.
 pub fn remap(sources: &[RenderedSource], d: &mut Diagnostic) {
     if sources.is_empty() {
         return;
     }
-    let mut label = None;
+    let mut found_in = None;
     if let Some(source) = sources.iter().find(|s| s.path == d.path) {
         let what = source.describe(d.span);
-        label = Some(source.label.clone());
+        found_in = Some((source, d.span));
         match source.trace(d.span) {
-            Some((path, span)) => {
+            Some((path, span, entry)) => {
                 d.path = path;
                 d.span = span;
                 d.message
-                    .push_str(&format!(" (rendered by `{}`: {what})", source.label));
+                    .push_str(&format!(" (rendered by `{}`: {what}", source.label));
+                if let Some(note) = entry.note {
+                    d.message.push_str(&format!("; {note}"));
+                }
+                d.message.push(')');
             }
             None => {
                 d.path = source.entry_path.clone();
@@ -450,29 +701,47 @@ pub fn remap(sources: &[RenderedSource], d: &mut Diagnostic) {
         if let Some(s) = sources.iter().find(|s| s.path == r.path) {
             let (path, span) = s
                 .trace(r.span)
+                .map(|(p, sp, _)| (p, sp))
                 .unwrap_or((s.entry_path.clone(), s.entry_span));
             r.path = path;
             r.span = span;
         }
     }
-    if let Some(fix) = d.fix.take() {
-        let rendered = fix
+    let Some(fix) = d.fix.take() else { return };
+    let on_rendered = fix
+        .edits
+        .iter()
+        .find_map(|e| sources.iter().find(|s| s.path == e.path).map(|s| (s, e)));
+    if on_rendered.is_none() && found_in.is_none() {
+        d.fix = Some(fix);
+        return;
+    }
+    if fix.applicability != Applicability::DisplayOnly && !fix.edits.is_empty() {
+        let translated: Option<Vec<Edit>> = fix
             .edits
             .iter()
-            .find_map(|e| sources.iter().find(|s| s.path == e.path));
-        match rendered {
-            Some(source) => {
-                let how = format!(
-                    "the manifest is rendered by `{}`; make this change where it is set: {}",
-                    label.as_deref().unwrap_or(&source.label),
-                    fix.message
-                );
-                d.help = Some(match d.help.take() {
-                    Some(h) => format!("{h}; {how}"),
-                    None => how,
-                });
-            }
-            None => d.fix = Some(fix),
+            .map(|e| match sources.iter().find(|s| s.path == e.path) {
+                Some(s) => s.translate(e),
+                None => Some(e.clone()),
+            })
+            .collect();
+        if let Some(edits) = translated {
+            d.fix = Some(Fix { edits, ..fix });
+            return;
         }
     }
+    let (source, at) = match on_rendered {
+        Some((s, e)) => (s, Span::new(e.start, e.end)),
+        None => found_in.expect("found on a rendered source"),
+    };
+    d.fix = Some(Fix {
+        applicability: Applicability::DisplayOnly,
+        message: format!(
+            "{} (the manifest is rendered by `{}`: make this change {})",
+            fix.message,
+            source.label,
+            source.place(at)
+        ),
+        edits: Vec::new(),
+    });
 }
