@@ -84,7 +84,12 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
             let (mut files, regions) = project::production_files_of(pipeline);
             // The files rendered into its manifests are production's too: a profile-only
             // finding's fix moved into a shared kustomize base or values file must not edit it.
-            files.extend(pipeline.rendered.iter().flat_map(|r| r.inputs.iter().cloned()));
+            files.extend(
+                pipeline
+                    .rendered
+                    .iter()
+                    .flat_map(|r| r.inputs.iter().cloned()),
+            );
             (files, regions)
         });
         (found, production)

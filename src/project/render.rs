@@ -262,6 +262,7 @@ pub(super) fn manifests(
                 &workloads,
                 &done.rendered.document_origins,
                 &tree.patch_files,
+                &tree.targeted_patches,
                 &reader,
             ),
             Trace::Helm {

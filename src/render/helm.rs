@@ -163,6 +163,50 @@ fn chart_files(chart: &Path, root: &Path) -> Option<Vec<PathBuf>> {
     Some(files)
 }
 
+/// The first dependency in `Chart.yaml` that is not in the chart's `charts/` directory, as a
+/// chart directory or a packaged `<name>-<version>.tgz` (Helm's `CheckDependencies` compares
+/// the names of the loaded subcharts with `dependencies`, before rendering anything).
+fn missing_dependency(chart_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(chart_dir.join("Chart.yaml")).ok()?;
+    let docs = crate::yaml::parse(&text).ok()?;
+    let root = docs.first()?.root_ref()?;
+    let wanted: Vec<String> = root
+        .get("dependencies")?
+        .items()
+        .filter_map(|d| d.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .collect();
+    let mut present: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(chart_dir.join("charts"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = entry.path();
+        let file_name = entry.file_name().to_string_lossy().to_string();
+        if path.is_dir() {
+            let name = std::fs::read_to_string(path.join("Chart.yaml"))
+                .ok()
+                .and_then(|t| {
+                    let docs = crate::yaml::parse(&t).ok()?;
+                    let root = docs.first()?.root_ref()?;
+                    root.get("name")?.as_str().map(str::to_string)
+                });
+            present.extend(name);
+        } else if let Some(stem) = file_name.strip_suffix(".tgz") {
+            // `<name>-<version>.tgz`: the name is what precedes the version's first digit.
+            let mut name = stem;
+            while let Some((head, tail)) = name.rsplit_once('-') {
+                name = head;
+                if tail.starts_with(|c: char| c.is_ascii_digit()) {
+                    break;
+                }
+            }
+            present.push(name.to_string());
+        }
+    }
+    wanted.into_iter().find(|w| !present.contains(w))
+}
+
 /// The `helm template` run for one release, or why it is not rendered.
 pub fn prepare(
     cache: &RenderCache,
@@ -245,6 +289,11 @@ pub fn prepare(
     if !chart_dir.is_dir() {
         return Err(not(format!(
             "chartPath `{chart_path}` is a packaged chart, not a directory; skafix renders chart directories only"
+        )));
+    }
+    if let Some(missing) = missing_dependency(&chart_dir) {
+        return Err(not(format!(
+            "chart `{chart_path}` depends on `{missing}`, which is not in its `charts/` directory; Skaffold runs `helm dependency build` before rendering (unless `skipBuildDependencies`), which skafix never does (it fetches over the network): run `helm dependency build {chart_path}` once, or vendor the dependency under `{chart_path}/charts/`"
         )));
     }
     let Some(mut inputs) = chart_files(&chart_dir, root) else {
@@ -388,12 +437,12 @@ pub fn render(cache: &RenderCache, prepared: &Prepared) -> Result<Arc<Rendered>,
     let text = cache
         .run_inputs(&prepared.key, &tool, &prepared.root, &prepared.inputs)
         .map_err(|e| {
-        not(format!(
-            "`{}` failed: {}",
-            prepared.label,
-            super::scrub(&e, &prepared.root)
-        ))
-    })?;
+            not(format!(
+                "`{}` failed: {}",
+                prepared.label,
+                super::scrub(&e, &prepared.root)
+            ))
+        })?;
     Ok(Arc::new(Rendered {
         label: prepared.label.clone(),
         text,

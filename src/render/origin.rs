@@ -159,7 +159,12 @@ impl Mapper<'_> {
         self.security(&r.security, &o.security, file);
     }
 
-    fn security(&mut self, r: &k8s::SecurityContext, o: &k8s::SecurityContext, file: &Arc<SourceFile>) {
+    fn security(
+        &mut self,
+        r: &k8s::SecurityContext,
+        o: &k8s::SecurityContext,
+        file: &Arc<SourceFile>,
+    ) {
         self.text(&r.run_as_user, &o.run_as_user, file);
         self.text(&r.run_as_group, &o.run_as_group, file);
         self.text(&r.run_as_non_root, &o.run_as_non_root, file);
@@ -228,9 +233,14 @@ pub fn map_kustomize(
     workloads: &[Workload],
     document_origins: &[(usize, PathBuf)],
     patch_files: &[PathBuf],
+    targeted: &[crate::render::kustomize::TargetedPatch],
     read: &Reader<'_>,
 ) -> (Vec<MapEntry>, Vec<Arc<SourceFile>>) {
     let mut mapper = Mapper::new(rendered);
+    let ops: Vec<(&crate::render::kustomize::TargetedPatch, OpList)> = targeted
+        .iter()
+        .filter_map(|t| Some((t, OpList::read(t, read)?)))
+        .collect();
     let parse = |path: &Path| -> Option<(Arc<SourceFile>, Vec<Workload>)> {
         let file = read(path)?;
         let workloads = k8s::workloads(&file.text).ok()?;
@@ -239,6 +249,25 @@ pub fn map_kustomize(
     let patches: Vec<(Arc<SourceFile>, Vec<Workload>)> =
         patch_files.iter().filter_map(|p| parse(p)).collect();
     for w in workloads {
+        // A field a JSON 6902 op sets is edited at that op, not in the resource it patches.
+        for (target, list) in &ops {
+            if target.kind.as_ref().is_none_or(|k| *k == w.kind)
+                && target
+                    .name
+                    .as_ref()
+                    .is_none_or(|n| w.name.as_deref().is_some_and(|r| r.contains(n.as_str())))
+            {
+                list.map(&mut mapper, w);
+            }
+        }
+        // Patched fields: the first patch (overlays come before their bases) that sets the
+        // rendered value, even one equal to the resource's (an edit of the resource would be
+        // patched over). Everything else maps to the resource file.
+        for (file, patched) in &patches {
+            if let Some(o) = same_workload(w, patched) {
+                mapper.workload(w, o, file, false);
+            }
+        }
         if let Some(path) = document_of(document_origins, w.span.start) {
             if let Some((file, originals)) = parse(&path) {
                 if let Some(o) = same_workload(w, &originals) {
@@ -246,15 +275,220 @@ pub fn map_kustomize(
                 }
             }
         }
-        // Patched fields: the first patch (overlays come before their bases) that sets the
-        // rendered value. Values the resource file already has are mapped there.
-        for (file, patched) in &patches {
-            if let Some(o) = same_workload(w, patched) {
-                mapper.workload(w, o, file, false);
+    }
+    mapper.finish()
+}
+
+/// A JSON 6902 op list (`[{op, path, value}]`), from a patch file or a kustomization's inline
+/// patch, with how its offsets map into the file.
+struct OpList {
+    file: Arc<SourceFile>,
+    text: String,
+    /// Inline patches: per line of `text`, its start there and in the file.
+    lines: Option<Vec<(usize, usize)>>,
+}
+
+impl OpList {
+    fn read(target: &crate::render::kustomize::TargetedPatch, read: &Reader<'_>) -> Option<OpList> {
+        let file = read(&target.file)?;
+        let Some(span) = target.inline else {
+            return Some(OpList {
+                text: file.text.to_string(),
+                file,
+                lines: None,
+            });
+        };
+        // The block scalar's lines follow its `|` header; the first one's indentation is the
+        // scalar's.
+        let whole = &file.text;
+        let mut first_line = whole[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        if whole[span.start..].starts_with(['|', '>']) {
+            first_line = whole[span.start..]
+                .find('\n')
+                .map_or(whole.len(), |i| span.start + i + 1);
+        }
+        let first = whole[first_line..].lines().next().unwrap_or_default();
+        let indent = first.len() - first.trim_start_matches(' ').len();
+        let mut text = String::new();
+        let mut lines = Vec::new();
+        let mut at = first_line;
+        while at < span.end.min(whole.len()) {
+            let end = whole[at..].find('\n').map_or(whole.len(), |i| at + i);
+            let line = &whole[at..end];
+            let cut = line.len().min(indent);
+            if !line[..cut].chars().all(|c| c == ' ') {
+                break;
+            }
+            lines.push((text.len(), at + cut));
+            text.push_str(&line[cut..]);
+            text.push('\n');
+            at = end + 1;
+        }
+        Some(OpList {
+            file,
+            text,
+            lines: Some(lines),
+        })
+    }
+
+    fn outer(&self, span: Span) -> Span {
+        let Some(lines) = &self.lines else {
+            return span;
+        };
+        let at = |offset: usize| {
+            let (inner, outer) = lines
+                .iter()
+                .rev()
+                .find(|(inner, _)| *inner <= offset)
+                .copied()
+                .unwrap_or((0, 0));
+            outer + (offset - inner)
+        };
+        Span {
+            start: at(span.start),
+            end: at(span.end),
+        }
+    }
+
+    /// Maps the rendered fields of `w` that an add/replace op of this list sets.
+    fn map(&self, mapper: &mut Mapper, w: &Workload) {
+        let Ok(docs) = crate::yaml::parse(&self.text) else {
+            return;
+        };
+        let Some(root) = docs.first().and_then(|d| d.root_ref()) else {
+            return;
+        };
+        if !root.is_sequence() {
+            return;
+        }
+        for op in root.items() {
+            if !matches!(
+                op.get("op").and_then(|o| o.as_str()),
+                Some("add" | "replace")
+            ) {
+                continue;
+            }
+            let (Some(path), Some(value)) =
+                (op.get("path").and_then(|p| p.as_str()), op.get("value"))
+            else {
+                continue;
+            };
+            let steps: Vec<&str> = path.split('/').skip(1).collect();
+            let list = steps
+                .iter()
+                .position(|s| *s == "containers" || *s == "initContainers");
+            match list {
+                Some(at) => {
+                    let containers = if steps[at] == "containers" {
+                        &w.containers
+                    } else {
+                        &w.init_containers
+                    };
+                    let Some(c) = steps
+                        .get(at + 1)
+                        .and_then(|i| i.parse::<usize>().ok())
+                        .and_then(|i| containers.get(i))
+                    else {
+                        continue;
+                    };
+                    self.container(mapper, c, &steps[at + 2..], value);
+                }
+                None => {
+                    if let Some(at) = steps.iter().rposition(|s| *s == "securityContext") {
+                        self.security(mapper, &w.security, &steps[at + 1..], value);
+                    }
+                }
             }
         }
     }
-    mapper.finish()
+
+    fn push(&self, mapper: &mut Mapper, rendered: Span, value: crate::yaml::NodeRef<'_>) {
+        mapper.push(rendered, &self.file, self.outer(value.span()));
+    }
+
+    fn scalar(&self, mapper: &mut Mapper, t: &Option<Text>, value: crate::yaml::NodeRef<'_>) {
+        if let Some(t) = t {
+            if value.as_str() == Some(t.value.as_str()) {
+                self.push(mapper, t.span, value);
+            }
+        }
+    }
+
+    fn container(
+        &self,
+        mapper: &mut Mapper,
+        c: &Container,
+        fields: &[&str],
+        value: crate::yaml::NodeRef<'_>,
+    ) {
+        match fields {
+            [] if value.is_mapping() => {
+                for (k, v) in value.entries() {
+                    if let Some(k) = k.as_str() {
+                        self.container(mapper, c, &[k], v);
+                    }
+                }
+            }
+            [list @ ("args" | "command"), rest @ ..] => {
+                let Some((items, span)) = (if *list == "args" { &c.args } else { &c.command })
+                else {
+                    return;
+                };
+                match rest {
+                    [] if value.is_sequence() => {
+                        let given: Vec<_> = value.items().collect();
+                        if given.len() == items.len()
+                            && given
+                                .iter()
+                                .zip(items)
+                                .all(|(g, i)| g.as_str() == Some(&i.value))
+                        {
+                            self.push(mapper, *span, value);
+                            for (g, i) in given.into_iter().zip(items) {
+                                self.push(mapper, i.span, g);
+                            }
+                        }
+                    }
+                    [index] => {
+                        let item = match *index {
+                            "-" => items.last(),
+                            n => n.parse::<usize>().ok().and_then(|n| items.get(n)),
+                        };
+                        self.scalar(mapper, &item.cloned(), value);
+                    }
+                    _ => {}
+                }
+            }
+            ["image"] => self.scalar(mapper, &c.image, value),
+            ["workingDir"] => self.scalar(mapper, &c.working_dir, value),
+            ["securityContext", rest @ ..] => self.security(mapper, &c.security, rest, value),
+            _ => {}
+        }
+    }
+
+    fn security(
+        &self,
+        mapper: &mut Mapper,
+        s: &k8s::SecurityContext,
+        fields: &[&str],
+        value: crate::yaml::NodeRef<'_>,
+    ) {
+        match fields {
+            [] if value.is_mapping() => {
+                for (k, v) in value.entries() {
+                    if let Some(k) = k.as_str() {
+                        self.security(mapper, s, &[k], v);
+                    }
+                }
+            }
+            [field] => {
+                if let Some((_, t)) = security_fields(s).into_iter().find(|(f, _)| f == field) {
+                    self.scalar(mapper, &Some(t.clone()), value);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Keeps the first entry per rendered span: the resource file's own value wins, and among
@@ -321,9 +555,20 @@ pub fn map_helm(
         };
         // `# Source: <chart name>/templates/x.yaml`; the chart name need not be the directory's.
         let relative: PathBuf = Path::new(&source).components().skip(1).collect();
-        let Some(template) = read(&chart_dir.join(relative)) else {
+        let Some(template) = read(&chart_dir.join(&relative)) else {
             continue;
         };
+        // A subchart's template (`charts/<name>/templates/..`) reads the parent's values
+        // under `<name>.`.
+        let parts: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .collect();
+        let scope: Vec<String> = parts
+            .chunks(2)
+            .take_while(|pair| pair.len() == 2 && pair[0] == "charts")
+            .map(|pair| pair[1].clone())
+            .collect();
         let key = |name: &str| -> Option<Span> {
             let text = &template.text;
             let needle = format!("{name}:");
@@ -342,7 +587,11 @@ pub fn map_helm(
         let value_of = |value: &str| -> Option<(&Arc<SourceFile>, &ValuesScalar)> {
             let mut hits = in_force
                 .iter()
-                .filter(|(_, v)| v.value == value && reads_value(&template.text, &v.segments))
+                .filter(|(_, v)| {
+                    v.value == value
+                        && v.segments.starts_with(&scope)
+                        && reads_value(&template.text, &v.segments[scope.len()..])
+                })
                 .map(|(f, v)| (f, v));
             let first = hits.next()?;
             // A value at two keys could come from either.
@@ -524,10 +773,7 @@ impl RenderedSource {
     /// Where a person makes a change at `span`, for a message: file, line and values key.
     fn place(&self, span: Span) -> String {
         let Some((path, at, entry)) = self.trace(span) else {
-            return format!(
-                "in the input of `{}` that sets it (not traced)",
-                self.label
-            );
+            return format!("in the input of `{}` that sets it (not traced)", self.label);
         };
         let line = self
             .file(&path)
@@ -575,8 +821,7 @@ impl RenderedSource {
             end,
             content: content.to_string(),
         };
-        if !span.is_empty() || !(edit.content.starts_with('\n') || edit.content.starts_with(", "))
-        {
+        if !span.is_empty() || !(edit.content.starts_with('\n') || edit.content.starts_with(", ")) {
             return (!edit.content.contains('\n')).then(|| plain(&edit.content));
         }
         // New list items after the traced one.
@@ -595,10 +840,15 @@ impl RenderedSource {
         let items: Vec<String> = items
             .into_iter()
             .map(|i| {
-                if quoted && !i.starts_with(['"', '\'']) {
-                    serde_json::to_string(i).unwrap_or_else(|_| i.to_string())
-                } else {
-                    i.to_string()
+                let plain = serde_json::from_str::<String>(i)
+                    .ok()
+                    .filter(|word| is_plain_word(word));
+                match (quoted, plain) {
+                    (true, _) if !i.starts_with(['"', '\'']) => {
+                        serde_json::to_string(i).unwrap_or_else(|_| i.to_string())
+                    }
+                    (false, Some(word)) => word,
+                    _ => i.to_string(),
                 }
             })
             .collect();
@@ -655,6 +905,19 @@ impl RenderedSource {
             .map(|w| format!("{} `{}`", w.kind, w.name.as_deref().unwrap_or("?")))
             .unwrap_or_else(|| "the rendered output".to_string())
     }
+}
+
+/// A word that reads the same unquoted in a block or flow list (no `:`, `#`, `,`, brackets,
+/// quotes or spaces, and not a YAML keyword or number).
+fn is_plain_word(word: &str) -> bool {
+    !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=".contains(c))
+        && word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '-' || c == '/')
+        && !word.starts_with("- ")
+        && !["true", "false", "null", "yes", "no", "on", "off", "-"]
+            .contains(&word.to_ascii_lowercase().as_str())
 }
 
 /// The leading spaces of the line holding `offset`.
