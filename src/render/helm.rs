@@ -466,3 +466,30 @@ mod tests {
         assert_eq!(v["IMAGE_DOMAIN2"], "docker.io");
     }
 }
+
+#[cfg(test)]
+mod dependency_tests {
+    use super::missing_dependency;
+
+    #[test]
+    fn dependencies_are_found_as_chart_directories_or_packages() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path();
+        std::fs::write(
+            chart.join("Chart.yaml"),
+            "apiVersion: v2\nname: shop\nversion: 0.1.0\ndependencies:\n  - name: redis-ha\n    version: 4.2.0\n  - name: worker\n    version: 0.1.0\n",
+        )
+        .unwrap();
+        assert_eq!(missing_dependency(chart).as_deref(), Some("redis-ha"));
+        std::fs::create_dir_all(chart.join("charts/vendored-worker")).unwrap();
+        std::fs::write(chart.join("charts/redis-ha-4.2.0.tgz"), b"").unwrap();
+        assert_eq!(missing_dependency(chart).as_deref(), Some("worker"));
+        // A directory counts by the name in its Chart.yaml, not its own name.
+        std::fs::write(
+            chart.join("charts/vendored-worker/Chart.yaml"),
+            "apiVersion: v2\nname: worker\nversion: 0.1.0\n",
+        )
+        .unwrap();
+        assert_eq!(missing_dependency(chart), None);
+    }
+}

@@ -652,8 +652,8 @@ struct ValuesScalar {
     owner: String,
 }
 
-/// Whether a template reads the value at `segments` (or a parent map of it): `.Values.a.b`
-/// not followed by more of a name.
+/// Whether a template reads the value at `segments`, or a parent map of it whole (`toYaml
+/// .Values.a`): `.Values.a.b` followed by neither more of a name nor a deeper key.
 fn reads_value(template: &str, segments: &[String]) -> bool {
     (1..=segments.len()).any(|n| {
         let needle = format!(".Values.{}", segments[..n].join("."));
@@ -661,7 +661,7 @@ fn reads_value(template: &str, segments: &[String]) -> bool {
             template[at + m.len()..]
                 .chars()
                 .next()
-                .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'))
         })
     })
 }
@@ -1007,4 +1007,108 @@ pub fn remap(sources: &[RenderedSource], d: &mut Diagnostic) {
         ),
         edits: Vec::new(),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_reads_a_value_by_its_key_or_a_parent_map() {
+        let template =
+            "image: {{ .Values.image.repository }}\npull: {{ .Values.imagePullPolicy }}\n";
+        let key = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(reads_value(template, &key(&["image", "repository"])));
+        assert!(!reads_value(template, &key(&["image", "tag"])));
+        assert!(!reads_value(template, &key(&["imagePull"])));
+        assert!(reads_value(
+            "{{ toYaml .Values.image }}",
+            &key(&["image", "tag"])
+        ));
+    }
+
+    /// A rendered source whose one list item `uvicorn` is traced to `user`'s item at `span`.
+    fn traced(rendered: &str, user: &str, editable: bool) -> RenderedSource {
+        let text = Arc::new(SourceFile::new("<rendered>", rendered.to_string()));
+        let file = Arc::new(SourceFile::new("patch.yaml", user.to_string()));
+        let at = |t: &str| {
+            let start = t.find("uvicorn").unwrap();
+            let quoted = t.as_bytes()[start - 1] == b'"';
+            let start = if quoted { start - 1 } else { start };
+            Span::new(start, start + "uvicorn".len() + if quoted { 2 } else { 0 })
+        };
+        let rendered_span = at(rendered);
+        RenderedSource {
+            path: "<rendered>".into(),
+            label: "kustomize build k8s".into(),
+            entry_path: "skaffold.yaml".into(),
+            entry_span: Span::new(0, 0),
+            workloads: Vec::new(),
+            map: vec![MapEntry {
+                rendered: rendered_span,
+                path: "patch.yaml".into(),
+                span: at(user),
+                same_text: text.slice(rendered_span) == file.slice(at(user)),
+                key: None,
+                note: None,
+            }],
+            text,
+            files: vec![file],
+            editable: if editable {
+                vec!["patch.yaml".into()]
+            } else {
+                Vec::new()
+            },
+            inputs: Vec::new(),
+        }
+    }
+
+    fn insert_after_item(source: &RenderedSource, content: &str) -> Option<String> {
+        let end = source.map[0].rendered.end;
+        let edit = Edit {
+            path: source.path.clone(),
+            start: end,
+            end,
+            content: content.to_string(),
+        };
+        let moved = source.translate(&edit)?;
+        let mut text = source.files[0].text.to_string();
+        text.replace_range(moved.start..moved.end, &moved.content);
+        Some(text)
+    }
+
+    #[test]
+    fn block_items_become_flow_items_in_the_users_style() {
+        let source = traced(
+            "    args:\n    - uvicorn\n    - main:app\n",
+            "args: [\"uvicorn\", \"main:app\"]\n",
+            true,
+        );
+        assert_eq!(
+            insert_after_item(&source, "\n    - --reload").as_deref(),
+            Some("args: [\"uvicorn\", \"--reload\", \"main:app\"]\n")
+        );
+    }
+
+    #[test]
+    fn flow_items_become_block_items_after_a_trailing_comment() {
+        let source = traced(
+            "args: [\"uvicorn\", \"main:app\"]\n",
+            "args:\n  - uvicorn # server\n  - main:app\n",
+            true,
+        );
+        assert_eq!(
+            insert_after_item(&source, ", \"--reload\"").as_deref(),
+            Some("args:\n  - uvicorn # server\n  - --reload\n  - main:app\n")
+        );
+    }
+
+    #[test]
+    fn a_file_no_fix_may_edit_gets_no_edit() {
+        let source = traced("- uvicorn\n", "- uvicorn\n", false);
+        assert_eq!(insert_after_item(&source, "\n- --reload"), None);
+        // Something else after the item on its line: no safe place for a new line.
+        let source = traced("- uvicorn\n", "- uvicorn: x\n", true);
+        assert_eq!(insert_after_item(&source, "\n- --reload"), None);
+    }
 }
