@@ -463,3 +463,69 @@ fn held_texts_render_from_a_private_copy_that_is_removed() {
         outcome.diagnostics
     );
 }
+
+#[test]
+fn a_profile_only_fix_never_edits_a_base_the_production_pipeline_renders() {
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Dockerfile",
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"uvicorn\", \"main:app\", \"--reload\"]\n",
+    );
+    write(
+        "main.py",
+        "async def app(scope, receive, send):\n    pass\n",
+    );
+    // Sync, and with it RELOAD001, exists only in profile `dev`; both pipelines render the
+    // same base, so the fix must not be moved into it.
+    write(
+        "skaffold.yaml",
+        "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n    - image: app\nmanifests:\n  kustomize:\n    paths:\n      - k8s\nprofiles:\n  - name: dev\n    patches:\n      - op: add\n        path: /build/artifacts/0/sync\n        value:\n          manual:\n            - src: \"*.py\"\n              dest: .\n",
+    );
+    write(
+        "k8s/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n",
+    );
+    write(
+        "k8s/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels:\n      app: app\n  template:\n    metadata:\n      labels:\n        app: app\n    spec:\n      containers:\n        - name: app\n          image: app\n          args:\n            - uvicorn\n            - main:app\n",
+    );
+    let outcome = check(&options(dir, tools_dir())).unwrap();
+    let found: Vec<_> = outcome
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let fix = d.fix.as_ref().unwrap();
+            (
+                d.code,
+                d.profile.clone(),
+                fix.applicability,
+                fix.edits.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "RELOAD001",
+            Some("dev".to_string()),
+            skafix::diagnostic::Applicability::DisplayOnly,
+            1
+        )],
+        "{:#?}",
+        outcome.diagnostics
+    );
+    assert!(outcome.diagnostics[0]
+        .fix
+        .as_ref()
+        .unwrap()
+        .message
+        .contains("it would change the production pipeline too"));
+    let (_, diff) = skafix_in(dir, &["fix", "--diff", "--unsafe-fixes"]);
+    assert!(!diff.contains("---"), "{diff}");
+}
