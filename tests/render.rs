@@ -2,7 +2,9 @@
 //! and Helm rendering on and compares each finding (code, span, profile, message, fix) with
 //! the project's `rendered.txt`. The tools come from `tests/support/setup-render-tools.sh`
 //! (run by `scripts/test.sh`); without them these tests fail and say so, never pass quietly.
-//! Set `SKAFIX_UPDATE_EXPECTED=1` to rewrite the files after reviewing changes.
+//! Set `SKAFIX_UPDATE_EXPECTED=1` to rewrite the files after reviewing changes. Fixes of
+//! rendered findings are applied to copies of the projects, and their exact bytes and the
+//! re-rendered check are asserted.
 
 use skafix::engine::{check, CheckOptions};
 use skafix::render::RenderOptions;

@@ -283,8 +283,9 @@ pub fn map_kustomize(
 /// patch, with how its offsets map into the file.
 struct OpList {
     file: Arc<SourceFile>,
-    text: String,
-    /// Inline patches: per line of `text`, its start there and in the file.
+    /// The op list parsed (from the file, or from an inline patch's text).
+    docs: Vec<crate::yaml::Document>,
+    /// Inline patches: per line of the patch text, its start there and in the file.
     lines: Option<Vec<(usize, usize)>>,
 }
 
@@ -293,7 +294,7 @@ impl OpList {
         let file = read(&target.file)?;
         let Some(span) = target.inline else {
             return Some(OpList {
-                text: file.text.to_string(),
+                docs: crate::yaml::parse(&file.text).ok()?,
                 file,
                 lines: None,
             });
@@ -325,8 +326,8 @@ impl OpList {
             at = end + 1;
         }
         Some(OpList {
+            docs: crate::yaml::parse(&text).ok()?,
             file,
-            text,
             lines: Some(lines),
         })
     }
@@ -352,10 +353,7 @@ impl OpList {
 
     /// Maps the rendered fields of `w` that an add/replace op of this list sets.
     fn map(&self, mapper: &mut Mapper, w: &Workload) {
-        let Ok(docs) = crate::yaml::parse(&self.text) else {
-            return;
-        };
-        let Some(root) = docs.first().and_then(|d| d.root_ref()) else {
+        let Some(root) = self.docs.first().and_then(|d| d.root_ref()) else {
             return;
         };
         if !root.is_sequence() {
