@@ -317,11 +317,14 @@ impl OpList {
             let end = whole[at..].find('\n').map_or(whole.len(), |i| at + i);
             let line = &whole[at..end];
             let cut = line.len().min(indent);
-            if !line[..cut].chars().all(|c| c == ' ') {
+            let (Some(margin), Some(content)) = (line.get(..cut), line.get(cut..)) else {
+                break;
+            };
+            if !margin.chars().all(|c| c == ' ') {
                 break;
             }
             lines.push((text.len(), at + cut));
-            text.push_str(&line[cut..]);
+            text.push_str(content);
             text.push('\n');
             at = end + 1;
         }
