@@ -1105,6 +1105,30 @@ mod tests {
     }
 
     #[test]
+    fn an_inline_op_list_maps_its_offsets_into_the_kustomization() {
+        let text = "patchesJson6902:\n  - target: {kind: Deployment}\n    patch: |-\n      - op: add\n        path: /spec/x\n        value: true\n   ééé: stop\n";
+        let file = Arc::new(SourceFile::new("kustomization.yaml", text.to_string()));
+        let start = text.find("|-").unwrap();
+        let patch = crate::render::kustomize::TargetedPatch {
+            kind: Some("Deployment".into()),
+            name: None,
+            file: "kustomization.yaml".into(),
+            inline: Some(Span::new(start, text.find("   ééé").unwrap())),
+        };
+        let read = |_: &Path| Some(file.clone());
+        let ops = OpList::read(&patch, &read).unwrap();
+        let root = ops.docs[0].root_ref().unwrap();
+        let value = root.items().next().unwrap().get("value").unwrap();
+        assert_eq!(file.slice(ops.outer(value.span())), "true");
+        // A margin that cuts a multi-byte character ends the text; it does not panic.
+        let patch = crate::render::kustomize::TargetedPatch {
+            inline: Some(Span::new(start, text.len())),
+            ..patch
+        };
+        assert!(OpList::read(&patch, &read).is_some());
+    }
+
+    #[test]
     fn a_file_no_fix_may_edit_gets_no_edit() {
         let source = traced("- uvicorn\n", "- uvicorn\n", false);
         assert_eq!(insert_after_item(&source, "\n- --reload"), None);
