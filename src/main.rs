@@ -447,12 +447,13 @@ fn prepare(
         &common.extend_select,
         &common.ignore,
     )?;
-    let mut resolver = Resolver::new(&cwd, common.config.as_deref(), selection)?;
     let roots = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         paths.to_vec()
     };
+    let mut resolver =
+        Resolver::new(&cwd, common.config.as_deref(), selection)?.within_roots_of(&roots);
     let mut render = skafix::render::RenderOptions {
         enabled: !common.no_render,
         ..Default::default()

@@ -2,7 +2,9 @@
 //! and Helm rendering on and compares each finding (code, span, profile, message, fix) with
 //! the project's `rendered.txt`. The tools come from `tests/support/setup-render-tools.sh`
 //! (run by `scripts/test.sh`); without them these tests fail and say so, never pass quietly.
-//! Set `SKAFIX_UPDATE_EXPECTED=1` to rewrite the files after reviewing changes.
+//! Set `SKAFIX_UPDATE_EXPECTED=1` to rewrite the files after reviewing changes. Fixes of
+//! rendered findings are applied to copies of the projects, and their exact bytes and the
+//! re-rendered check are asserted.
 
 use skafix::engine::{check, CheckOptions};
 use skafix::render::RenderOptions;
@@ -73,6 +75,17 @@ fn render(dir: &Path, options: &CheckOptions) -> String {
                 "\n    fix ({:?}): {}",
                 fix.applicability, fix.message
             ));
+            for e in &fix.edits {
+                let at = outcome.sources[&e.path].line_col(e.start);
+                let rel = e.path.strip_prefix(dir).unwrap_or(&e.path);
+                line.push_str(&format!(
+                    "\n    edit {}:{}:{} {:?}",
+                    rel.display(),
+                    at.line,
+                    at.column,
+                    e.content
+                ));
+            }
         }
         lines.push(line);
     }
@@ -257,11 +270,264 @@ fn a_project_checked_from_its_own_directory_renders_and_diffs() {
         checked.contains("values-dev.yaml:2:5: warning: RELOAD001"),
         "{checked}"
     );
-    // `fix --diff` renders from the same files; the SYNC009 there comes from the pod's
-    // `runAsUser`, which no Dockerfile edit of skafix's can give `/app`, so nothing is offered.
+    // `fix --diff` renders from the same files and shows the edit in the overlay's patch; the
+    // SYNC009 there comes from the pod's `runAsUser`, which no Dockerfile edit of skafix's can
+    // give `/app`, so nothing is offered for it.
     let diff = run(
         "fixtures/render/kustomize-overlay",
         &["fix", "--diff", "--unsafe-fixes"],
     );
-    assert_eq!(diff, "");
+    assert_eq!(
+        diff,
+        "--- a/k8s/overlays/dev/run.yaml\n+++ b/k8s/overlays/dev/run.yaml\n@@ -9,6 +9,6 @@\n         runAsUser: 1000\n       containers:\n         - name: app\n-          command: [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\"]\n+          command: [\"uvicorn\", \"--reload\", \"main:app\", \"--host\", \"0.0.0.0\"]\n           securityContext:\n             readOnlyRootFilesystem: true\n"
+    );
+}
+
+/// A copy of a fixture project in a fresh temporary directory (outside any git work tree, so
+/// the copy is its own checked root).
+fn copy_fixture(name: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let temp = tempfile::tempdir().unwrap();
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/render")
+            .join(name),
+        temp.path(),
+    );
+    temp
+}
+
+/// Runs the CLI in `dir` with the render tools on PATH: exit code, standard output and then
+/// standard error.
+fn skafix_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let path = std::env::join_paths([tools_dir()]).unwrap();
+    let out = assert_cmd::Command::cargo_bin("skafix")
+        .unwrap()
+        .current_dir(dir)
+        .env("PATH", &path)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn a_fix_in_rendered_output_edits_the_values_file_and_renders_clean() {
+    let project = copy_fixture("helm-values");
+    let dir = project.path();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("skafix"))
+        .current_dir(dir)
+        .env("PATH", std::env::join_paths([tools_dir()]).unwrap())
+        .args(["fix", "--unsafe-fixes"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}"); // SYNC009 remains
+    assert!(text.contains("Fixed 1 finding"), "{text}");
+    // The private copies the proof rendered from are gone once the run ends.
+    assert_eq!(leftover_render_dirs(pid), Vec::<PathBuf>::new());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("values-dev.yaml")).unwrap(),
+        "args:\n  - gunicorn\n  - --reload\n  - main:app\n  - --bind=0.0.0.0:8000\npodSecurity:\n  runAsUser: 1000\n"
+    );
+    // Rendering the fixed project again: the finding is gone, nothing else changed.
+    let (_, checked) = skafix_in(dir, &["check", "--format", "concise"]);
+    assert!(!checked.contains("RELOAD001"), "{checked}");
+    assert!(checked.contains("SYNC009"), "{checked}");
+    // The chart and the config are untouched, and no temporary copy is left in the project.
+    for file in [
+        "chart/templates/deployment.yaml",
+        "chart/values.yaml",
+        "skaffold.yaml",
+    ] {
+        assert_eq!(
+            std::fs::read(dir.join(file)).unwrap(),
+            std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures/render/helm-values")
+                    .join(file)
+            )
+            .unwrap(),
+            "{file}"
+        );
+    }
+    let (_, again) = skafix_in(dir, &["fix", "--unsafe-fixes", "--diff"]);
+    assert!(!again.contains("---"), "{again}");
+}
+
+#[test]
+fn a_fix_in_a_kustomize_patch_keeps_the_patch_style() {
+    let project = copy_fixture("kustomize-overlay");
+    let dir = project.path();
+    let (_, out) = skafix_in(dir, &["fix", "--unsafe-fixes"]);
+    assert!(out.contains("Fixed 1 finding"), "{out}");
+    let patched = std::fs::read_to_string(dir.join("k8s/overlays/dev/run.yaml")).unwrap();
+    assert!(
+        patched.contains(
+            "          command: [\"uvicorn\", \"--reload\", \"main:app\", \"--host\", \"0.0.0.0\"]\n"
+        ),
+        "{patched}"
+    );
+    let (_, checked) = skafix_in(dir, &["check", "--format", "concise"]);
+    assert!(!checked.contains("RELOAD001"), "{checked}");
+}
+
+#[test]
+fn set_value_templates_see_the_images_of_required_configs() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let dir = Path::new("fixtures/render/helm-requires");
+    let outcome = check(&options(dir, tools_dir())).unwrap();
+    let rendered: Vec<&str> = outcome
+        .sources
+        .values()
+        .map(|s| &*s.text)
+        .filter(|t| t.contains("# Source: shop/templates/deployment.yaml"))
+        .collect();
+    assert_eq!(rendered.len(), 1);
+    // The worker artifact is built by the required config; Skaffold's values cover it too.
+    assert!(
+        rendered[0].contains("image: \"worker:skafix-stand-in\""),
+        "{}",
+        rendered[0]
+    );
+    assert!(
+        rendered[0].contains("image: \"web:skafix-stand-in\""),
+        "{}",
+        rendered[0]
+    );
+}
+
+/// The temporary directories of process `pid`'s render runs still on disk.
+fn leftover_render_dirs(pid: u32) -> Vec<PathBuf> {
+    let prefix = format!("skafix-render-{pid}-");
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+#[test]
+fn held_texts_render_from_a_private_copy_that_is_removed() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let dir = Path::new("fixtures/render/helm-values");
+    let values = dir.join("values-dev.yaml");
+    let on_disk = std::fs::read_to_string(&values).unwrap();
+    let codes = |overlay_text: &str| {
+        let mut options = options(dir, tools_dir());
+        let mut overlay = skafix::project::Overlay::default();
+        overlay.set(&values, overlay_text.to_string());
+        options.overlay = overlay;
+        let outcome = check(&options).unwrap();
+        let mut codes: Vec<&str> = outcome.diagnostics.iter().map(|d| d.code).collect();
+        codes.dedup();
+        (codes, outcome)
+    };
+    // The edit `fix` holds in memory reaches the render: the finding is gone.
+    let fixed = on_disk.replace("  - gunicorn\n", "  - gunicorn\n  - --reload\n");
+    let (found, outcome) = codes(&fixed);
+    assert_eq!(found, ["SYNC009"], "{:#?}", outcome.diagnostics);
+    // Nothing of the copy reaches the output or the project.
+    assert!(outcome
+        .sources
+        .values()
+        .all(|s| !s.text.contains("skafix-render-")));
+    assert_eq!(std::fs::read_to_string(&values).unwrap(), on_disk);
+    // A held text the tool cannot render: the project's own files are rendered, so the
+    // finding a fix meant to cure stays and the fix is not kept.
+    let (found, outcome) = codes("args: [gunicorn\n");
+    assert_eq!(
+        found,
+        ["SYNC009", "RELOAD001"],
+        "{:#?}",
+        outcome.diagnostics
+    );
+}
+
+#[test]
+fn a_profile_only_fix_never_edits_a_base_the_production_pipeline_renders() {
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Dockerfile",
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"uvicorn\", \"main:app\", \"--reload\"]\n",
+    );
+    write(
+        "main.py",
+        "async def app(scope, receive, send):\n    pass\n",
+    );
+    // Sync, and with it RELOAD001, exists only in profile `dev`; both pipelines render the
+    // same base, so the fix must not be moved into it.
+    write(
+        "skaffold.yaml",
+        "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n    - image: app\nmanifests:\n  kustomize:\n    paths:\n      - k8s\nprofiles:\n  - name: dev\n    patches:\n      - op: add\n        path: /build/artifacts/0/sync\n        value:\n          manual:\n            - src: \"*.py\"\n              dest: .\n",
+    );
+    write(
+        "k8s/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n",
+    );
+    write(
+        "k8s/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels:\n      app: app\n  template:\n    metadata:\n      labels:\n        app: app\n    spec:\n      containers:\n        - name: app\n          image: app\n          args:\n            - uvicorn\n            - main:app\n",
+    );
+    let outcome = check(&options(dir, tools_dir())).unwrap();
+    let found: Vec<_> = outcome
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let fix = d.fix.as_ref().unwrap();
+            (
+                d.code,
+                d.profile.clone(),
+                fix.applicability,
+                fix.edits.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "RELOAD001",
+            Some("dev".to_string()),
+            skafix::diagnostic::Applicability::DisplayOnly,
+            1
+        )],
+        "{:#?}",
+        outcome.diagnostics
+    );
+    assert!(outcome.diagnostics[0]
+        .fix
+        .as_ref()
+        .unwrap()
+        .message
+        .contains("it would change the production pipeline too"));
+    let (_, diff) = skafix_in(dir, &["fix", "--diff", "--unsafe-fixes"]);
+    assert!(!diff.contains("---"), "{diff}");
 }

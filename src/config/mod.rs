@@ -1,7 +1,8 @@
 //! `skafix.toml`: which rules run, where they are ignored, their severities and which of
 //! their fixes may be applied. The nearest `skafix.toml` above a file applies to it (no merging
-//! with configs further up, like ruff), or the one file given with `--config`. Command-line
-//! selection flags form a second layer over it. The engine runs every rule; this module
+//! with configs further up, like ruff), looked up no higher than the checked root (the git work
+//! tree holding the checked path, or the path itself outside git), or the one file given with
+//! `--config`. Command-line selection flags form a second layer over it. The engine runs every rule; this module
 //! post-processes its diagnostics.
 
 pub mod suppression;
@@ -385,6 +386,10 @@ pub struct Resolver {
     explicit: Option<Arc<Config>>,
     cli: RuleSelection,
     by_directory: HashMap<PathBuf, Option<Arc<Config>>>,
+    /// The checked roots (canonical): the lookup never climbs out of them, so a `skafix.toml`
+    /// in a parent of the project (another checkout's, a home directory's) changes nothing.
+    /// Empty: unbounded.
+    roots: Vec<PathBuf>,
 }
 
 impl Resolver {
@@ -405,11 +410,32 @@ impl Resolver {
             explicit,
             cli,
             by_directory: HashMap::new(),
+            roots: Vec::new(),
         })
     }
 
+    /// Bounds the lookup to the checked roots of `paths` (the git work tree holding each, or
+    /// the path itself outside git; see [`crate::render::checked_roots`]).
+    pub fn within_roots_of(mut self, paths: &[PathBuf]) -> Resolver {
+        let absolute: Vec<PathBuf> = paths.iter().map(|p| self.cwd.join(p)).collect();
+        self.roots = crate::render::checked_roots(&absolute);
+        self.by_directory.clear();
+        self
+    }
+
+    /// Whether the lookup may read `directory`: inside a checked root once symlinks are
+    /// followed (always, when unbounded).
+    fn may_look_in(&self, directory: &Path) -> bool {
+        if self.roots.is_empty() {
+            return true;
+        }
+        std::fs::canonicalize(directory)
+            .is_ok_and(|real| self.roots.iter().any(|root| real.starts_with(root)))
+    }
+
     /// The config that applies to `path` (a file or directory, relative to the working
-    /// directory or absolute): `--config`, else the nearest `skafix.toml` upwards.
+    /// directory or absolute): `--config`, else the nearest `skafix.toml` upwards, inside the
+    /// checked roots.
     pub fn config_for(&mut self, path: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
         if let Some(config) = &self.explicit {
             return Ok(Some(Arc::clone(config)));
@@ -429,7 +455,9 @@ impl Resolver {
             return Ok(found.clone());
         }
         let candidate = directory.join(CONFIG_FILE_NAME);
-        let found = if candidate.is_file() {
+        let found = if !self.may_look_in(directory) {
+            None
+        } else if candidate.is_file() {
             Some(Arc::new(Config::load(&candidate)?))
         } else {
             match directory.parent() {

@@ -280,3 +280,46 @@ fn render_table_turns_rendering_off_and_rejects_unknown_keys() {
         err.message
     );
 }
+
+#[test]
+fn a_config_above_the_checked_root_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let outer = dir.path();
+    std::fs::write(outer.join("skafix.toml"), "ignore = [\"SUP001\"]\n").unwrap();
+    // Outside git, the checked path is its own root: the config above it is not read.
+    let project = outer.join("project");
+    std::fs::create_dir_all(project.join("k8s")).unwrap();
+    let mut resolver = Resolver::new(outer, None, RuleSelection::default())
+        .unwrap()
+        .within_roots_of(&[PathBuf::from("project")]);
+    assert!(resolver
+        .config_for(Path::new("project/k8s"))
+        .unwrap()
+        .is_none());
+    let kept = resolver
+        .apply(vec![diag("SUP001", "project/k8s/a.yaml")])
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+
+    // In a git work tree, the work tree is the root: its config applies to a checked
+    // subdirectory, the one above it does not.
+    let repo = outer.join("repo");
+    std::fs::create_dir_all(repo.join("services/app")).unwrap();
+    std::fs::write(repo.join(".git"), "gitdir: elsewhere\n").unwrap();
+    let mut resolver = Resolver::new(outer, None, RuleSelection::default())
+        .unwrap()
+        .within_roots_of(&[PathBuf::from("repo/services/app")]);
+    assert!(resolver
+        .config_for(Path::new("repo/services/app"))
+        .unwrap()
+        .is_none());
+    std::fs::write(repo.join("skafix.toml"), "ignore = [\"SUP002\"]\n").unwrap();
+    let mut resolver = Resolver::new(outer, None, RuleSelection::default())
+        .unwrap()
+        .within_roots_of(&[PathBuf::from("repo/services/app")]);
+    let found = resolver
+        .config_for(Path::new("repo/services/app"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.path, repo.join("skafix.toml"));
+}

@@ -80,10 +80,18 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
         }
         // What the production pipeline (no profile) builds and deploys from: a profile-only
         // finding's fix must not edit it.
-        let production = pipeline
-            .profile
-            .is_none()
-            .then(|| project::production_files_of(pipeline));
+        let production = pipeline.profile.is_none().then(|| {
+            let (mut files, regions) = project::production_files_of(pipeline);
+            // The files rendered into its manifests are production's too: a profile-only
+            // finding's fix moved into a shared kustomize base or values file must not edit it.
+            files.extend(
+                pipeline
+                    .rendered
+                    .iter()
+                    .flat_map(|r| r.inputs.iter().cloned()),
+            );
+            (files, regions)
+        });
         (found, production)
     });
     let mut production = scope::ProductionPlaces {

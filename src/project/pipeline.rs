@@ -140,7 +140,8 @@ struct Cache {
 impl Cache {
     fn new(options: &CheckOptions) -> Cache {
         Cache {
-            render: crate::render::RenderCache::new(options.render.clone(), &options.paths),
+            render: crate::render::RenderCache::new(options.render.clone(), &options.paths)
+                .with_overlay(options.overlay.clone()),
             ..Cache::default()
         }
     }

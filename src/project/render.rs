@@ -2,7 +2,7 @@
 //! (`manifests.*`, and `deploy.*` of older configs), renders them in parallel through
 //! [`crate::render`], and turns each output into a manifest source with its origin map.
 
-use super::load::{normalize, ConfigDoc, Project};
+use super::load::{normalize, required_config_path, ConfigDoc, Project};
 use super::ManifestFile;
 use crate::k8s;
 use crate::render::origin::{self, RenderedSource};
@@ -214,11 +214,7 @@ pub(super) fn manifests(
         config.dir.as_path()
     };
     let root = cache.root_for(config_dir);
-    let images: Vec<String> = model
-        .artifacts
-        .iter()
-        .map(|a| a.image.value.clone())
-        .collect();
+    let images = run_images(project, config, model);
     let results: Vec<Result<Done, NotAnalysed>> = jobs
         .par_iter()
         .map(|job| run_job(job, cache, config_dir, &root, &images))
@@ -260,12 +256,13 @@ pub(super) fn manifests(
                 continue;
             }
         };
-        let map = match &done.trace {
+        let (map, files) = match &done.trace {
             Trace::Kustomize(tree) => origin::map_kustomize(
                 &done.rendered.text,
                 &workloads,
                 &done.rendered.document_origins,
                 &tree.patch_files,
+                &tree.targeted_patches,
                 &reader,
             ),
             Trace::Helm {
@@ -283,6 +280,20 @@ pub(super) fn manifests(
             .parent()
             .unwrap_or(Path::new(""))
             .join(format!("<rendered {} {index}>", job.kind()));
+        let reported = |p: &PathBuf| reader(p).map(|f| f.path.clone());
+        // A fix may edit the project's kustomization tree, and a Helm release's own values
+        // files, never a chart's templates or defaults (other releases render them too).
+        let editable = match &done.trace {
+            Trace::Kustomize(_) => done.inputs.iter().filter_map(reported).collect(),
+            Trace::Helm {
+                chart_dir,
+                values_files,
+            } => values_files
+                .iter()
+                .filter(|p| **p != chart_dir.join("values.yaml"))
+                .filter_map(reported)
+                .collect(),
+        };
         let file = register(path.clone(), done.rendered.text.clone());
         out.sources.push(RenderedSource {
             path,
@@ -292,8 +303,107 @@ pub(super) fn manifests(
             entry_span: origin.span,
             workloads: workloads.clone(),
             map,
+            files,
+            editable,
+            inputs: done.inputs.iter().filter_map(reported).collect(),
         });
         out.manifests.push(ManifestFile { file, workloads });
     }
     out
+}
+
+/// The images of every artifact Skaffold builds in the run that deploys `config`, in build
+/// order: Helm's setValueTemplates get IMAGE_* values for all of them, not only the config's
+/// own (`pkg/skaffold/helm/args.go` `ConstructOverrideArgs` ranges over the run's builds;
+/// `runcontext.Pipelines.Artifacts` concatenates every pipeline's). The run is that of the
+/// config file no other config requires, its configs in Skaffold's load order: each
+/// document's required configs first, depth first, each once (`parser.processEachConfig`).
+/// The evaluated pipeline's own artifacts are taken after its profiles; required configs'
+/// from their base.
+fn run_images(project: &Project, config: &ConfigDoc, model: &PipelineModel) -> Vec<String> {
+    let own: Vec<String> = model
+        .artifacts
+        .iter()
+        .map(|a| a.image.value.clone())
+        .collect();
+    let same = |a: &ConfigDoc, b: &ConfigDoc| a.file == b.file && a.index == b.index;
+    // Each document's required documents, as indices into `project.configs`.
+    let requires = |doc: &ConfigDoc| -> Vec<usize> {
+        let mut out = Vec::new();
+        for required in doc.tree.get("requires").map(Val::items).unwrap_or(&[]) {
+            let names: Vec<&str> = required
+                .get("configs")
+                .map(Val::items)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(Val::as_str)
+                .collect();
+            let file = match required.get("path").and_then(Val::as_str) {
+                Some(rel) => match project.read(&required_config_path(&doc.dir, rel)) {
+                    Ok(id) => id,
+                    Err(_) => continue,
+                },
+                // A `configs` list without a path names documents of the same file.
+                None => doc.file,
+            };
+            out.extend(project.configs.iter().enumerate().filter_map(|(i, c)| {
+                let named = c.name.as_deref().is_some_and(|n| names.contains(&n));
+                (c.file == file && (names.is_empty() || named) && !same(c, doc)).then_some(i)
+            }));
+        }
+        out
+    };
+    let edges: Vec<Vec<usize>> = project.configs.iter().map(requires).collect();
+    let required: std::collections::HashSet<usize> = edges.iter().flatten().copied().collect();
+    fn visit(at: usize, edges: &[Vec<usize>], seen: &mut Vec<bool>, order: &mut Vec<usize>) {
+        if seen[at] {
+            return;
+        }
+        seen[at] = true;
+        for &next in &edges[at] {
+            visit(next, edges, seen, order);
+        }
+        order.push(at);
+    }
+    let Some(this) = project.configs.iter().position(|c| same(c, config)) else {
+        return own;
+    };
+    // Top-level documents grouped by file, in file order: one `skaffold dev` each.
+    let mut tops: Vec<FileId> = Vec::new();
+    for (i, c) in project.configs.iter().enumerate() {
+        if !required.contains(&i) && !tops.contains(&c.file) {
+            tops.push(c.file);
+        }
+    }
+    for file in tops {
+        let mut seen = vec![false; project.configs.len()];
+        let mut order = Vec::new();
+        for (i, c) in project.configs.iter().enumerate() {
+            if c.file == file {
+                visit(i, &edges, &mut seen, &mut order);
+            }
+        }
+        if !order.contains(&this) {
+            continue;
+        }
+        let mut images = Vec::new();
+        for i in order {
+            if i == this {
+                images.extend(own.iter().cloned());
+                continue;
+            }
+            for artifact in project.configs[i]
+                .tree
+                .path(&["build", "artifacts"])
+                .map(Val::items)
+                .unwrap_or(&[])
+            {
+                if let Some(image) = artifact.get("image").and_then(Val::as_str) {
+                    images.push(image.to_string());
+                }
+            }
+        }
+        return images;
+    }
+    own
 }

@@ -163,6 +163,50 @@ fn chart_files(chart: &Path, root: &Path) -> Option<Vec<PathBuf>> {
     Some(files)
 }
 
+/// The first dependency in `Chart.yaml` that is not in the chart's `charts/` directory, as a
+/// chart directory or a packaged `<name>-<version>.tgz` (Helm's `CheckDependencies` compares
+/// the names of the loaded subcharts with `dependencies`, before rendering anything).
+fn missing_dependency(chart_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(chart_dir.join("Chart.yaml")).ok()?;
+    let docs = crate::yaml::parse(&text).ok()?;
+    let root = docs.first()?.root_ref()?;
+    let wanted: Vec<String> = root
+        .get("dependencies")?
+        .items()
+        .filter_map(|d| d.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .collect();
+    let mut present: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(chart_dir.join("charts"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = entry.path();
+        let file_name = entry.file_name().to_string_lossy().to_string();
+        if path.is_dir() {
+            let name = std::fs::read_to_string(path.join("Chart.yaml"))
+                .ok()
+                .and_then(|t| {
+                    let docs = crate::yaml::parse(&t).ok()?;
+                    let root = docs.first()?.root_ref()?;
+                    root.get("name")?.as_str().map(str::to_string)
+                });
+            present.extend(name);
+        } else if let Some(stem) = file_name.strip_suffix(".tgz") {
+            // `<name>-<version>.tgz`: the name is what precedes the version's first digit.
+            let mut name = stem;
+            while let Some((head, tail)) = name.rsplit_once('-') {
+                name = head;
+                if tail.starts_with(|c: char| c.is_ascii_digit()) {
+                    break;
+                }
+            }
+            present.push(name.to_string());
+        }
+    }
+    wanted.into_iter().find(|w| !present.contains(w))
+}
+
 /// The `helm template` run for one release, or why it is not rendered.
 pub fn prepare(
     cache: &RenderCache,
@@ -245,6 +289,11 @@ pub fn prepare(
     if !chart_dir.is_dir() {
         return Err(not(format!(
             "chartPath `{chart_path}` is a packaged chart, not a directory; skafix renders chart directories only"
+        )));
+    }
+    if let Some(missing) = missing_dependency(&chart_dir) {
+        return Err(not(format!(
+            "chart `{chart_path}` depends on `{missing}`, which is not in its `charts/` directory; Skaffold runs `helm dependency build` before rendering (unless `skipBuildDependencies`), which skafix never does (it fetches over the network): run `helm dependency build {chart_path}` once, or vendor the dependency under `{chart_path}/charts/`"
         )));
     }
     let Some(mut inputs) = chart_files(&chart_dir, root) else {
@@ -369,6 +418,7 @@ pub fn prepare(
             args,
             dir: std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf()),
             files,
+            copy: None,
         },
         chart_dir,
         values_files: traced,
@@ -384,13 +434,15 @@ pub fn render(cache: &RenderCache, prepared: &Prepared) -> Result<Arc<Rendered>,
             "`helm` is not on PATH (Skaffold runs `helm template`); install Helm (https://helm.sh/docs/intro/install/), or pass --no-render",
         ));
     };
-    let text = cache.run(&prepared.key, &tool).map_err(|e| {
-        not(format!(
-            "`{}` failed: {}",
-            prepared.label,
-            super::scrub(&e, &prepared.root)
-        ))
-    })?;
+    let text = cache
+        .run_inputs(&prepared.key, &tool, &prepared.root, &prepared.inputs)
+        .map_err(|e| {
+            not(format!(
+                "`{}` failed: {}",
+                prepared.label,
+                super::scrub(&e, &prepared.root)
+            ))
+        })?;
     Ok(Arc::new(Rendered {
         label: prepared.label.clone(),
         text,
@@ -412,5 +464,32 @@ mod tests {
         assert_eq!(v["IMAGE_TAG2"], "skafix-stand-in");
         assert_eq!(v["IMAGE_REPO_web_app"], "web-app");
         assert_eq!(v["IMAGE_DOMAIN2"], "docker.io");
+    }
+}
+
+#[cfg(test)]
+mod dependency_tests {
+    use super::missing_dependency;
+
+    #[test]
+    fn dependencies_are_found_as_chart_directories_or_packages() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path();
+        std::fs::write(
+            chart.join("Chart.yaml"),
+            "apiVersion: v2\nname: shop\nversion: 0.1.0\ndependencies:\n  - name: redis-ha\n    version: 4.2.0\n  - name: worker\n    version: 0.1.0\n",
+        )
+        .unwrap();
+        assert_eq!(missing_dependency(chart).as_deref(), Some("redis-ha"));
+        std::fs::create_dir_all(chart.join("charts/vendored-worker")).unwrap();
+        std::fs::write(chart.join("charts/redis-ha-4.2.0.tgz"), b"").unwrap();
+        assert_eq!(missing_dependency(chart).as_deref(), Some("worker"));
+        // A directory counts by the name in its Chart.yaml, not its own name.
+        std::fs::write(
+            chart.join("charts/vendored-worker/Chart.yaml"),
+            "apiVersion: v2\nname: worker\nversion: 0.1.0\n",
+        )
+        .unwrap();
+        assert_eq!(missing_dependency(chart), None);
     }
 }

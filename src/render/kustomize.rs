@@ -29,6 +29,19 @@ pub struct Tree {
     pub component: bool,
     /// Every file the tree is made of (kustomization files and the files they name).
     pub inputs: Vec<PathBuf>,
+    /// Patches that name their target (`patches:` with `target:`, `patchesJson6902`), the top
+    /// kustomization's first: they may be JSON 6902 op lists.
+    pub targeted_patches: Vec<TargetedPatch>,
+}
+
+/// A patch entry with a `target`: its op list is in `file`, or inline in the kustomization
+/// file as the string at `inline`.
+#[derive(Debug, Clone)]
+pub struct TargetedPatch {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub file: PathBuf,
+    pub inline: Option<crate::source::Span>,
 }
 
 /// The kustomization file of a directory.
@@ -159,8 +172,25 @@ pub fn walk(dir: &Path, root: &Path) -> Result<Tree, NotAnalysed> {
         }
         for key in ["patches", "patchesJson6902"] {
             for p in top.get(key).into_iter().flat_map(|l| l.items()) {
-                if let Some(path) = p.get("path").and_then(|v| v.as_str()) {
+                let path = p.get("path").and_then(|v| v.as_str());
+                if let Some(path) = path {
                     references.push((path.to_string(), true));
+                }
+                if let Some(target) = p.get("target") {
+                    let field =
+                        |k: &str| target.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                    let inline = p.get("patch").filter(|v| v.as_str().is_some());
+                    let file = match path {
+                        Some(path) => normalize(&dir.join(path)),
+                        None if inline.is_some() => file.clone(),
+                        None => continue,
+                    };
+                    tree.targeted_patches.push(TargetedPatch {
+                        kind: field("kind"),
+                        name: field("name"),
+                        file,
+                        inline: inline.map(|v| v.span()),
+                    });
                 }
             }
         }
@@ -308,11 +338,14 @@ pub fn render(
                 if tree.component { "components" } else { "resources" }
             ),
         )],
+        copy: None,
     };
     let shown = format!("{program} {}", args[..args.len() - 1].join(" "));
-    let text = cache.run(&key, &tool).map_err(|e| NotAnalysed {
-        reason: format!("`{shown} {shown_path}` failed: {}", super::scrub(&e, root)),
-    })?;
+    let text = cache
+        .run_inputs(&key, &tool, root, &tree.inputs)
+        .map_err(|e| NotAnalysed {
+            reason: format!("`{shown} {shown_path}` failed: {}", super::scrub(&e, root)),
+        })?;
     let temp_anchor = std::fs::canonicalize(std::env::temp_dir())
         .unwrap_or_else(|_| std::env::temp_dir())
         .join("skafix-render");

@@ -70,6 +70,23 @@ pub struct RenderKey {
     pub dir: PathBuf,
     /// Extra files written for the run (name, contents): Helm `overrides`.
     pub files: Vec<(String, String)>,
+    /// Render from a private copy of the inputs instead of the project (see [`Copy`]).
+    pub copy: Option<Copy>,
+}
+
+/// The inputs of a render whose texts `fix` holds in memory: the tool cannot read them, so
+/// every input is copied below a private temporary directory (outside the project, removed
+/// when the run ends, also when it fails), the held texts written in place of the files, and
+/// the tool pointed at the copy. Paths of the copy in the output are turned back into the
+/// project's, so the origin map is the same as for a render from the project.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Copy {
+    /// The checked root the inputs lie in; the copy mirrors the inputs' places below it.
+    pub root: PathBuf,
+    /// Every file the render reads (canonical, inside `root`).
+    pub inputs: Vec<PathBuf>,
+    /// Inputs whose text is held in memory, with that text.
+    pub held: Vec<(PathBuf, String)>,
 }
 
 /// One tool run's output or error, filled once.
@@ -82,6 +99,8 @@ pub struct RenderCache {
     /// The checked roots (see [`checked_roots`]).
     pub roots: Vec<PathBuf>,
     runs: Mutex<HashMap<RenderKey, RunSlot>>,
+    /// Texts `fix` holds in memory instead of the files on disk.
+    overlay: crate::project::Overlay,
 }
 
 impl RenderCache {
@@ -94,7 +113,45 @@ impl RenderCache {
             },
             options,
             runs: Mutex::new(HashMap::new()),
+            overlay: crate::project::Overlay::default(),
         }
+    }
+
+    /// Renders read `overlay`'s texts instead of the files on disk (`fix` proving its edits).
+    pub fn with_overlay(mut self, overlay: crate::project::Overlay) -> Self {
+        self.overlay = overlay;
+        self
+    }
+
+    /// Runs `key` on the files as the check sees them: when `fix` holds the text of one of
+    /// `inputs` in memory, from a private copy of the inputs with that text. Should the copy
+    /// not render, the project's own files are rendered: the finding a fix was meant to cure
+    /// then stays, and the fix is not applied.
+    pub(crate) fn run_inputs(
+        &self,
+        key: &RenderKey,
+        tool: &Path,
+        root: &Path,
+        inputs: &[PathBuf],
+    ) -> Result<String, String> {
+        let held: Vec<(PathBuf, String)> = if self.overlay.is_empty() {
+            Vec::new()
+        } else {
+            inputs
+                .iter()
+                .filter_map(|p| self.overlay.get(p).map(|t| (p.clone(), t.to_string())))
+                .collect()
+        };
+        if held.is_empty() || root.parent().is_none() {
+            return self.run(key, tool);
+        }
+        let mut copied = key.clone();
+        copied.copy = Some(Copy {
+            root: root.to_path_buf(),
+            inputs: inputs.to_vec(),
+            held,
+        });
+        self.run(&copied, tool).or_else(|_| self.run(key, tool))
     }
 
     /// The root a config's inputs must stay inside: the checked root holding it.

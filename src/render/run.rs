@@ -51,15 +51,33 @@ pub(crate) fn run_tool(
 ) -> Result<String, String> {
     let temp = TempDir::new().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let tmp = temp.0.to_string_lossy().to_string();
+    // With a copy, every path of the project in the arguments, the working directory and the
+    // written files points into the copy instead (absolute, or relative from the temporary
+    // directory as the kustomize wrapper spells it: the root without its leading `/`).
+    let moved = match &key.copy {
+        Some(copy) => Some(make_copy(copy, &temp.0)?),
+        None => None,
+    };
+    let relocate = |text: &str| -> String {
+        match &moved {
+            Some((root, copy)) => text.replace(root.as_str(), copy),
+            None => text.to_string(),
+        }
+    };
     for (name, contents) in &key.files {
-        std::fs::write(temp.0.join(name), contents)
+        std::fs::write(temp.0.join(name), relocate(contents))
             .map_err(|e| format!("cannot write a temporary file: {e}"))?;
     }
-    let args: Vec<String> = key.args.iter().map(|a| a.replace("{TMP}", &tmp)).collect();
+    let args: Vec<String> = key
+        .args
+        .iter()
+        .map(|a| relocate(a).replace("{TMP}", &tmp))
+        .collect();
+    let dir = std::path::PathBuf::from(relocate(&key.dir.to_string_lossy()));
     let mut command = Command::new(tool);
     command
         .args(&args)
-        .current_dir(&key.dir)
+        .current_dir(&dir)
         .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -144,7 +162,35 @@ pub(crate) fn run_tool(
             MAX_OUTPUT / (1024 * 1024)
         ));
     }
-    String::from_utf8(out).map_err(|_| "its output is not UTF-8 text".to_string())
+    let text = String::from_utf8(out).map_err(|_| "its output is not UTF-8 text".to_string())?;
+    Ok(match &moved {
+        Some((root, copy)) => text.replace(copy.as_str(), root),
+        None => text,
+    })
+}
+
+/// Copies a render's inputs below `temp`, the held texts in place of the files; the root's
+/// and the copy's paths without their leading `/`.
+fn make_copy(copy: &super::Copy, temp: &Path) -> Result<(String, String), String> {
+    let base = temp.join("copy");
+    for input in &copy.inputs {
+        let Ok(relative) = input.strip_prefix(&copy.root) else {
+            return Err("an input lies outside the checked project".into());
+        };
+        let target = base.join(relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot write a temporary file: {e}"))?;
+        }
+        let held = copy.held.iter().find(|(p, _)| p == input);
+        let written = match held {
+            Some((_, text)) => std::fs::write(&target, text),
+            None => std::fs::copy(input, &target).map(|_| ()),
+        };
+        written.map_err(|e| format!("cannot write a temporary file: {e}"))?;
+    }
+    let strip = |p: &Path| p.to_string_lossy().trim_start_matches('/').to_string();
+    Ok((strip(&copy.root), strip(&base)))
 }
 
 /// The first lines of a tool's error output, trimmed to a message's length.
