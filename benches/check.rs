@@ -97,7 +97,10 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let runs = if bench { 9 } else { 1 };
+    let runs = std::env::var("SKAFIX_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if bench { 9 } else { 1 });
     for size in sizes {
         let dir = tempfile::tempdir().unwrap();
         generate(dir.path(), size);

@@ -16,7 +16,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use super::expand::{expand_word, Expanded, Lookup};
-use super::ignore::clean_path;
+use super::ignore::{clean_path, clean_path_owned};
 use super::{ArgDecl, Args, Dockerfile};
 
 /// The value of a variable in a build state.
@@ -351,7 +351,7 @@ pub(crate) fn walk(
                 let e = state.expand(&path.value);
                 let value = match (e.known(), state.workdir.value.as_deref()) {
                     (Some(p), _) if p.starts_with('/') => Some(clean_path(p)),
-                    (Some(p), Some(current)) => Some(clean_path(&format!("{current}/{p}"))),
+                    (Some(p), Some(current)) => Some(clean_path_owned(format!("{current}/{p}"))),
                     _ => None,
                 };
                 state.workdir = Setting {
