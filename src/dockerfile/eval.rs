@@ -397,7 +397,7 @@ pub(crate) fn state_after(
     df: &Dockerfile,
     stage: usize,
     build_args: Option<&HashMap<String, String>>,
-) -> Option<BuildState> {
+) -> Option<Arc<BuildState>> {
     replay(df, build_args).finals.get(stage).cloned()
 }
 
@@ -406,7 +406,7 @@ pub(crate) fn state_after(
 struct Replay {
     /// Consecutive instructions with the same state share one copy.
     before: Vec<Option<Arc<BuildState>>>,
-    finals: Vec<BuildState>,
+    finals: Vec<Arc<BuildState>>,
 }
 
 /// Replays already made, by build-arg set. Rules ask for the state at many instructions of
@@ -460,7 +460,10 @@ fn replay(df: &Dockerfile, build_args: Option<&HashMap<String, String>>) -> Arc<
             *slot = Some(shared);
         }
     })
-    .finals;
+    .finals
+    .into_iter()
+    .map(Arc::new)
+    .collect();
     let made = Arc::new(Replay { before, finals });
     if let Ok(mut known) = df.replays.0.lock() {
         if known.len() >= MAX_REPLAYS {
@@ -498,9 +501,9 @@ pub(crate) fn state_at(
     df: &Dockerfile,
     instruction: usize,
     build_args: Option<&HashMap<String, String>>,
-) -> Option<BuildState> {
+) -> Option<Arc<BuildState>> {
     replay(df, build_args)
         .before
         .get(instruction)
-        .and_then(|state| state.as_deref().cloned())
+        .and_then(Option::clone)
 }

@@ -380,8 +380,9 @@ fn is_clean(path: &str) -> bool {
     let body = path.strip_prefix('/').unwrap_or(path);
     !body.is_empty()
         && body
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .all(|part| !part.is_empty() && part != b"." && part != b"..")
 }
 
 fn clean_unclean(path: &str) -> String {

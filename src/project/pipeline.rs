@@ -52,6 +52,8 @@ pub struct ArtifactView {
     /// The built image's external base and what it contains, resolved once: every rule that
     /// looks at the image asks for it.
     pub(crate) base_image: OnceLock<(Option<String>, Option<crate::image::ImageFacts>)>,
+    /// What the deployed containers run, made once (see [`super::runtime::shared_processes`]).
+    pub(crate) processes: OnceLock<super::runtime::Processes>,
 }
 
 /// What is known of one build context directory.
@@ -135,9 +137,9 @@ impl<'p> Pipeline<'p> {
 /// loop's checks), what does not depend on this check's texts comes from earlier checks.
 #[derive(Default)]
 struct Cache {
-    dockerfiles: Mutex<HashMap<FileId, Parsed<Dockerfile>>>,
-    dockerignores: Mutex<HashMap<FileId, Arc<dockerfile::ignore::DockerIgnore>>>,
-    manifests: Mutex<HashMap<FileId, Parsed<Vec<Workload>>>>,
+    dockerfiles: Slots<Parsed<Dockerfile>>,
+    dockerignores: Slots<Arc<dockerfile::ignore::DockerIgnore>>,
+    manifests: Slots<Parsed<Vec<Workload>>>,
     contexts: Mutex<HashMap<PathBuf, Arc<ContextState>>>,
     /// Renderer runs, and the generated sources made from their output.
     render: crate::render::RenderCache,
@@ -560,13 +562,18 @@ fn build<'p>(
             }
         }
     }
-    for path in manifest_paths {
-        // A glob under the project may still match a file that leads out (through a symlinked
-        // directory); it is skipped like an unreadable one.
-        let Ok(file) = project.read(&path) else {
-            continue;
-        };
-        match cache.manifest(project, file) {
+    // Read and parsed in parallel (a monorepo deploys thousands), kept in path order.
+    let loaded: Vec<(FileId, Parsed<Vec<Workload>>)> = manifest_paths
+        .par_iter()
+        .filter_map(|path| {
+            // A glob under the project may still match a file that leads out (through a
+            // symlinked directory); it is skipped like an unreadable one.
+            let file = project.read(path).ok()?;
+            Some((file, cache.manifest(project, file)))
+        })
+        .collect();
+    for (file, parsed) in loaded {
+        match parsed {
             Ok(workloads) => manifests.push(ManifestFile {
                 file,
                 workloads: workloads.as_ref().clone(),
@@ -735,6 +742,7 @@ fn artifact_view(
         context,
         watched: OnceLock::new(),
         base_image: OnceLock::new(),
+        processes: OnceLock::new(),
     };
     let Builder::Dockerfile(docker) = &artifact.builder else {
         return view;
@@ -813,19 +821,16 @@ fn artifact_view(
     view
 }
 
-/// The cached value for `file`, made outside the lock so views built in parallel do not wait
-/// on each other's parsing (two may parse the same file; the first one stored is kept).
-fn cached<T: Clone>(map: &Mutex<HashMap<FileId, T>>, file: FileId, make: impl FnOnce() -> T) -> T {
-    if let Some(known) = map.lock().expect("cache").get(&file) {
-        return known.clone();
-    }
-    let made = make();
-    map.lock()
-        .expect("cache")
-        .entry(file)
-        .or_insert(made)
-        .clone()
+/// The cached value for `file`, made once: pipelines built in parallel ask for the same files
+/// in the same order, so a second asker waits for the first one's parse rather than repeating
+/// it. The map's lock is not held while parsing, so different files are parsed in parallel.
+fn cached<T: Clone>(map: &Slots<T>, file: FileId, make: impl FnOnce() -> T) -> T {
+    let slot = map.lock().expect("cache").entry(file).or_default().clone();
+    slot.get_or_init(make).clone()
 }
+
+/// Per file, the value made from it once.
+type Slots<T> = Mutex<HashMap<FileId, Arc<OnceLock<T>>>>;
 
 /// Where to point for a defaulted value: the value if written, else its parent's key.
 fn artifact_point(origin: Origin, value: &Spanned<String>) -> Origin {
