@@ -43,7 +43,7 @@ impl Expanded {
 /// Expands `word` like buildkit's `ProcessWord` with the given escape character.
 pub fn expand_word(word: &str, escape: char, lookup: &dyn Fn(&str) -> Lookup) -> Expanded {
     // Most words (paths, image names) hold nothing to expand: they mean themselves.
-    if !word.contains(|c: char| c == '$' || c == '\'' || c == '"' || c == escape) {
+    if !word.contains(['$', '\'', '"', escape]) {
         return Expanded {
             value: word.to_string(),
             unknown: Vec::new(),

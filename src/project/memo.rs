@@ -51,12 +51,15 @@ impl CheckMemo {
 
 type Discovered = Result<Vec<PathBuf>, EngineError>;
 
+/// The checked paths and the `--allow-outside` places.
+type RootsKey = (Vec<PathBuf>, Vec<PathBuf>);
+
 #[derive(Default)]
 pub(crate) struct Memo {
     /// Config files found under the checked paths.
     discovered: Mutex<HashMap<Vec<PathBuf>, Discovered>>,
     /// The checked roots, by checked paths and `--allow-outside` places.
-    roots: Mutex<HashMap<(Vec<PathBuf>, Vec<PathBuf>), Roots>>,
+    roots: Mutex<HashMap<RootsKey, Roots>>,
     /// Per context directory, its file list and watched sets.
     pub contexts: Mutex<HashMap<PathBuf, Arc<ContextState>>>,
     /// Files a manifest path or glob names, by config directory and pattern.
