@@ -1,8 +1,10 @@
 //! Benchmark of `check` on a generated monorepo: N artifacts, each with its own multi-stage
 //! Dockerfile, `.dockerignore`, build args, manual sync rules, sync hooks in a dev profile and
-//! a Deployment + Service manifest. Prints the median and spread of repeated runs and the time
-//! per artifact, so linear scaling can be read off two sizes. Run with
-//! `cargo bench --bench check` (sizes via SKAFIX_BENCH_SIZES=200,2000).
+//! a Deployment + Service manifest. Prints the median and spread of repeated runs, the ratio
+//! to the I/O floor (listing the tree and reading what a check reads), the CPU time per
+//! artifact and its ratio between the two largest sizes (linear scaling), and a one-file check
+//! through the CLI against `skafix --version`. Run with `cargo bench --bench check` (sizes via
+//! SKAFIX_BENCH_SIZES=200,2000,20000, runs via SKAFIX_BENCH_RUNS).
 
 use skafix::engine::{check, CheckOptions};
 use std::fmt::Write as _;
@@ -181,7 +183,7 @@ fn main() {
     }
     let bench = std::env::args().any(|a| a == "--bench");
     // Under `cargo test --all-targets` the bench runs once on small projects, as a smoke test.
-    let default_sizes = if bench { "200,2000,20000" } else { "50,500" };
+    let default_sizes = if bench { "200,2000,20000" } else { "30,150" };
     let sizes: Vec<usize> = std::env::var("SKAFIX_BENCH_SIZES")
         .unwrap_or_else(|_| default_sizes.into())
         .split(',')
