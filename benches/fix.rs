@@ -59,7 +59,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if bench { 15_000 } else { 300 });
-    let runs = if bench { 9 } else { 1 };
+    let runs = std::env::var("SKAFIX_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if bench { 9 } else { 1 });
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), files);
     let options = CheckOptions {

@@ -16,7 +16,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use super::expand::{expand_word, Expanded, Lookup};
-use super::ignore::clean_path;
+use super::ignore::{clean_path, clean_path_owned};
 use super::{ArgDecl, Args, Dockerfile};
 
 /// The value of a variable in a build state.
@@ -351,7 +351,7 @@ pub(crate) fn walk(
                 let e = state.expand(&path.value);
                 let value = match (e.known(), state.workdir.value.as_deref()) {
                     (Some(p), _) if p.starts_with('/') => Some(clean_path(p)),
-                    (Some(p), Some(current)) => Some(clean_path(&format!("{current}/{p}"))),
+                    (Some(p), Some(current)) => Some(clean_path_owned(format!("{current}/{p}"))),
                     _ => None,
                 };
                 state.workdir = Setting {
@@ -397,7 +397,7 @@ pub(crate) fn state_after(
     df: &Dockerfile,
     stage: usize,
     build_args: Option<&HashMap<String, String>>,
-) -> Option<BuildState> {
+) -> Option<Arc<BuildState>> {
     replay(df, build_args).finals.get(stage).cloned()
 }
 
@@ -406,7 +406,7 @@ pub(crate) fn state_after(
 struct Replay {
     /// Consecutive instructions with the same state share one copy.
     before: Vec<Option<Arc<BuildState>>>,
-    finals: Vec<BuildState>,
+    finals: Vec<Arc<BuildState>>,
 }
 
 /// Replays already made, by build-arg set. Rules ask for the state at many instructions of
@@ -460,7 +460,10 @@ fn replay(df: &Dockerfile, build_args: Option<&HashMap<String, String>>) -> Arc<
             *slot = Some(shared);
         }
     })
-    .finals;
+    .finals
+    .into_iter()
+    .map(Arc::new)
+    .collect();
     let made = Arc::new(Replay { before, finals });
     if let Ok(mut known) = df.replays.0.lock() {
         if known.len() >= MAX_REPLAYS {
@@ -498,9 +501,9 @@ pub(crate) fn state_at(
     df: &Dockerfile,
     instruction: usize,
     build_args: Option<&HashMap<String, String>>,
-) -> Option<BuildState> {
+) -> Option<Arc<BuildState>> {
     replay(df, build_args)
         .before
         .get(instruction)
-        .and_then(|state| state.as_deref().cloned())
+        .and_then(Option::clone)
 }

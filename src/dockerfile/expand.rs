@@ -42,6 +42,19 @@ impl Expanded {
 
 /// Expands `word` like buildkit's `ProcessWord` with the given escape character.
 pub fn expand_word(word: &str, escape: char, lookup: &dyn Fn(&str) -> Lookup) -> Expanded {
+    // Most words (paths, image names) hold nothing to expand: they mean themselves.
+    if !word.contains(['$', '\'', '"', escape]) {
+        return Expanded {
+            value: word.to_string(),
+            unknown: Vec::new(),
+            error: None,
+            over_budget: false,
+        };
+    }
+    lex_word(word, escape, lookup)
+}
+
+fn lex_word(word: &str, escape: char, lookup: &dyn Fn(&str) -> Lookup) -> Expanded {
     let mut lexer = Lexer {
         chars: word.chars().collect(),
         pos: 0,
@@ -431,6 +444,27 @@ mod tests {
             "P" => Lookup::Set("/usr/local/lib.tar.gz".into()),
             "HOME" => Lookup::Unknown,
             _ => Lookup::Unset,
+        }
+    }
+
+    #[test]
+    fn words_without_anything_to_expand_skip_the_lexer_with_the_same_answer() {
+        for word in [
+            "/srv/app",
+            "app/",
+            "python:3.12-slim",
+            "a b",
+            "",
+            "ü/ñ",
+            "~/x",
+        ] {
+            for escape in ['\\', '`'] {
+                assert_eq!(
+                    expand_word(word, escape, &env),
+                    lex_word(word, escape, &env),
+                    "{word}"
+                );
+            }
         }
     }
 

@@ -146,7 +146,13 @@ impl DockerIgnore {
     /// the path is excluded, an exception (`!`) when it was re-included, `None` when no
     /// pattern applies.
     pub fn deciding_pattern(&self, rel_path: &str) -> Option<&IgnorePattern> {
-        let file = clean_path(rel_path);
+        let cleaned;
+        let file = if is_clean(rel_path) {
+            rel_path
+        } else {
+            cleaned = clean_unclean(rel_path);
+            &cleaned
+        };
         let file = file.trim_start_matches('/');
         let parent = match file.rfind('/') {
             Some(i) => &file[..i],
@@ -350,6 +356,36 @@ fn go_match_pattern_valid(pattern: &str) -> bool {
 
 /// Go's `path.Clean`: collapse `//`, drop `.` elements, resolve `..`, drop a trailing `/`.
 pub(crate) fn clean_path(path: &str) -> String {
+    if is_clean(path) {
+        return path.to_string();
+    }
+    clean_unclean(path)
+}
+
+/// [`clean_path`] of a string the caller owns: kept as it is when already clean, which is how
+/// nearly every joined context path and destination comes (rules clean one per context file).
+pub(crate) fn clean_path_owned(path: String) -> String {
+    if is_clean(&path) {
+        return path;
+    }
+    clean_unclean(&path)
+}
+
+/// Whether [`clean_path`] would return `path` unchanged: not empty, no empty, `.` or `..`
+/// element, no trailing `/` (except the root itself).
+fn is_clean(path: &str) -> bool {
+    if path == "/" {
+        return true;
+    }
+    let body = path.strip_prefix('/').unwrap_or(path);
+    !body.is_empty()
+        && body
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .all(|part| !part.is_empty() && part != b"." && part != b"..")
+}
+
+fn clean_unclean(path: &str) -> String {
     if path.is_empty() {
         return ".".into();
     }
@@ -398,6 +434,34 @@ mod tests {
     fn excluded(ignore: &str, paths: &[&str]) -> Vec<bool> {
         let di = DockerIgnore::parse(ignore);
         paths.iter().map(|p| di.is_excluded(p)).collect()
+    }
+
+    proptest::proptest! {
+        // The shortcut for paths that are already clean must not change a single answer.
+        #[test]
+        fn the_clean_shortcut_agrees_with_path_clean(parts in proptest::collection::vec(
+            proptest::sample::select(vec!["", ".", "..", "a", "bc", "d.py"]), 0..6),
+            rooted in proptest::bool::ANY) {
+            let path = format!("{}{}", if rooted { "/" } else { "" }, parts.join("/"));
+            let slow = clean_unclean(&path);
+            proptest::prop_assert_eq!(&clean_path(&path), &slow);
+            proptest::prop_assert_eq!(&clean_path_owned(path.clone()), &slow);
+        }
+    }
+
+    #[test]
+    fn clean_path_is_go_path_clean() {
+        for (path, clean) in [
+            ("", "."),
+            ("/", "/"),
+            ("a/b", "a/b"),
+            ("/a/b/", "/a/b"),
+            ("a//b/./c/..", "a/b"),
+            ("../a", "../a"),
+            ("/../a", "/a"),
+        ] {
+            assert_eq!(clean_path(path), clean, "{path}");
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod words;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use parse_dockerfile as pd;
 
@@ -317,7 +318,7 @@ impl Dockerfile {
         &self,
         instruction: usize,
         build_args: Option<&HashMap<String, String>>,
-    ) -> Option<BuildState> {
+    ) -> Option<Arc<BuildState>> {
         eval::state_at(self, instruction, build_args)
     }
 
@@ -327,7 +328,7 @@ impl Dockerfile {
         &self,
         stage: usize,
         build_args: Option<&HashMap<String, String>>,
-    ) -> Option<BuildState> {
+    ) -> Option<Arc<BuildState>> {
         eval::state_after(self, stage, build_args)
     }
 

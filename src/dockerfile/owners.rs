@@ -20,7 +20,7 @@
 
 use super::eval::BuildState;
 use super::{Args, Command, Dockerfile, Instruction};
-use crate::dockerfile::ignore::clean_path;
+use crate::dockerfile::ignore::{clean_path, clean_path_owned};
 pub use crate::image::contents::BaseDir;
 use std::collections::HashMap;
 
@@ -107,7 +107,7 @@ fn absolute(workdir: &str, path: &str) -> String {
     if path.starts_with('/') {
         clean_path(path)
     } else {
-        clean_path(&format!("{}/{}", workdir.trim_end_matches('/'), path))
+        clean_path_owned(format!("{}/{}", workdir.trim_end_matches('/'), path))
     }
 }
 

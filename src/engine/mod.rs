@@ -59,7 +59,72 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
 /// `-p` selection), plus the config-file rules and the problems found while loading; sorted,
 /// one copy of each finding.
 pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
-    let per_evaluation = project::evaluate(project, options, |pipeline, mut found| {
+    // The config-file rules (the schema walk of every document) do not need the pipelines:
+    // they run beside them.
+    let (per_evaluation, config_file_findings) = rayon::join(
+        || evaluate_pipelines(project, options),
+        || config_file_rules(project),
+    );
+    let mut production = scope::ProductionPlaces {
+        profile_blocks: project::profile_blocks(project),
+        ..Default::default()
+    };
+    let per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)> = per_evaluation
+        .into_iter()
+        .map(|(profile, (found, used))| {
+            if let Some((files, regions)) = used {
+                production.files.extend(files);
+                for (path, span) in regions {
+                    production.regions.entry(path).or_default().push(span);
+                }
+            }
+            (profile, found)
+        })
+        .collect();
+
+    let mut diagnostics: Vec<Diagnostic> = project.load_diagnostics.clone();
+    diagnostics.extend(config_file_findings);
+    let merged_from = diagnostics.len();
+    diagnostics.extend(merge_profiles(per_evaluation));
+    scope::confine_profile_fixes(&mut diagnostics[merged_from..], &production);
+    for diagnostic in &mut diagnostics {
+        stamp(diagnostic);
+    }
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.dedup();
+    diagnostics
+}
+
+/// What each evaluation's pipeline rules found, per profile, with the places the
+/// production pipeline uses (for the base evaluation).
+type Evaluated = Vec<(
+    Option<String>,
+    (
+        Vec<Diagnostic>,
+        Option<(Vec<PathBuf>, Vec<(PathBuf, Span)>)>,
+    ),
+)>;
+
+/// The findings of the config-file rules, per file in order, then per rule in order.
+fn config_file_rules(project: &Project) -> Vec<Diagnostic> {
+    let per_file: Vec<Vec<Diagnostic>> = project
+        .config_files
+        .par_iter()
+        .map(|file| {
+            let mut found = Vec::new();
+            for rule in rules::all() {
+                if let Check::ConfigFile(check) = rule.check {
+                    check(file, &mut found);
+                }
+            }
+            found
+        })
+        .collect();
+    per_file.into_iter().flatten().collect()
+}
+
+fn evaluate_pipelines(project: &Project, options: &CheckOptions) -> Evaluated {
+    project::evaluate(project, options, |pipeline, mut found| {
         // Rules are independent: run them in parallel too, since a project often has a
         // single pipeline. Findings are kept in rule order, as a serial run gives them.
         let per_rule: Vec<Vec<Diagnostic>> = rules::all()
@@ -93,41 +158,7 @@ pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
             (files, regions)
         });
         (found, production)
-    });
-    let mut production = scope::ProductionPlaces {
-        profile_blocks: project::profile_blocks(project),
-        ..Default::default()
-    };
-    let per_evaluation: Vec<(Option<String>, Vec<Diagnostic>)> = per_evaluation
-        .into_iter()
-        .map(|(profile, (found, used))| {
-            if let Some((files, regions)) = used {
-                production.files.extend(files);
-                for (path, span) in regions {
-                    production.regions.entry(path).or_default().push(span);
-                }
-            }
-            (profile, found)
-        })
-        .collect();
-
-    let mut diagnostics: Vec<Diagnostic> = project.load_diagnostics.clone();
-    for file in &project.config_files {
-        for rule in rules::all() {
-            if let Check::ConfigFile(check) = rule.check {
-                check(file, &mut diagnostics);
-            }
-        }
-    }
-    let merged_from = diagnostics.len();
-    diagnostics.extend(merge_profiles(per_evaluation));
-    scope::confine_profile_fixes(&mut diagnostics[merged_from..], &production);
-    for diagnostic in &mut diagnostics {
-        stamp(diagnostic);
-    }
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    diagnostics.dedup();
-    diagnostics
+    })
 }
 
 /// Gives a finding the model made while loading (a parse error, a missing file) its rule's

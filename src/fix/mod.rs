@@ -110,8 +110,14 @@ pub fn run_with(
     checker: &mut Checker<'_>,
     filter: &mut Filter<'_>,
 ) -> Result<FixOutcome, EngineError> {
+    // Fixes change texts, never which files exist: every check of the run shares what the
+    // tree alone decides (discovery, context listings, parsed unchanged texts).
+    let mut check_options = options.check.clone();
+    if !check_options.memo.is_on() {
+        check_options.memo = crate::project::CheckMemo::new();
+    }
     let mut workspace = Workspace {
-        options: &options.check,
+        options: &check_options,
         overlay: options.check.overlay.clone(),
     };
     let first = workspace.check(checker)?;

@@ -8,6 +8,7 @@
 
 mod discover;
 mod load;
+mod memo;
 mod pipeline;
 mod render;
 mod roots;
@@ -15,6 +16,7 @@ pub mod runtime;
 pub mod watch;
 
 pub use load::{normalize, read_regular_file, read_text, ConfigDoc, ConfigFile, Overlay, Project};
+pub use memo::CheckMemo;
 pub use pipeline::{
     active_pipelines, evaluate, map_pipelines, production_files_of, profile_blocks, ArtifactView,
     ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile, Pipeline,
@@ -41,6 +43,9 @@ pub struct CheckOptions {
     pub allow_outside: Vec<PathBuf>,
     /// Whether and how kustomize and Helm manifests are rendered.
     pub render: crate::render::RenderOptions,
+    /// What earlier checks of the same unchanged file tree learnt (the fix loop's checks);
+    /// off by default.
+    pub memo: CheckMemo,
 }
 
 /// A problem that stops checking altogether (exit code 2).
@@ -64,7 +69,10 @@ pub fn load_project(options: &CheckOptions) -> Result<Project, EngineError> {
     } else {
         options.paths.clone()
     };
-    let found = discover::config_files(&roots)?;
+    let found = match options.memo.get() {
+        Some(memo) => memo.discovered(&roots, || discover::config_files(&roots)),
+        None => discover::config_files(&roots),
+    }?;
     if found.is_empty() {
         return Err(EngineError {
             message: format!(
@@ -77,11 +85,11 @@ pub fn load_project(options: &CheckOptions) -> Result<Project, EngineError> {
             ),
         });
     }
-    Ok(load::load_within(
-        found,
-        Roots::of_paths(&roots, &options.allow_outside),
-        options.overlay.clone(),
-    ))
+    let checked = match options.memo.get() {
+        Some(memo) => memo.roots(&roots, &options.allow_outside),
+        None => Roots::of_paths(&roots, &options.allow_outside),
+    };
+    Ok(load::load_within(found, checked, options.overlay.clone()))
 }
 
 /// Whether some config defines a profile named `name`.

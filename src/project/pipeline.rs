@@ -3,6 +3,7 @@
 //! combination is evaluated. A finding that appears only under profiles says which.
 
 use super::load::{engine_diagnostic, normalize, ConfigDoc, Project};
+use super::memo::{remember, remember_text, CheckMemo, Parsed};
 use super::CheckOptions;
 use crate::diagnostic::Diagnostic;
 use crate::dockerfile::{self, Dockerfile};
@@ -41,20 +42,29 @@ pub struct ArtifactView {
     pub dockerignore: Option<DockerIgnoreView>,
     /// Manifest containers whose image is this artifact's image.
     pub containers: Vec<ContainerRef>,
-    /// The context's file list, listed on first use and shared by every artifact (in every
-    /// pipeline) with the same context: many rules need it, and walking the context again
-    /// for each of them dominated a check.
-    context_listing: Arc<ContextListing>,
+    /// The context's file list and watched sets, made on first use and shared by every
+    /// artifact (in every pipeline) with the same context: many rules need them, and walking
+    /// the context again for each of them dominated a check.
+    pub(crate) context: Arc<ContextState>,
     /// What the context's COPY/ADD instructions watch, computed once for the Dockerfile and
     /// build args it was first asked for (see [`super::watch::Watched::of`]).
     pub(crate) watched: OnceLock<(WatchedKey, Option<Arc<super::watch::Watched>>)>,
     /// The built image's external base and what it contains, resolved once: every rule that
     /// looks at the image asks for it.
     pub(crate) base_image: OnceLock<(Option<String>, Option<crate::image::ImageFacts>)>,
+    /// What the deployed containers run, made once (see [`super::runtime::shared_processes`]).
+    pub(crate) processes: OnceLock<super::runtime::Processes>,
 }
 
-/// A context's file list, made on first use (`None`: unreadable or too large).
-type ContextListing = OnceLock<Option<Arc<Vec<String>>>>;
+/// What is known of one build context directory.
+#[derive(Default)]
+pub(crate) struct ContextState {
+    /// The file list, made on first use (`None`: unreadable or too large).
+    listing: OnceLock<Option<Arc<Vec<String>>>>,
+    /// Watched sets made from the listing, by what they were made from (artifacts of one
+    /// context built with different Dockerfiles, targets or build args differ).
+    pub(crate) watched: Mutex<Vec<super::watch::WatchedEntry>>,
+}
 
 /// What a cached watched set was computed from: the Dockerfile (by address: it is shared for
 /// the whole run) and the build args.
@@ -64,7 +74,8 @@ impl ArtifactView {
     /// Every file under the context, relative with `/` separators, sorted; `None` when the
     /// context cannot be read or is too large (see [`super::watch::context_files`]).
     pub fn context_files(&self) -> Option<Arc<Vec<String>>> {
-        self.context_listing
+        self.context
+            .listing
             .get_or_init(|| super::watch::context_files(&self.context_dir).map(Arc::new))
             .clone()
     }
@@ -121,20 +132,19 @@ impl<'p> Pipeline<'p> {
     }
 }
 
-/// A parsed file, or where and why parsing failed.
-type Parsed<T> = Result<Arc<T>, (Span, String)>;
-
 /// Parsed Dockerfiles, `.dockerignore` files and manifests, and context listings, shared by
-/// all pipelines: profiles mostly repeat the base pipeline's artifacts.
+/// all pipelines: profiles mostly repeat the base pipeline's artifacts. With a memo (the fix
+/// loop's checks), what does not depend on this check's texts comes from earlier checks.
 #[derive(Default)]
 struct Cache {
-    dockerfiles: Mutex<HashMap<FileId, Parsed<Dockerfile>>>,
-    dockerignores: Mutex<HashMap<FileId, Arc<dockerfile::ignore::DockerIgnore>>>,
-    manifests: Mutex<HashMap<FileId, Parsed<Vec<Workload>>>>,
-    contexts: Mutex<HashMap<PathBuf, Arc<ContextListing>>>,
+    dockerfiles: Slots<Parsed<Dockerfile>>,
+    dockerignores: Slots<Arc<dockerfile::ignore::DockerIgnore>>,
+    manifests: Slots<Parsed<Vec<Workload>>>,
+    contexts: Mutex<HashMap<PathBuf, Arc<ContextState>>>,
     /// Renderer runs, and the generated sources made from their output.
     render: crate::render::RenderCache,
     generated: Mutex<HashMap<(PathBuf, String), FileId>>,
+    memo: CheckMemo,
 }
 
 impl Cache {
@@ -142,7 +152,88 @@ impl Cache {
         Cache {
             render: crate::render::RenderCache::new(options.render.clone(), &options.paths)
                 .with_overlay(options.overlay.clone()),
+            memo: options.memo.clone(),
             ..Cache::default()
+        }
+    }
+
+    fn context(&self, dir: &Path) -> Arc<ContextState> {
+        let contexts = match self.memo.get() {
+            Some(memo) => &memo.contexts,
+            None => &self.contexts,
+        };
+        contexts
+            .lock()
+            .expect("cache")
+            .entry(dir.to_path_buf())
+            .or_default()
+            .clone()
+    }
+
+    fn dockerfile(&self, project: &Project, file: FileId) -> Parsed<Dockerfile> {
+        cached(&self.dockerfiles, file, || {
+            let source = project.file(file);
+            let parse = || {
+                dockerfile::parse(&source.text)
+                    .map(Arc::new)
+                    .map_err(|e| (e.span, e.message))
+            };
+            match self.memo.get() {
+                Some(memo) => remember_text(&memo.dockerfiles, &source.text, parse),
+                None => parse(),
+            }
+        })
+    }
+
+    fn dockerignore(
+        &self,
+        project: &Project,
+        file: FileId,
+    ) -> Arc<dockerfile::ignore::DockerIgnore> {
+        cached(&self.dockerignores, file, || {
+            let source = project.file(file);
+            let parse = || Arc::new(dockerfile::ignore::DockerIgnore::parse(&source.text));
+            match self.memo.get() {
+                Some(memo) => remember_text(&memo.dockerignores, &source.text, parse),
+                None => parse(),
+            }
+        })
+    }
+
+    fn manifest(&self, project: &Project, file: FileId) -> Parsed<Vec<Workload>> {
+        cached(&self.manifests, file, || {
+            let source = project.file(file);
+            let parse = || {
+                k8s::workloads(&source.text)
+                    .map(Arc::new)
+                    .map_err(|e| (e.span, e.message))
+            };
+            match self.memo.get() {
+                Some(memo) => remember_text(&memo.manifests, &source.text, parse),
+                None => parse(),
+            }
+        })
+    }
+
+    fn manifest_files(&self, dir: &Path, pattern: &str) -> Vec<PathBuf> {
+        match self.memo.get() {
+            Some(memo) => remember(
+                &memo.manifest_globs,
+                (dir.to_path_buf(), pattern.to_string()),
+                || glob_files(dir, pattern),
+            ),
+            None => glob_files(dir, pattern),
+        }
+    }
+
+    fn ignore_file(&self, context: &Path, dockerfile: &Path) -> Option<PathBuf> {
+        match self.memo.get() {
+            Some(memo) => remember(
+                &memo.ignore_files,
+                (context.to_path_buf(), dockerfile.to_path_buf()),
+                || dockerfile::ignore::find_ignore_file(context, dockerfile),
+            ),
+            None => dockerfile::ignore::find_ignore_file(context, dockerfile),
         }
     }
 }
@@ -462,7 +553,7 @@ fn build<'p>(
             ));
             continue;
         }
-        let matched = glob_files(&config.dir, &pattern.value);
+        let matched = cache.manifest_files(&config.dir, &pattern.value);
         if matched.is_empty() {
             problems.push(unmatched_manifest(&config_path, pattern));
         }
@@ -472,23 +563,17 @@ fn build<'p>(
             }
         }
     }
-    for path in manifest_paths {
-        // A glob under the project may still match a file that leads out (through a symlinked
-        // directory); it is skipped like an unreadable one.
-        let Ok(file) = project.read(&path) else {
-            continue;
-        };
-        let parsed = cache
-            .manifests
-            .lock()
-            .expect("cache")
-            .entry(file)
-            .or_insert_with(|| {
-                k8s::workloads(&project.file(file).text)
-                    .map(Arc::new)
-                    .map_err(|e| (e.span, e.message))
-            })
-            .clone();
+    // Read and parsed in parallel (a monorepo deploys thousands), kept in path order.
+    let loaded: Vec<(FileId, Parsed<Vec<Workload>>)> = manifest_paths
+        .par_iter()
+        .filter_map(|path| {
+            // A glob under the project may still match a file that leads out (through a
+            // symlinked directory); it is skipped like an unreadable one.
+            let file = project.read(path).ok()?;
+            Some((file, cache.manifest(project, file)))
+        })
+        .collect();
+    for (file, parsed) in loaded {
         match parsed {
             Ok(workloads) => manifests.push(ManifestFile {
                 file,
@@ -626,17 +711,11 @@ fn artifact_view(
     problems: &mut Vec<Diagnostic>,
 ) -> ArtifactView {
     let context_dir = normalize(&config.dir.join(&artifact.context));
-    let context_listing = cache
-        .contexts
-        .lock()
-        .expect("cache")
-        .entry(context_dir.clone())
-        .or_default()
-        .clone();
+    let context = cache.context(&context_dir);
     let context_outside = !project.roots.may_read(&context_dir);
     if context_outside {
         // Not even the names of its files are listed.
-        let _ = context_listing.set(None);
+        let _ = context.listing.set(None);
         let at = tree
             .path(&["build", "artifacts"])
             .map(Val::items)
@@ -661,9 +740,10 @@ fn artifact_view(
             .get(artifact.image.value.as_str())
             .cloned()
             .unwrap_or_default(),
-        context_listing,
+        context,
         watched: OnceLock::new(),
         base_image: OnceLock::new(),
+        processes: OnceLock::new(),
     };
     let Builder::Dockerfile(docker) = &artifact.builder else {
         return view;
@@ -687,28 +767,21 @@ fn artifact_view(
         return view;
     }
     match project.read(&dockerfile_path) {
-        Ok(file) => {
-            let parsed = cached(&cache.dockerfiles, file, || {
-                dockerfile::parse(&project.file(file).text)
-                    .map(Arc::new)
-                    .map_err(|e| (e.span, e.message))
-            });
-            match parsed {
-                Ok(parsed) => {
-                    view.dockerfile = Some(DockerfileView {
-                        file,
-                        path: dockerfile_path.clone(),
-                        parsed,
-                    })
-                }
-                Err((span, message)) => problems.push(engine_diagnostic(
-                    "SCHEMA001",
-                    &project.file(file).path,
-                    span,
-                    format!("invalid Dockerfile: {message}"),
-                )),
+        Ok(file) => match cache.dockerfile(project, file) {
+            Ok(parsed) => {
+                view.dockerfile = Some(DockerfileView {
+                    file,
+                    path: dockerfile_path.clone(),
+                    parsed,
+                })
             }
-        }
+            Err((span, message)) => problems.push(engine_diagnostic(
+                "SCHEMA001",
+                &project.file(file).path,
+                span,
+                format!("invalid Dockerfile: {message}"),
+            )),
+        },
         Err(reason) => {
             let at = artifact_point(docker.dockerfile.origin, &docker.dockerfile);
             problems.push(engine_diagnostic(
@@ -723,7 +796,7 @@ fn artifact_view(
             ));
         }
     }
-    let ignore_path = dockerfile::ignore::find_ignore_file(&context_dir, &dockerfile_path);
+    let ignore_path = cache.ignore_file(&context_dir, &dockerfile_path);
     if let Some(path) = ignore_path
         .as_ref()
         .filter(|path| !project.roots.may_read(path))
@@ -744,28 +817,21 @@ fn artifact_view(
         .and_then(|path| project.read(&path).ok())
         .map(|file| DockerIgnoreView {
             file,
-            parsed: cached(&cache.dockerignores, file, || {
-                Arc::new(dockerfile::ignore::DockerIgnore::parse(
-                    &project.file(file).text,
-                ))
-            }),
+            parsed: cache.dockerignore(project, file),
         });
     view
 }
 
-/// The cached value for `file`, made outside the lock so views built in parallel do not wait
-/// on each other's parsing (two may parse the same file; the first one stored is kept).
-fn cached<T: Clone>(map: &Mutex<HashMap<FileId, T>>, file: FileId, make: impl FnOnce() -> T) -> T {
-    if let Some(known) = map.lock().expect("cache").get(&file) {
-        return known.clone();
-    }
-    let made = make();
-    map.lock()
-        .expect("cache")
-        .entry(file)
-        .or_insert(made)
-        .clone()
+/// The cached value for `file`, made once: pipelines built in parallel ask for the same files
+/// in the same order, so a second asker waits for the first one's parse rather than repeating
+/// it. The map's lock is not held while parsing, so different files are parsed in parallel.
+fn cached<T: Clone>(map: &Slots<T>, file: FileId, make: impl FnOnce() -> T) -> T {
+    let slot = map.lock().expect("cache").entry(file).or_default().clone();
+    slot.get_or_init(make).clone()
 }
+
+/// Per file, the value made from it once.
+type Slots<T> = Mutex<HashMap<FileId, Arc<OnceLock<T>>>>;
 
 /// Where to point for a defaulted value: the value if written, else its parent's key.
 fn artifact_point(origin: Origin, value: &Spanned<String>) -> Origin {

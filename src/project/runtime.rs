@@ -12,6 +12,7 @@ use crate::skaffold::model::{Artifact, Builder, DockerBuild};
 use crate::skaffold::tree::FileId;
 use crate::source::Span;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The image an artifact builds, as far as its Dockerfile tells.
 pub struct BuiltImage<'a> {
@@ -311,7 +312,7 @@ impl<'a> BuiltImage<'a> {
         if state.workdir.set_by.is_none() && self.facts.is_none() && self.base_image.is_none() {
             return None;
         }
-        state.workdir.value
+        state.workdir.value.clone()
     }
 
     /// The final USER: Some(user) when set by the Dockerfile, None when the base image's user
@@ -320,7 +321,7 @@ impl<'a> BuiltImage<'a> {
         let state = self
             .dockerfile
             .state_after(self.stage.index, Some(&self.build_args))?;
-        Some((state.user.value?, state.user.set_by?))
+        Some((state.user.value.clone()?, state.user.set_by?))
     }
 
     /// Variables known at the end of the built stage (ENV and ARG values).
@@ -507,6 +508,38 @@ fn command_argv(command: &Command, shell: Vec<String>) -> Vec<String> {
             argv.push(text.clone());
             argv
         }
+    }
+}
+
+/// [`processes`], made once per artifact of a pipeline and shared: about ten rules ask for it.
+/// `built` must be the artifact's own [`BuiltImage::of`], as for every rule.
+pub fn shared_processes(
+    pipeline: &Pipeline,
+    artifact: &Artifact,
+    view: &ArtifactView,
+    built: &BuiltImage,
+) -> Processes {
+    view.processes
+        .get_or_init(|| Processes(Arc::new(processes(pipeline, artifact, view, built))))
+        .clone()
+}
+
+/// What an artifact's containers run, shared (see [`shared_processes`]).
+#[derive(Clone)]
+pub struct Processes(Arc<Vec<Process>>);
+
+impl std::ops::Deref for Processes {
+    type Target = [Process];
+    fn deref(&self) -> &[Process] {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Processes {
+    type Item = &'a Process;
+    type IntoIter = std::slice::Iter<'a, Process>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
 }
 

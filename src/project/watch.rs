@@ -13,7 +13,7 @@
 //! the result unknown, and rules stay silent.
 
 use super::ArtifactView;
-use crate::dockerfile::ignore::clean_path;
+use crate::dockerfile::ignore::{clean_path, clean_path_owned};
 use crate::dockerfile::{Dockerfile, Instruction};
 use globset::{GlobBuilder, GlobMatcher};
 use std::collections::HashMap;
@@ -24,7 +24,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 const MAX_CONTEXT_FILES: usize = 50_000;
 
 /// One source of a COPY/ADD that reads the build context, resolved.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ContextCopy {
     /// Index of the COPY/ADD instruction.
     pub instruction: usize,
@@ -113,8 +113,17 @@ pub(crate) fn absolute(base: &str, path: &str) -> String {
     if path.starts_with('/') {
         clean_path(path)
     } else {
-        clean_path(&format!("{}/{}", base.trim_end_matches('/'), path))
+        clean_path_owned(joined(base.trim_end_matches('/'), path))
     }
+}
+
+/// `base/rest`, in one allocation: rules join a destination to every context file.
+fn joined(base: &str, rest: &str) -> String {
+    let mut out = String::with_capacity(base.len() + 1 + rest.len());
+    out.push_str(base);
+    out.push('/');
+    out.push_str(rest);
+    out
 }
 
 impl ContextCopy {
@@ -148,12 +157,12 @@ impl ContextCopy {
         }
         let below = self.covers(file)?;
         if !below.is_empty() {
-            return Some(clean_path(&format!("{}/{}", self.dest, below)));
+            return Some(clean_path_owned(joined(&self.dest, below)));
         }
         let base = file.rsplit('/').next().unwrap_or(file);
         // `COPY a.py /app` renames unless /app already is a directory, which only the image knows.
         self.dest_is_dir
-            .then(|| clean_path(&format!("{}/{}", self.dest, base)))
+            .then(|| clean_path_owned(joined(&self.dest, base)))
     }
 }
 
@@ -236,7 +245,22 @@ pub(crate) struct Watched {
     pub covered: Vec<bool>,
     /// Per file: `.dockerignore` leaves it out of the context.
     pub ignored: Vec<bool>,
+    /// Answers of [`Watched::matching`]: several rules match the same sync patterns against
+    /// every file of the context, in every pipeline that builds it.
+    matches: Mutex<HashMap<String, Option<Arc<Vec<usize>>>>>,
 }
+
+/// A watched set kept for a context, with what it was made from: the resolved COPY/ADD
+/// sources and the ignore file (by identity: parsed once per text and kept alive here).
+pub(crate) type WatchedEntry = (
+    Vec<ContextCopy>,
+    Option<Arc<crate::dockerfile::ignore::DockerIgnore>>,
+    Option<Arc<Watched>>,
+);
+
+/// Watched sets kept per context; more means artifacts of one context built many ways, and
+/// the oldest is made again if asked for.
+const MAX_WATCHED_PER_CONTEXT: usize = 8;
 
 impl Watched {
     /// The watched set of `view`'s context for `dockerfile` built with `build_args`. Rules ask
@@ -251,21 +275,48 @@ impl Watched {
         let ((cached_address, cached_args), cached) = view.watched.get_or_init(|| {
             (
                 (address, build_args.clone()),
-                Self::compute(view, dockerfile, build_args).map(Arc::new),
+                Self::shared(view, dockerfile, build_args),
             )
         });
         if *cached_address == address && cached_args == build_args {
             return cached.clone();
         }
-        Self::compute(view, dockerfile, build_args).map(Arc::new)
+        Self::shared(view, dockerfile, build_args)
     }
 
-    fn compute(
+    /// The watched set as the context keeps it: the same COPY/ADD sources and ignore file
+    /// watch the same files, whichever pipeline, profile or build args led to them.
+    fn shared(
         view: &ArtifactView,
         dockerfile: &Dockerfile,
         build_args: &HashMap<String, String>,
-    ) -> Option<Watched> {
+    ) -> Option<Arc<Watched>> {
         let copies = context_copies(dockerfile, build_args)?;
+        let ignore = view.dockerignore.as_ref().map(|i| i.parsed.clone());
+        let same = |entry: &WatchedEntry| {
+            entry.0 == copies
+                && match (&entry.1, &ignore) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                }
+        };
+        if let Some(entry) = view.context.watched.lock().ok()?.iter().find(|e| same(e)) {
+            return entry.2.clone();
+        }
+        let made = Self::compute(view, copies.clone()).map(Arc::new);
+        let mut kept = view.context.watched.lock().ok()?;
+        if let Some(entry) = kept.iter().find(|e| same(e)) {
+            return entry.2.clone();
+        }
+        if kept.len() >= MAX_WATCHED_PER_CONTEXT {
+            kept.remove(0);
+        }
+        kept.push((copies, ignore, made.clone()));
+        made
+    }
+
+    fn compute(view: &ArtifactView, copies: Vec<ContextCopy>) -> Option<Watched> {
         let files = view.context_files()?;
         let covered = files
             .iter()
@@ -284,17 +335,28 @@ impl Watched {
             copies,
             covered,
             ignored,
+            matches: Mutex::default(),
         })
     }
 
     /// Indices of the files a doublestar pattern matches.
     pub fn matching(&self, pattern: &str) -> Option<Vec<usize>> {
-        let glob = sync_glob(pattern)?;
-        Some(
-            (0..self.files.len())
-                .filter(|&i| glob.is_match(&self.files[i]))
-                .collect(),
-        )
+        if let Some(known) = self.matches.lock().ok()?.get(pattern) {
+            return known.as_ref().map(|m| m.as_ref().clone());
+        }
+        let matched = sync_glob(pattern).map(|glob| {
+            Arc::new(
+                (0..self.files.len())
+                    .filter(|&i| glob.is_match(&self.files[i]))
+                    .collect::<Vec<usize>>(),
+            )
+        });
+        let answer = matched.as_ref().map(|m| m.as_ref().clone());
+        self.matches
+            .lock()
+            .ok()?
+            .insert(pattern.to_string(), matched);
+        answer
     }
 
     /// The file changes Skaffold sees: covered by a COPY and not ignored.
@@ -355,11 +417,11 @@ pub(crate) fn manual_destination(
 ) -> String {
     let rest = strip.and_then(|s| rel.strip_prefix(s)).unwrap_or(rel);
     let base = if dest.starts_with('/') {
-        dest.to_string()
+        std::borrow::Cow::Borrowed(dest)
     } else {
-        format!("{}/{}", workdir.trim_end_matches('/'), dest)
+        std::borrow::Cow::Owned(joined(workdir.trim_end_matches('/'), dest))
     };
-    clean_path(&format!("{}/{}", base.trim_end_matches('/'), rest))
+    clean_path_owned(joined(base.trim_end_matches('/'), rest))
 }
 
 /// The stages whose instructions make up `stage`'s image: its `FROM <stage>` ancestors first,

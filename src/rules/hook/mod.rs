@@ -418,7 +418,7 @@ pub(crate) fn server_is_pid1(server: &ServerCommand, image_sh: Option<ShellKind>
 /// What runs in each deployed container of an artifact, with the built image.
 pub(crate) struct Runtime<'a> {
     pub built: BuiltImage<'a>,
-    pub processes: Vec<Process>,
+    pub processes: crate::project::runtime::Processes,
 }
 
 /// The built image and what its deployed containers run. `None` when the artifact is not a
@@ -444,7 +444,7 @@ pub(crate) fn image_runtime<'a>(
     view: &'a ArtifactView,
 ) -> Option<Runtime<'a>> {
     let built = BuiltImage::of(artifact, view)?;
-    let processes = crate::project::runtime::processes(pipeline, artifact, view, &built);
+    let processes = crate::project::runtime::shared_processes(pipeline, artifact, view, &built);
     Some(Runtime { built, processes })
 }
 
