@@ -117,6 +117,28 @@ enum Trace {
     },
 }
 
+/// When `path` exists relative to a parent of `base` inside `root`: why (Skaffold resolves a
+/// root config's paths against the working directory), for a message; else empty.
+fn found_from_parent(base: &Path, path: &str, root: &Path) -> String {
+    for (depth, parent) in base.ancestors().enumerate().skip(1).take(4) {
+        if !parent.starts_with(root) {
+            break;
+        }
+        // Only a path that names the config's own directory (`svc/k8s` in `svc/skaffold.yaml`).
+        let Ok(from) = base.strip_prefix(parent) else {
+            break;
+        };
+        let candidate = normalize(&parent.join(path));
+        if Path::new(path).starts_with(from) && candidate.starts_with(parent) && candidate.exists() {
+            let up = vec![".."; depth].join("/");
+            return format!(
+                "; it exists relative to `{up}`, where this config is run from (Skaffold resolves a root config's paths against the working directory; skafix resolves them against the config's own directory)"
+            );
+        }
+    }
+    String::new()
+}
+
 fn run_job(
     job: &Job<'_>,
     cache: &RenderCache,
@@ -139,6 +161,14 @@ fn run_job(
         }
         let base = std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf());
         let dir = normalize(&base.join(path));
+        if !dir.exists() && dir.starts_with(root) {
+            return Err(NotAnalysed {
+                reason: format!(
+                    "`{path}` does not exist beside this config{}",
+                    found_from_parent(&base, path, root)
+                ),
+            });
+        }
         if !crate::render::inside(root, &dir) {
             return Err(NotAnalysed {
                 reason: format!(
