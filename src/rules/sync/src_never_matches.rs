@@ -29,14 +29,17 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             SyncMode::Infer(patterns) => patterns.iter().collect(),
             _ => continue,
         };
+        let context = context_label(pipeline, view);
         for pattern in patterns {
-            if let Some(why) = never_matches(&pattern.value, view) {
+            let why = never_matches(&pattern.value, view)
+                .or_else(|| repeats_context(&pattern.value, &context, view));
+            if let Some(why) = why {
                 out.push(
                     pipeline
                         .at(&RULE, pattern.origin, format!(
                             "sync pattern `{}` never matches: Skaffold compares it with each changed file's path relative to the context `{}` (such as `{}`), {}",
                             pattern.value,
-                            context_label(pipeline, view),
+                            context,
                             why.example,
                             why.reason
                         ))
@@ -53,6 +56,27 @@ struct NeverMatches {
     example: String,
     reason: String,
     help: String,
+}
+
+/// A pattern written relative to the config's directory instead of the context: it starts with
+/// the context's own path (`apps/api/src/**` for context `apps/api`), and the context has no
+/// directory of that name, so no path relative to the context starts that way.
+fn repeats_context(pattern: &str, context: &str, view: &ArtifactView) -> Option<NeverMatches> {
+    if context == "." || context.starts_with("..") {
+        return None;
+    }
+    let rest = pattern.trim().strip_prefix(context)?.strip_prefix('/')?;
+    let first = context.split('/').next()?;
+    if rest.is_empty() || view.context_dir.join(first).exists() {
+        return None;
+    }
+    Some(NeverMatches {
+        example: example_path(rest),
+        reason: format!(
+            "and that path does not start with `{context}/`: the pattern is written relative to the config's directory, but sync patterns are relative to the context"
+        ),
+        help: format!("drop the context's path from the pattern: `{rest}`"),
+    })
 }
 
 /// Why `pattern` can match no file path relative to the context, if it cannot.
