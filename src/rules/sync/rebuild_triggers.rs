@@ -378,7 +378,12 @@ fn declares_dependencies(sample: &str) -> bool {
         "mix.lock",
     ];
     let name = sample.rsplit('/').next().unwrap_or(sample);
-    DEPENDENCY_FILES.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt"))
+    DEPENDENCY_FILES.contains(&name)
+        || (name.starts_with("requirements") && name.ends_with(".txt"))
+        // Lock-file patterns as written in a .gitignore (`*.lock`, `**/*-lock.yaml`).
+        || name.ends_with(".lock")
+        || name.ends_with("-lock.yaml")
+        || name.ends_with("-lock.json")
 }
 
 /// Secrets and local settings that projects keep out of git (`.env*.local`, `*.pem`, `*.key`):
@@ -452,6 +457,8 @@ mod tests {
 
     #[test]
     fn lock_files_and_manifests_are_not_tool_outputs() {
+        assert!(declares_dependencies("x-lock.yaml"));
+        assert!(declares_dependencies("x.lock"));
         for name in [
             "package-lock.json",
             "app/yarn.lock",
