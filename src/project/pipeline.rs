@@ -911,6 +911,10 @@ pub(crate) fn run_from_parent(
     config_path: &Path,
     relative: &Path,
 ) -> Option<String> {
+    // A required config's paths are relative to its own directory in Skaffold too.
+    if super::render::is_required(project, config_path) {
+        return None;
+    }
     let config_dir = config_path.parent()?;
     let name = config_path.file_name()?.to_string_lossy();
     let (_, from) = project.roots.found_from_parent(config_dir, relative)?;

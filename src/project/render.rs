@@ -117,6 +117,26 @@ enum Trace {
     },
 }
 
+/// Whether another config requires the config file at `path` (`requires[].path`): Skaffold
+/// resolves a required config's paths against its own directory, a root config's against the
+/// working directory.
+pub(crate) fn is_required(project: &Project, path: &Path) -> bool {
+    let wanted = std::path::absolute(normalize(path)).unwrap_or_else(|_| path.to_path_buf());
+    project.configs.iter().any(|other| {
+        other
+            .tree
+            .get("requires")
+            .map(Val::items)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|r| r.get("path").and_then(Val::as_str))
+            .any(|rel| {
+                let p = super::load::required_config_path(&other.dir, rel);
+                std::path::absolute(normalize(&p)).unwrap_or(p) == wanted
+            })
+    })
+}
+
 /// When `path` exists relative to a parent of `base` inside `root`: why (Skaffold resolves a
 /// root config's paths against the working directory), for a message; else empty.
 fn found_from_parent(base: &Path, path: &str, root: &Path) -> String {
@@ -145,6 +165,7 @@ fn run_job(
     config_dir: &Path,
     root: &Path,
     images: &[String],
+    required: bool,
 ) -> Result<Done, NotAnalysed> {
     let kustomize_dir = |path: &str| -> Result<PathBuf, NotAnalysed> {
         if path.contains("{{") {
@@ -165,7 +186,11 @@ fn run_job(
             return Err(NotAnalysed {
                 reason: format!(
                     "`{path}` does not exist beside this config{}",
-                    found_from_parent(&base, path, root)
+                    if required {
+                        String::new()
+                    } else {
+                        found_from_parent(&base, path, root)
+                    }
                 ),
             });
         }
@@ -244,10 +269,11 @@ pub(super) fn manifests(
         config.dir.as_path()
     };
     let root = cache.root_for(config_dir);
+    let required = is_required(project, &project.file(config.file).path);
     let images = run_images(project, config, model);
     let results: Vec<Result<Done, NotAnalysed>> = jobs
         .par_iter()
-        .map(|job| run_job(job, cache, config_dir, &root, &images))
+        .map(|job| run_job(job, cache, config_dir, &root, &images, required))
         .collect();
     let config_path = project.file(config.file).path.clone();
     let reader = |path: &Path| -> Option<Arc<SourceFile>> {
