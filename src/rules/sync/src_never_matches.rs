@@ -29,7 +29,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             SyncMode::Infer(patterns) => patterns.iter().collect(),
             _ => continue,
         };
-        let context = context_label(pipeline, view);
+        let context = context_label(pipeline, artifact, view);
         for pattern in patterns {
             let why = never_matches(&pattern.value, view)
                 .or_else(|| repeats_context(&pattern.value, &context, view));
@@ -194,19 +194,27 @@ fn example_path(pattern: &str) -> String {
 }
 
 /// The context as the message shows it: relative to the config's directory.
-fn context_label(pipeline: &Pipeline, view: &ArtifactView) -> String {
+fn context_label(
+    pipeline: &Pipeline,
+    artifact: &crate::skaffold::model::Artifact,
+    view: &ArtifactView,
+) -> String {
     let rel = view
         .context_dir
         .strip_prefix(&pipeline.config.dir)
         .ok()
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default();
-    if rel.is_empty() {
-        ".".into()
-    } else {
-        rel
+        .map(|p| p.to_string_lossy().replace('\\', "/"));
+    match rel {
+        Some(rel) if rel.is_empty() => ".".into(),
+        Some(rel) => rel,
+        // A context beside or above the config's directory (`../api`): as written.
+        None => match artifact.context.trim_end_matches('/') {
+            "" => ".".into(),
+            written => written.to_string(),
+        },
     }
 }
+
 
 #[cfg(test)]
 mod tests {
