@@ -110,6 +110,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                     "as the packaged application (`quarkus-run.jar`), which loads its classes once"
                         .to_string()
                 }
+                ServerKind::Gunicorn { .. } if server.config_file.is_some() => format!(
+                    "without `--reload`, and its config file `{}` does not set `reload = True`,",
+                    server.config_file.as_deref().unwrap_or_default()
+                ),
                 kind => format!("without `{}`", reload_flag(kind).unwrap_or("reload")),
             };
             let mut d = pipeline
