@@ -918,7 +918,11 @@ pub(crate) fn run_from_parent(
     let config_dir = config_path.parent()?;
     let name = config_path.file_name()?.to_string_lossy();
     let (_, from) = project.roots.found_from_parent(config_dir, relative)?;
-    let up = from.components().map(|_| "..").collect::<Vec<_>>().join("/");
+    let up = from
+        .components()
+        .map(|_| "..")
+        .collect::<Vec<_>>()
+        .join("/");
     Some(format!(
         "it exists relative to `{up}`: Skaffold resolves a root config's paths against the working directory, so this config is run from there (`skaffold -f {}/{name}`), while skafix resolves them against the config's own directory",
         from.display()

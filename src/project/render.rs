@@ -149,7 +149,8 @@ fn found_from_parent(base: &Path, path: &str, root: &Path) -> String {
             break;
         };
         let candidate = normalize(&parent.join(path));
-        if Path::new(path).starts_with(from) && candidate.starts_with(parent) && candidate.exists() {
+        if Path::new(path).starts_with(from) && candidate.starts_with(parent) && candidate.exists()
+        {
             let up = vec![".."; depth].join("/");
             return format!(
                 "; it exists relative to `{up}`, where this config is run from (Skaffold resolves a root config's paths against the working directory; skafix resolves them against the config's own directory)"

@@ -49,7 +49,11 @@ impl Roots {
     /// the repository root names `svc/Dockerfile`: only paths that start with the config's
     /// directory as seen from the parent count. Returns the directory and the config's path
     /// relative to it (`svc`), or None.
-    pub fn found_from_parent(&self, config_dir: &Path, relative: &Path) -> Option<(PathBuf, PathBuf)> {
+    pub fn found_from_parent(
+        &self,
+        config_dir: &Path,
+        relative: &Path,
+    ) -> Option<(PathBuf, PathBuf)> {
         if relative.is_absolute() || relative.as_os_str().is_empty() {
             return None;
         }

@@ -821,7 +821,8 @@ fn script_span(text: &str, name: &str, command: &str) -> Option<Span> {
 mod tests {
     #[test]
     fn gunicorn_config_lines_are_read_only_when_plain() {
-        let s = super::gunicorn_settings("bind = ':8000'\n# reload = True\npreload_app = True\n").unwrap();
+        let s = super::gunicorn_settings("bind = ':8000'\n# reload = True\npreload_app = True\n")
+            .unwrap();
         assert_eq!((s.reload, s.preload), (None, Some(true)));
         let s = super::gunicorn_settings("reload=True\n").unwrap();
         assert_eq!(s.reload, Some(true));

@@ -276,12 +276,15 @@ fn shared_activation(a: &Val, b: &Val) -> Option<String> {
             .collect()
     };
     let theirs = entries(b);
-    entries(a).into_iter().find(|c| theirs.contains(c)).map(|c| {
-        c.iter()
-            .map(|(f, v)| format!("{f} `{v}`"))
-            .collect::<Vec<_>>()
-            .join(" and ")
-    })
+    entries(a)
+        .into_iter()
+        .find(|c| theirs.contains(c))
+        .map(|c| {
+            c.iter()
+                .map(|(f, v)| format!("{f} `{v}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
 }
 
 fn set(parent: &mut Val, key: &str, value: Val) {

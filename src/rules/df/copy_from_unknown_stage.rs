@@ -116,7 +116,11 @@ fn stages_reachable(df: &crate::dockerfile::Dockerfile, target: usize) -> Vec<bo
             continue;
         }
         todo.extend(stage.base_stage);
-        for ins in df.instructions.get(stage.instructions.clone()).unwrap_or_default() {
+        for ins in df
+            .instructions
+            .get(stage.instructions.clone())
+            .unwrap_or_default()
+        {
             for flag in &ins.flags {
                 let Some(value) = flag.value.as_deref() else {
                     continue;

@@ -182,7 +182,8 @@ fn compiled_script_with_ts_sync(
             // A pattern that cannot carry code (`*.html`, `*.css`) does not matter here.
             Some((_, ext))
                 if !ext.contains(['*', '?', '[', '{'])
-                    && !super::pattern_may_match(pattern, &["js", "mjs", "cjs", "json", "jsx"]) => {}
+                    && !super::pattern_may_match(pattern, &["js", "mjs", "cjs", "json", "jsx"]) => {
+            }
             _ => return None,
         }
     }

@@ -65,15 +65,26 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             } else {
                 "the SIGHUP sync hook"
             };
-            let (what, help) = match (&server.config_file, server.preload_in_config && server.find_args("--preload").next().is_none()) {
+            let (what, help) = match (
+                &server.config_file,
+                server.preload_in_config && server.find_args("--preload").next().is_none(),
+            ) {
                 (Some(file), true) => (
                     format!("`preload_app = True` in gunicorn's config file `{file}`"),
                     format!("set `preload_app = False` in `{file}` for the dev pipeline"),
                 ),
-                _ => ("gunicorn `--preload`".to_string(), "drop `--preload` from the dev command".to_string()),
+                _ => (
+                    "gunicorn `--preload`".to_string(),
+                    "drop `--preload` from the dev command".to_string(),
+                ),
             };
             let with = match (&server.reload, reload) {
-                (ReloadMode::On { via: crate::server::ReloadVia::Config(file) }, true) => {
+                (
+                    ReloadMode::On {
+                        via: crate::server::ReloadVia::Config(file),
+                    },
+                    true,
+                ) => {
                     format!("`reload = True` in {file}")
                 }
                 _ => with.to_string(),

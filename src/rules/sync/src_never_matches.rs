@@ -215,7 +215,6 @@ fn context_label(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::example_path;
