@@ -123,8 +123,16 @@ fn never_matches(pattern: &str, view: &ArtifactView) -> Option<NeverMatches> {
                 ),
             ),
         };
+        // `/**`: no literal part to show, so show a real file of the context.
+        let all_wildcards = example
+            .split('/')
+            .all(|c| c.is_empty() || c.chars().all(|ch| matches!(ch, '*' | '?')));
         return Some(NeverMatches {
-            example: example_path(&example),
+            example: if all_wildcards {
+                some_file()
+            } else {
+                example_path(&example)
+            },
             reason: "and that path never starts with `/`".into(),
             help,
         });
