@@ -38,6 +38,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         if matches!(sync.mode, SyncMode::Auto(_)) {
             continue;
         }
+        // No pattern can match (SYNC013): nothing is ever copied, so reloading is moot.
+        if crate::rules::sync::src_never_matches::sync_is_dead(pipeline, artifact, view) {
+            continue;
+        }
         let Some(rt) = runtime(pipeline, artifact, view) else {
             continue;
         };

@@ -51,6 +51,28 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Whether every pattern of the artifact's `manual` or `infer` sync never matches (this rule's
+/// findings): then no file is ever synced, and findings that assume synced files are moot.
+pub(crate) fn sync_is_dead(
+    pipeline: &Pipeline,
+    artifact: &crate::skaffold::model::Artifact,
+    view: &ArtifactView,
+) -> bool {
+    let Some(sync) = &artifact.sync else {
+        return false;
+    };
+    let patterns: Vec<&str> = match &sync.mode {
+        SyncMode::Manual(rules) => rules.iter().map(|r| r.src.value.as_str()).collect(),
+        SyncMode::Infer(patterns) => patterns.iter().map(|p| p.value.as_str()).collect(),
+        _ => return false,
+    };
+    let context = context_label(pipeline, artifact, view);
+    !patterns.is_empty()
+        && patterns.iter().all(|p| {
+            never_matches(p, view).is_some() || repeats_context(p, &context, view).is_some()
+        })
+}
+
 struct NeverMatches {
     /// What Skaffold compares the pattern with, for this pattern's files.
     example: String,
