@@ -776,6 +776,17 @@ fn infer_with_copy_from_sources_becomes_manual_rules() {
 }
 
 #[test]
+fn sync_dest_follows_a_copy_that_keeps_the_source_path() {
+    unsafe_fix_gives_expected_bytes(
+        "sync-kept-path",
+        &[
+            "sync to `dest: /app/apps/server` with `strip: apps/server/`, the layout of the COPY",
+            "sync to `dest: /app`, the layout of the COPY",
+        ],
+    );
+}
+
+#[test]
 fn auto_on_a_docker_artifact_becomes_manual_rules() {
     unsafe_fix_gives_expected_bytes(
         "sync-auto",

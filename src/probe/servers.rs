@@ -194,6 +194,7 @@ fn argv_meaning(p: &ProcInfo) -> Option<ArgvMeaning> {
             ReloadVia::Flag(f) => format!("the {f} flag"),
             ReloadVia::Env(e) => format!("{e} in its environment"),
             ReloadVia::Default => "the command's default".to_string(),
+            ReloadVia::Config(file) => format!("the `reload` setting in {file}"),
         }),
         ReloadMode::Off | ReloadMode::Unknown => None,
     };

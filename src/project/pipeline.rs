@@ -784,16 +784,27 @@ fn artifact_view(
         },
         Err(reason) => {
             let at = artifact_point(docker.dockerfile.origin, &docker.dockerfile);
-            problems.push(engine_diagnostic(
+            let shown = relative_to(&dockerfile_path, &config.dir);
+            let mut d = engine_diagnostic(
                 "SCHEMA007",
                 &project.file(at.file).path,
                 at.span,
                 format!(
                     "Dockerfile `{}` of artifact `{}` cannot be read: {reason}",
-                    relative_to(&dockerfile_path, &config.dir).display(),
+                    shown.display(),
                     artifact.image.value
                 ),
-            ));
+            );
+            let config_path = project.file(config.file).path.clone();
+            if let Some(hint) = run_from_parent(project, &config_path, &shown) {
+                d.message = format!(
+                    "Dockerfile `{}` of artifact `{}` is not beside this config, but {hint}; this artifact is not analysed",
+                    shown.display(),
+                    artifact.image.value
+                );
+                d.severity = crate::diagnostic::Severity::Info;
+            }
+            problems.push(d);
         }
     }
     let ignore_path = cache.ignore_file(&context_dir, &dockerfile_path);
@@ -957,6 +968,31 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
         .collect();
     found.sort();
     found
+}
+
+/// When `relative` (missing beside the config in `config_dir`) exists from a parent directory:
+/// the explanation that the config is run from there, for messages.
+pub(crate) fn run_from_parent(
+    project: &Project,
+    config_path: &Path,
+    relative: &Path,
+) -> Option<String> {
+    // A required config's paths are relative to its own directory in Skaffold too.
+    if super::render::is_required(project, config_path) {
+        return None;
+    }
+    let config_dir = config_path.parent()?;
+    let name = config_path.file_name()?.to_string_lossy();
+    let (_, from) = project.roots.found_from_parent(config_dir, relative)?;
+    let up = from
+        .components()
+        .map(|_| "..")
+        .collect::<Vec<_>>()
+        .join("/");
+    Some(format!(
+        "it exists relative to `{up}`: Skaffold resolves a root config's paths against the working directory, so this config is run from there (`skaffold -f {}/{name}`), while skafix resolves them against the config's own directory",
+        from.display()
+    ))
 }
 
 /// `path` relative to `base` (`../app/Dockerfile` when it is beside it; both are normalized).

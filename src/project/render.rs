@@ -117,12 +117,56 @@ enum Trace {
     },
 }
 
+/// Whether another config requires the config file at `path` (`requires[].path`): Skaffold
+/// resolves a required config's paths against its own directory, a root config's against the
+/// working directory.
+pub(crate) fn is_required(project: &Project, path: &Path) -> bool {
+    let wanted = std::path::absolute(normalize(path)).unwrap_or_else(|_| path.to_path_buf());
+    project.configs.iter().any(|other| {
+        other
+            .tree
+            .get("requires")
+            .map(Val::items)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|r| r.get("path").and_then(Val::as_str))
+            .any(|rel| {
+                let p = super::load::required_config_path(&other.dir, rel);
+                std::path::absolute(normalize(&p)).unwrap_or(p) == wanted
+            })
+    })
+}
+
+/// When `path` exists relative to a parent of `base` inside `root`: why (Skaffold resolves a
+/// root config's paths against the working directory), for a message; else empty.
+fn found_from_parent(base: &Path, path: &str, root: &Path) -> String {
+    for (depth, parent) in base.ancestors().enumerate().skip(1).take(4) {
+        if !parent.starts_with(root) {
+            break;
+        }
+        // Only a path that names the config's own directory (`svc/k8s` in `svc/skaffold.yaml`).
+        let Ok(from) = base.strip_prefix(parent) else {
+            break;
+        };
+        let candidate = normalize(&parent.join(path));
+        if Path::new(path).starts_with(from) && candidate.starts_with(parent) && candidate.exists()
+        {
+            let up = vec![".."; depth].join("/");
+            return format!(
+                "; it exists relative to `{up}`, where this config is run from (Skaffold resolves a root config's paths against the working directory; skafix resolves them against the config's own directory)"
+            );
+        }
+    }
+    String::new()
+}
+
 fn run_job(
     job: &Job<'_>,
     cache: &RenderCache,
     config_dir: &Path,
     root: &Path,
     images: &[String],
+    required: bool,
 ) -> Result<Done, NotAnalysed> {
     let kustomize_dir = |path: &str| -> Result<PathBuf, NotAnalysed> {
         if path.contains("{{") {
@@ -139,6 +183,18 @@ fn run_job(
         }
         let base = std::fs::canonicalize(config_dir).unwrap_or_else(|_| config_dir.to_path_buf());
         let dir = normalize(&base.join(path));
+        if !dir.exists() && dir.starts_with(root) {
+            return Err(NotAnalysed {
+                reason: format!(
+                    "`{path}` does not exist beside this config{}",
+                    if required {
+                        String::new()
+                    } else {
+                        found_from_parent(&base, path, root)
+                    }
+                ),
+            });
+        }
         if !crate::render::inside(root, &dir) {
             return Err(NotAnalysed {
                 reason: format!(
@@ -214,10 +270,11 @@ pub(super) fn manifests(
         config.dir.as_path()
     };
     let root = cache.root_for(config_dir);
+    let required = is_required(project, &project.file(config.file).path);
     let images = run_images(project, config, model);
     let results: Vec<Result<Done, NotAnalysed>> = jobs
         .par_iter()
-        .map(|job| run_job(job, cache, config_dir, &root, &images))
+        .map(|job| run_job(job, cache, config_dir, &root, &images, required))
         .collect();
     let config_path = project.file(config.file).path.clone();
     let reader = |path: &Path| -> Option<Arc<SourceFile>> {

@@ -43,6 +43,36 @@ impl Roots {
         }
     }
 
+    /// The nearest parent directory of `config_dir`, inside the roots, where `relative` (a path
+    /// a config names, missing beside it) exists. Skaffold resolves a root config's paths
+    /// against the working directory, so a config run as `skaffold -f svc/skaffold.yaml` from
+    /// the repository root names `svc/Dockerfile`: only paths that start with the config's
+    /// directory as seen from the parent count. Returns the directory and the config's path
+    /// relative to it (`svc`), or None.
+    pub fn found_from_parent(
+        &self,
+        config_dir: &Path,
+        relative: &Path,
+    ) -> Option<(PathBuf, PathBuf)> {
+        if relative.is_absolute() || relative.as_os_str().is_empty() {
+            return None;
+        }
+        let config_dir = std::path::absolute(config_dir).ok()?;
+        for parent in config_dir.ancestors().skip(1).take(4) {
+            let candidate = normalize(&parent.join(relative));
+            if !candidate.starts_with(parent) || !self.may_read(parent) {
+                break;
+            }
+            // Only a path that names the config's own directory (`svc/Dockerfile` in
+            // `svc/skaffold.yaml`) says where it is run from; `Dockerfile` alone could be any.
+            let from = config_dir.strip_prefix(parent).ok()?.to_path_buf();
+            if relative.starts_with(&from) && candidate.exists() && self.may_read(&candidate) {
+                return Some((parent.to_path_buf(), from));
+            }
+        }
+        None
+    }
+
     /// Whether `path` (as it will be opened) may be read.
     pub fn may_read(&self, path: &Path) -> bool {
         if !self.bounded {

@@ -629,8 +629,11 @@ pub fn processes(
             *found_script.borrow_mut() = Some(script);
             Some(command)
         };
-        let server =
+        let mut server =
             server::recognize_with_scripts(&argv, &|name| env.get(name).cloned(), Some(&lookup));
+        if let Some(s) = server.as_mut() {
+            gunicorn_config(pipeline, view, built, &workdir, s);
+        }
         let package_script = server
             .as_ref()
             .and_then(|s| s.package_script.as_ref())
@@ -704,6 +707,101 @@ pub fn context_file_at(
     (!replaced).then(|| file.clone())
 }
 
+/// gunicorn's `-c FILE` settings that decide reloading, when the build context provides the
+/// file at the path the container reads it from (relative to the working directory): `reload`
+/// (off unless set; the command line's `--reload` wins) and `preload_app`. gunicorn executes
+/// the file as Python (`gunicorn/config.py`, `get_config_from_filename`); only plain top-level
+/// `reload = True|False` and `preload_app = True|False` lines are understood, and a file that
+/// sets them any other way, or may set them indirectly (`import *`, `exec`, `globals()`), leaves
+/// the mode unknown.
+fn gunicorn_config(
+    pipeline: &Pipeline,
+    view: &ArtifactView,
+    built: &BuiltImage,
+    workdir: &str,
+    server: &mut ServerCommand,
+) {
+    if !matches!(server.kind, server::ServerKind::Gunicorn { .. }) {
+        return;
+    }
+    let Some(path) = server.config_file.clone() else {
+        return;
+    };
+    if path.starts_with("python:") || path.contains('$') {
+        return;
+    }
+    let container_path = crate::rules::sync::absolute(workdir, &path);
+    let Some(rel) = context_file_at(view, built, &container_path) else {
+        return;
+    };
+    let Ok(file) = pipeline.project.read(&view.context_dir.join(&rel)) else {
+        return;
+    };
+    let Some(settings) = gunicorn_settings(&pipeline.source(file).text) else {
+        return;
+    };
+    if server.reload == server::ReloadMode::Unknown {
+        server.reload = match settings.reload {
+            Some(true) => server::ReloadMode::On {
+                via: server::ReloadVia::Config(format!("`{path}`")),
+            },
+            _ => server::ReloadMode::Off,
+        };
+    }
+    if settings.preload == Some(true) {
+        server.preload = true;
+        server.preload_in_config = true;
+    }
+}
+
+/// The `reload` and `preload_app` settings of a gunicorn config file, or None when the file
+/// may set them in a way a line scan cannot follow.
+pub(crate) struct GunicornSettings {
+    pub reload: Option<bool>,
+    pub preload: Option<bool>,
+}
+
+pub(crate) fn gunicorn_settings(text: &str) -> Option<GunicornSettings> {
+    let mut settings = GunicornSettings {
+        reload: None,
+        preload: None,
+    };
+    for line in text.lines() {
+        let code = line.split('#').next().unwrap_or("").trim_end();
+        if code.contains("import *")
+            || code.contains("exec(")
+            || code.contains("globals(")
+            || code.contains("locals(")
+            || code.contains("setattr(")
+        {
+            return None;
+        }
+        for (name, slot) in [
+            ("reload", &mut settings.reload),
+            ("preload_app", &mut settings.preload),
+        ] {
+            let mentioned = code
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|w| w == name);
+            if !mentioned {
+                continue;
+            }
+            let Some((left, right)) = code.split_once('=') else {
+                continue;
+            };
+            let plain = !line.starts_with([' ', '\t']) && left.trim() == name;
+            match (plain, right.trim()) {
+                (true, "True") => *slot = Some(true),
+                (true, "False") => *slot = Some(false),
+                // Assigned from an expression, conditionally, or compared: unknown.
+                _ if left.trim() == name || left.trim_end().ends_with(name) => return None,
+                _ => {}
+            }
+        }
+    }
+    Some(settings)
+}
+
 /// The `scripts.NAME` entry of the `package.json` in the container's working directory.
 fn package_script(
     pipeline: &Pipeline,
@@ -754,6 +852,20 @@ fn script_span(text: &str, name: &str, command: &str) -> Option<Span> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn gunicorn_config_lines_are_read_only_when_plain() {
+        let s = super::gunicorn_settings("bind = ':8000'\n# reload = True\npreload_app = True\n")
+            .unwrap();
+        assert_eq!((s.reload, s.preload), (None, Some(true)));
+        let s = super::gunicorn_settings("reload=True\n").unwrap();
+        assert_eq!(s.reload, Some(true));
+        assert!(super::gunicorn_settings("reload = os.environ.get('DEV') == '1'\n").is_none());
+        assert!(super::gunicorn_settings("if DEV:\n    reload = True\n").is_none());
+        assert!(super::gunicorn_settings("from settings import *\n").is_none());
+        let s = super::gunicorn_settings("reload_extra_files = ['a']\n").unwrap();
+        assert_eq!(s.reload, None);
+    }
+
     use super::*;
 
     #[test]

@@ -263,13 +263,14 @@ pub fn prepare(
             "it uses a remote chart; skafix never fetches charts over the network",
         ));
     }
-    if release
-        .get("artifactOverrides")
-        .is_some_and(|v| !v.is_zero())
+    // `values` is what older schemas (up to v2beta9) called `artifactOverrides`.
+    if let Some(key) = ["artifactOverrides", "values"]
+        .into_iter()
+        .find(|key| release.get(key).is_some_and(|v| !v.is_zero()))
     {
-        return Err(not(
-            "its `artifactOverrides` (an older schema) are turned into image values by Skaffold's schema upgrade, which skafix does not model",
-        ));
+        return Err(not(format!(
+            "its `{key}` (an older schema) are turned into image values by Skaffold's schema upgrade, which skafix does not model"
+        )));
     }
     if release.get("useHelmSecrets").and_then(Val::as_bool) == Some(true) {
         return Err(not(

@@ -91,6 +91,9 @@ pub enum ReloadVia {
     Env(String),
     /// The server reloads unless told not to (`fastapi dev`, `runserver`, nodemon, air).
     Default,
+    /// A setting in a config file the command names (`reload = True` in gunicorn's `-c` file),
+    /// as the file's path.
+    Config(String),
 }
 
 /// Whether the server reloads code by itself when files change.
@@ -146,8 +149,10 @@ pub struct ServerCommand {
     pub extra_files: Vec<String>,
     /// Worker processes when set by a flag or env (`WEB_CONCURRENCY`, `UVICORN_WORKERS`).
     pub workers: Option<u32>,
-    /// gunicorn `--preload`.
+    /// gunicorn `--preload` (or `preload_app = True` in its config file).
     pub preload: bool,
+    /// `preload` comes from the config file, not the command line.
+    pub preload_in_config: bool,
     /// The app: import string, module path or script, when visible.
     pub app: Option<String>,
     /// uvicorn `--app-dir`, gunicorn `--chdir`.

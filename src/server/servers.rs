@@ -575,6 +575,7 @@ fn base(kind: ServerKind, args: &[Arg], insert_after: ArgPos, ctx: &Ctx) -> Serv
         extra_files: Vec::new(),
         workers: None,
         preload: false,
+        preload_in_config: false,
         app: None,
         app_dir: None,
         config_file: None,

@@ -207,7 +207,84 @@ pub fn auto_profiles_overriding(
             }
         }
     }
+    // Profiles that are not active here but share an activation entry (the same kube context
+    // or env criteria, with `requiresAllActivations` off): wherever one activates, so does the
+    // other, and the later one's overlay wins there, even with `-p <earlier>`.
+    for later in 0..profiles.len() {
+        for earlier in 0..later {
+            if auto.contains(&earlier) && auto.contains(&later) {
+                continue;
+            }
+            let Some(entry) = shared_activation(&profiles[earlier], &profiles[later]) else {
+                continue;
+            };
+            let earlier_writes = writes(earlier);
+            for (path, origin) in writes(later) {
+                let Some((earlier_path, _)) = earlier_writes.iter().find(|(p, _)| covers(p, &path))
+                else {
+                    continue;
+                };
+                found.push((
+                    origin.key_span.unwrap_or(origin.span),
+                    format!(
+                        "profiles `{}` and `{}` are both activated automatically by {entry}, and `{}` (applied later) replaces `{}`, which `{}` sets: there `{}`'s value is lost, even with `-p {}` (unless `-p -{}`)",
+                        name(earlier),
+                        name(later),
+                        name(later),
+                        earlier_path.replace('/', "."),
+                        name(earlier),
+                        name(earlier),
+                        name(earlier),
+                        name(later)
+                    ),
+                ));
+            }
+        }
+    }
     found
+}
+
+/// An activation entry two profiles both carry (the same `env`, `kubeContext` and `command`),
+/// described for a message, when neither profile requires all its activations: whenever that
+/// entry holds, both profiles are active. Entries with no criterion never activate anything.
+fn shared_activation(a: &Val, b: &Val) -> Option<String> {
+    let requires_all = |p: &Val| {
+        p.get("requiresAllActivations")
+            .and_then(Val::as_bool)
+            .unwrap_or(false)
+    };
+    if requires_all(a) || requires_all(b) {
+        return None;
+    }
+    const FIELDS: [&str; 3] = ["kubeContext", "env", "command"];
+    let criteria = |entry: &Val| -> Vec<(&'static str, String)> {
+        FIELDS
+            .iter()
+            .filter_map(|&f| {
+                let v = entry.get(f).and_then(Val::as_str)?;
+                (!v.is_empty()).then(|| (f, v.to_string()))
+            })
+            .collect()
+    };
+    let entries = |p: &Val| -> Vec<Vec<(&'static str, String)>> {
+        p.get("activation")
+            .map(Val::items)
+            .unwrap_or(&[])
+            .iter()
+            .map(criteria)
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
+    let theirs = entries(b);
+    entries(a)
+        .into_iter()
+        .find(|c| theirs.contains(c))
+        .map(|c| {
+            c.iter()
+                .map(|(f, v)| format!("{f} `{v}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
 }
 
 fn set(parent: &mut Val, key: &str, value: Val) {

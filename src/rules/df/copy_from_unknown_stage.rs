@@ -26,6 +26,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let df = built.dockerfile;
+        let reachable = stages_reachable(df, built.stage.index);
         for ins in &df.instructions {
             let (Some(flag), Some(own)) = (ins.flag("from"), ins.stage) else {
                 continue;
@@ -77,6 +78,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 } else if !plain || known_image {
                     // Anything that looks like an image reference is pulled as one.
                     continue;
+                } else if !reachable.get(own).copied().unwrap_or(true) {
+                    // buildkit parses every stage, but pulls and builds only the stages the
+                    // target needs: a stage the build never reaches pulls nothing.
+                    continue;
                 } else if let Some(close) = close {
                     format!(
                         "`--from={name}` names no stage, so buildkit pulls it as image `docker.io/library/{lower}`; did you mean stage `{}`?",
@@ -95,6 +100,45 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// Which stages a build of `target` runs: the target, the stages it is built on, and those it
+/// copies or mounts from, transitively. buildkit resolves and builds only these (`isReachable`
+/// in `dockerfile2llb/convert.go`); the other stages are parsed but never pulled or run.
+fn stages_reachable(df: &crate::dockerfile::Dockerfile, target: usize) -> Vec<bool> {
+    let mut reachable = vec![false; df.stages.len()];
+    let mut todo = vec![target];
+    while let Some(index) = todo.pop() {
+        let Some(stage) = df.stages.get(index) else {
+            continue;
+        };
+        if std::mem::replace(&mut reachable[index], true) {
+            continue;
+        }
+        todo.extend(stage.base_stage);
+        for ins in df
+            .instructions
+            .get(stage.instructions.clone())
+            .unwrap_or_default()
+        {
+            for flag in &ins.flags {
+                let Some(value) = flag.value.as_deref() else {
+                    continue;
+                };
+                let from = match flag.name.as_str() {
+                    "from" => Some(value),
+                    "mount" => value
+                        .split(',')
+                        .find_map(|kv| kv.trim().strip_prefix("from=")),
+                    _ => None,
+                };
+                if let Some(dep) = from.and_then(|f| df.stage_by_name_or_index(f)) {
+                    todo.push(dep.index);
+                }
+            }
+        }
+    }
+    reachable
 }
 
 /// Whether `name` parses as an image reference (`distribution/reference` grammar, as buildkit's

@@ -38,6 +38,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
         if matches!(sync.mode, SyncMode::Auto(_)) {
             continue;
         }
+        // No pattern can match (SYNC013): nothing is ever copied, so reloading is moot.
+        if crate::rules::sync::src_never_matches::sync_is_dead(pipeline, artifact, view) {
+            continue;
+        }
         let Some(rt) = runtime(pipeline, artifact, view) else {
             continue;
         };
@@ -80,6 +84,19 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             }
             reported.push((at.file, at.span));
             let name = server_name(server);
+            if let Some(script) = compiled_script_with_ts_sync(server, sync) {
+                out.push(
+                    pipeline
+                        .at(&RULE, Origin { file: at.file, span: at.span, key_span: None }, format!(
+                            "{name} runs the compiled `{script}`, but sync for `{}` copies only TypeScript sources: node never loads them, so neither the synced files nor `--watch` change what runs until the image is rebuilt",
+                            artifact.image.value
+                        ))
+                        .with_artifact(&artifact.image.value)
+                        .with_related(pipeline.path(sync.origin.file), sync.origin.key_span.unwrap_or(sync.origin.span), "sync configured here")
+                        .with_help("for the dev pipeline, run the sources with a watcher that compiles them (`tsx watch src/index.ts`, `ts-node-dev --respawn src/index.ts`), or run `tsc --watch` in the container beside `node --watch`"),
+                );
+                continue;
+            }
             let how = match &server.kind {
                 ServerKind::Django => "`runserver` with `--noreload`".to_string(),
                 ServerKind::FastApiCli { dev: false } => {
@@ -97,6 +114,10 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                     "as the packaged application (`quarkus-run.jar`), which loads its classes once"
                         .to_string()
                 }
+                ServerKind::Gunicorn { .. } if server.config_file.is_some() => format!(
+                    "without `--reload`, and its config file `{}` does not set `reload = True`,",
+                    server.config_file.as_deref().unwrap_or_default()
+                ),
                 kind => format!("without `{}`", reload_flag(kind).unwrap_or("reload")),
             };
             let mut d = pipeline
@@ -119,6 +140,58 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
+}
+
+/// The JavaScript file a plain `node` runs (`dist/index.js`), when every sync pattern that can
+/// carry code names TypeScript sources only (`src/**/*.ts`): node runs the compiled output,
+/// and nothing in the container compiles the synced `.ts` files. `None` when node loads
+/// TypeScript itself (`-r ts-node/register`, `--import tsx`, a `.ts` script) or when a pattern
+/// may carry JavaScript.
+fn compiled_script_with_ts_sync(
+    server: &ServerCommand,
+    sync: &crate::skaffold::model::Sync,
+) -> Option<String> {
+    if server.kind != ServerKind::Node {
+        return None;
+    }
+    if server.args.iter().any(|a| {
+        matches!(
+            a.text.as_str(),
+            "-r" | "--require" | "--import" | "--loader" | "--experimental-loader"
+        ) || a.text.starts_with("--require=")
+            || a.text.starts_with("--import=")
+            || a.text.starts_with("--loader=")
+            || a.text.starts_with("--experimental")
+    }) {
+        return None;
+    }
+    let script = server.app.as_deref()?;
+    if !["js", "mjs", "cjs"]
+        .iter()
+        .any(|e| script.rsplit_once('.').is_some_and(|(_, x)| x == *e))
+    {
+        return None;
+    }
+    let patterns: Vec<&str> = match &sync.mode {
+        SyncMode::Manual(rules) => rules.iter().map(|r| r.src.value.as_str()).collect(),
+        SyncMode::Infer(patterns) => patterns.iter().map(|p| p.value.as_str()).collect(),
+        _ => return None,
+    };
+    const TS: &[&str] = &["ts", "tsx", "mts", "cts"];
+    let mut any = false;
+    for pattern in patterns {
+        let last = pattern.rsplit('/').next().unwrap_or(pattern);
+        match last.rsplit_once('.') {
+            Some((_, ext)) if TS.iter().any(|t| t.eq_ignore_ascii_case(ext)) => any = true,
+            // A pattern that cannot carry code (`*.html`, `*.css`) does not matter here.
+            Some((_, ext))
+                if !ext.contains(['*', '?', '[', '{'])
+                    && !super::pattern_may_match(pattern, &["js", "mjs", "cjs", "json", "jsx"]) => {
+            }
+            _ => return None,
+        }
+    }
+    any.then(|| script.to_string())
 }
 
 /// A hook that may be how the code is reloaded: a signal that reloads the server (or whose

@@ -65,13 +65,37 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             } else {
                 "the SIGHUP sync hook"
             };
+            let (what, help) = match (
+                &server.config_file,
+                server.preload_in_config && server.find_args("--preload").next().is_none(),
+            ) {
+                (Some(file), true) => (
+                    format!("`preload_app = True` in gunicorn's config file `{file}`"),
+                    format!("set `preload_app = False` in `{file}` for the dev pipeline"),
+                ),
+                _ => (
+                    "gunicorn `--preload`".to_string(),
+                    "drop `--preload` from the dev command".to_string(),
+                ),
+            };
+            let with = match (&server.reload, reload) {
+                (
+                    ReloadMode::On {
+                        via: crate::server::ReloadVia::Config(file),
+                    },
+                    true,
+                ) => {
+                    format!("`reload = True` in {file}")
+                }
+                _ => with.to_string(),
+            };
             out.push(
                 pipeline
                     .at(&RULE, Origin { file: at.file, span: at.span, key_span: None }, format!(
-                        "gunicorn `--preload` loads the app once in the master, so with {with} the new workers are forked from it and keep running the old code"
+                        "{what} loads the app once in the master, so with {with} the new workers are forked from it and keep running the old code"
                     ))
                     .with_artifact(&artifact.image.value)
-                    .with_help("drop `--preload` from the dev command"),
+                    .with_help(help),
             );
         }
     }

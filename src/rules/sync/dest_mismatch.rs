@@ -143,20 +143,37 @@ fn corrected(
     if copy.wildcard {
         return None;
     }
-    let new_strip = (copy.source != ".").then(|| format!("{}/", copy.source));
-    if let Some(s) = &new_strip {
-        if !rule.src.value.starts_with(s.as_str()) {
-            return None;
-        }
-    }
-    let new_dest = copy.dest.clone();
-    let all_fixed = mismatches.iter().all(|m| {
-        std::ptr::eq(m.copy, copy)
-            && manual_destination(workdir, &new_dest, new_strip.as_deref(), m.file) == m.copied_to
-    });
-    if !all_fixed {
+    let fixes_all = |dest: &str, strip: Option<&str>| {
+        mismatches.iter().all(|m| {
+            std::ptr::eq(m.copy, copy)
+                && manual_destination(workdir, dest, strip, m.file) == m.copied_to
+        })
+    };
+    // dest = the COPY's destination and strip = its source directory; or, when the COPY keeps
+    // the source path (`COPY packages/common ./packages/common/`) and `src` is wider than it
+    // (`packages/**/*`), dest = the directory the kept path starts in, without a strip.
+    let stripped = (copy.source != ".").then(|| format!("{}/", copy.source));
+    let kept = copy
+        .dest
+        .trim_end_matches('/')
+        .strip_suffix(copy.source.trim_end_matches('/'))
+        .filter(|base| copy.source != "." && (base.is_empty() || base.ends_with('/')))
+        .map(|base| match base.trim_end_matches('/') {
+            "" if copy.dest.starts_with('/') => "/".to_string(),
+            "" => ".".to_string(),
+            b => b.to_string(),
+        });
+    let (new_dest, new_strip) = if stripped
+        .as_deref()
+        .is_none_or(|s| rule.src.value.starts_with(s))
+        && fixes_all(&copy.dest, stripped.as_deref())
+    {
+        (copy.dest.clone(), stripped)
+    } else if let Some(base) = kept.filter(|b| fixes_all(b, None)) {
+        (base, None)
+    } else {
         return None;
-    }
+    };
     let source = pipeline.source(rule.dest.origin.file);
     let dest_raw = source.slice(rule.dest.origin.span);
     // One edit for `dest` (with a new `strip:` line after it when needed): edits that touch
@@ -212,12 +229,18 @@ fn corrected(
     if edits.is_empty() {
         return None;
     }
-    let strip_text = new_strip.as_deref().unwrap_or("");
+    let message = match new_strip.as_deref() {
+        Some(strip) => {
+            format!("sync to `dest: {new_dest}` with `strip: {strip}`, the layout of the COPY")
+        }
+        None if rule.strip.is_some() => {
+            format!("sync to `dest: {new_dest}` without `strip`, the layout of the COPY")
+        }
+        None => format!("sync to `dest: {new_dest}`, the layout of the COPY"),
+    };
     Some(Fix {
         applicability: Applicability::Unsafe,
-        message: format!(
-            "sync to `dest: {new_dest}` with `strip: {strip_text}`, the layout of the COPY"
-        ),
+        message,
         edits,
     })
 }

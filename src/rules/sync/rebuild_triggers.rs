@@ -187,12 +187,13 @@ fn triggers(view: &ArtifactView, source: &str, project_dir: &Path) -> Vec<Trigge
     let listed = ignore_files.into_iter().flat_map(|(d, own)| {
         gitignored(&d)
             .into_iter()
-            .filter(move |(_, _, ignore)| own || ignore.starts_with("**/"))
+            .filter(move |(_, _, ignore)| own || written_in_any_directory(ignore))
     });
     for (label, sample, writer, ignore) in tool_outputs(view, source) {
         push(&label, join(source, &sample), writer, join(source, &ignore));
     }
-    for (pattern, sample, ignore) in listed.filter(|(_, sample, _)| !declares_dependencies(sample))
+    for (pattern, sample, ignore) in
+        listed.filter(|(_, sample, _)| !declares_dependencies(sample) && !kept_secret(sample))
     {
         push(
             &pattern,
@@ -206,6 +207,26 @@ fn triggers(view: &ArtifactView, source: &str, project_dir: &Path) -> Vec<Trigge
         );
     }
     found
+}
+
+/// Whether a pattern of a parent directory's `.gitignore` (as its `.dockerignore` line) names
+/// files that tools write in every directory, so also inside the COPY source: a wildcard
+/// (`*.log`, `*.pyc`) or a per-directory file (`__pycache__`, `.DS_Store`). A plain name such
+/// as `node_modules` or `setup.yml` in the root `.gitignore` is written where its tool runs
+/// (next to the root `package.json`, at the root), not inside `src/`; outputs that the source's
+/// own build files announce are found by [`tool_outputs`].
+fn written_in_any_directory(ignore: &str) -> bool {
+    const PER_DIRECTORY: [&str; 5] = [
+        "__pycache__",
+        ".DS_Store",
+        "Thumbs.db",
+        "desktop.ini",
+        ".ipynb_checkpoints",
+    ];
+    let Some(body) = ignore.strip_prefix("**/") else {
+        return false;
+    };
+    body.contains(['*', '?']) || PER_DIRECTORY.contains(&body)
 }
 
 /// A trigger that another COPY names itself (`COPY target/app.jar /app/`, `COPY dist/
@@ -357,7 +378,23 @@ fn declares_dependencies(sample: &str) -> bool {
         "mix.lock",
     ];
     let name = sample.rsplit('/').next().unwrap_or(sample);
-    DEPENDENCY_FILES.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt"))
+    DEPENDENCY_FILES.contains(&name)
+        || (name.starts_with("requirements") && name.ends_with(".txt"))
+        // Lock-file patterns as written in a .gitignore (`*.lock`, `**/*-lock.yaml`).
+        || name.ends_with(".lock")
+        || name.ends_with("-lock.yaml")
+        || name.ends_with("-lock.json")
+}
+
+/// Secrets and local settings that projects keep out of git (`.env*.local`, `*.pem`, `*.key`):
+/// a person writes them, no tool rewrites them during `skaffold dev`, and when one is edited
+/// the image that reads it should be rebuilt.
+fn kept_secret(sample: &str) -> bool {
+    let name = sample.rsplit('/').next().unwrap_or(sample);
+    name.starts_with(".env")
+        || [".pem", ".key", ".p12", ".pfx", ".crt"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
 }
 
 /// The patterns of `dir/.gitignore` with a sample path each and the `.dockerignore` line that
@@ -397,10 +434,31 @@ fn gitignored(dir: &Path) -> Vec<(String, String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{declares_dependencies, gitignored};
+    use super::{declares_dependencies, gitignored, kept_secret, written_in_any_directory};
+
+    #[test]
+    fn parent_patterns_count_only_when_written_in_every_directory() {
+        assert!(written_in_any_directory("**/*.log"));
+        assert!(written_in_any_directory("**/__pycache__"));
+        assert!(written_in_any_directory("**/.DS_Store"));
+        assert!(!written_in_any_directory("**/node_modules"));
+        assert!(!written_in_any_directory("**/setup.yml"));
+        assert!(!written_in_any_directory("dist"));
+    }
+
+    #[test]
+    fn secrets_and_local_settings_are_not_tool_outputs() {
+        assert!(kept_secret("x.pem"));
+        assert!(kept_secret(".envx.local"));
+        assert!(kept_secret("certs/server.key"));
+        assert!(!kept_secret("npm-debug.logx"));
+        assert!(!kept_secret("next-env.d.ts"));
+    }
 
     #[test]
     fn lock_files_and_manifests_are_not_tool_outputs() {
+        assert!(declares_dependencies("x-lock.yaml"));
+        assert!(declares_dependencies("x.lock"));
         for name in [
             "package-lock.json",
             "app/yarn.lock",

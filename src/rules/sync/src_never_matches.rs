@@ -29,14 +29,17 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             SyncMode::Infer(patterns) => patterns.iter().collect(),
             _ => continue,
         };
+        let context = context_label(pipeline, artifact, view);
         for pattern in patterns {
-            if let Some(why) = never_matches(&pattern.value, view) {
+            let why = never_matches(&pattern.value, view)
+                .or_else(|| repeats_context(&pattern.value, &context, view));
+            if let Some(why) = why {
                 out.push(
                     pipeline
                         .at(&RULE, pattern.origin, format!(
                             "sync pattern `{}` never matches: Skaffold compares it with each changed file's path relative to the context `{}` (such as `{}`), {}",
                             pattern.value,
-                            context_label(pipeline, view),
+                            context,
                             why.example,
                             why.reason
                         ))
@@ -48,11 +51,54 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Whether every pattern of the artifact's `manual` or `infer` sync never matches (this rule's
+/// findings): then no file is ever synced, and findings that assume synced files are moot.
+pub(crate) fn sync_is_dead(
+    pipeline: &Pipeline,
+    artifact: &crate::skaffold::model::Artifact,
+    view: &ArtifactView,
+) -> bool {
+    let Some(sync) = &artifact.sync else {
+        return false;
+    };
+    let patterns: Vec<&str> = match &sync.mode {
+        SyncMode::Manual(rules) => rules.iter().map(|r| r.src.value.as_str()).collect(),
+        SyncMode::Infer(patterns) => patterns.iter().map(|p| p.value.as_str()).collect(),
+        _ => return false,
+    };
+    let context = context_label(pipeline, artifact, view);
+    !patterns.is_empty()
+        && patterns.iter().all(|p| {
+            never_matches(p, view).is_some() || repeats_context(p, &context, view).is_some()
+        })
+}
+
 struct NeverMatches {
     /// What Skaffold compares the pattern with, for this pattern's files.
     example: String,
     reason: String,
     help: String,
+}
+
+/// A pattern written relative to the config's directory instead of the context: it starts with
+/// the context's own path (`apps/api/src/**` for context `apps/api`), and the context has no
+/// directory of that name, so no path relative to the context starts that way.
+fn repeats_context(pattern: &str, context: &str, view: &ArtifactView) -> Option<NeverMatches> {
+    if context == "." || context.starts_with("..") {
+        return None;
+    }
+    let rest = pattern.trim().strip_prefix(context)?.strip_prefix('/')?;
+    let first = context.split('/').next()?;
+    if rest.is_empty() || view.context_dir.join(first).exists() {
+        return None;
+    }
+    Some(NeverMatches {
+        example: example_path(rest),
+        reason: format!(
+            "and that path does not start with `{context}/`: the pattern is written relative to the config's directory, but sync patterns are relative to the context"
+        ),
+        help: format!("drop the context's path from the pattern: `{rest}`"),
+    })
 }
 
 /// Why `pattern` can match no file path relative to the context, if it cannot.
@@ -99,8 +145,16 @@ fn never_matches(pattern: &str, view: &ArtifactView) -> Option<NeverMatches> {
                 ),
             ),
         };
+        // `/**`: no literal part to show, so show a real file of the context.
+        let all_wildcards = example
+            .split('/')
+            .all(|c| c.is_empty() || c.chars().all(|ch| matches!(ch, '*' | '?')));
         return Some(NeverMatches {
-            example: example_path(&example),
+            example: if all_wildcards {
+                some_file()
+            } else {
+                example_path(&example)
+            },
             reason: "and that path never starts with `/`".into(),
             help,
         });
@@ -170,17 +224,24 @@ fn example_path(pattern: &str) -> String {
 }
 
 /// The context as the message shows it: relative to the config's directory.
-fn context_label(pipeline: &Pipeline, view: &ArtifactView) -> String {
+fn context_label(
+    pipeline: &Pipeline,
+    artifact: &crate::skaffold::model::Artifact,
+    view: &ArtifactView,
+) -> String {
     let rel = view
         .context_dir
         .strip_prefix(&pipeline.config.dir)
         .ok()
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default();
-    if rel.is_empty() {
-        ".".into()
-    } else {
-        rel
+        .map(|p| p.to_string_lossy().replace('\\', "/"));
+    match rel {
+        Some(rel) if rel.is_empty() => ".".into(),
+        Some(rel) => rel,
+        // A context beside or above the config's directory (`../api`): as written.
+        None => match artifact.context.trim_end_matches('/') {
+            "" => ".".into(),
+            written => written.to_string(),
+        },
     }
 }
 
