@@ -258,3 +258,59 @@ fn a_billion_laughs_stops_at_the_alias_within_bounds() {
     assert_eq!(code, 1, "{out}");
     assert_eq!(out, vol001(28));
 }
+
+const BUILD_ONLY: &str =
+    "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n    - image: app\n";
+
+/// ENV lines doubling a value to 32 KiB, then one ENV copying it into 800 variables: a
+/// 25 MiB environment from a few kilobytes of Dockerfile, all within the per-value budget.
+fn large_environment() -> String {
+    let mut dockerfile = String::from("FROM alpine:3.20\nENV a0=xxxxxxxxxxxxxxxx\n");
+    for i in 1..12 {
+        dockerfile.push_str(&format!("ENV a{i}=$a{}$a{}\n", i - 1, i - 1));
+    }
+    let copies: Vec<String> = (0..800).map(|j| format!("b{j}=$a11")).collect();
+    dockerfile.push_str(&format!("ENV {}\n", copies.join(" ")));
+    dockerfile
+}
+
+#[test]
+fn workdir_lines_after_a_large_environment_stop_at_the_build_budget() {
+    // Each WORKDIR (or USER) gives the next instructions a new state holding every variable:
+    // they count against the build's 32 MiB like ENV does (uncounted, 200 of them took over
+    // 3 GB). The second one crosses it.
+    let mut dockerfile = large_environment();
+    for k in 0..200 {
+        dockerfile.push_str(&format!("WORKDIR /w{}\n", k % 2));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("skaffold.yaml"), BUILD_ONLY.as_bytes());
+    write(&dir.path().join("Dockerfile"), dockerfile.as_bytes());
+    let (code, out) = bounded_check(dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out,
+        "Dockerfile:16:1: error: SCHEMA001 invalid Dockerfile: variable expansion goes over its budget here (a value may reach 64 KiB, a build's variables 32 MiB in all); the Dockerfile is not checked\n"
+    );
+}
+
+#[test]
+fn run_lines_after_a_large_environment_are_checked() {
+    // The state before each RUN is the one before the previous RUN: it is shared, not compared
+    // again (comparing 25 MiB per line took 20 ms a line, hours for these).
+    let mut dockerfile = large_environment();
+    for _ in 0..100_000 {
+        dockerfile.push_str("RUN true\n");
+    }
+    dockerfile.push_str("COPY --from=nowhere /a /b\n");
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("skaffold.yaml"), BUILD_ONLY.as_bytes());
+    write(&dir.path().join("Dockerfile"), dockerfile.as_bytes());
+    let (code, out) = bounded_check(dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("Dockerfile:100015:13: error: DF001 `--from=nowhere` names no stage"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 1, "{out}");
+}

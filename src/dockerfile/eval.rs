@@ -272,9 +272,9 @@ pub(crate) fn walk(
     let mut bases = Vec::with_capacity(df.stages.len());
     let mut current: Option<BuildState> = None;
     for (index, ins) in df.instructions.iter().enumerate() {
-        // What a replay keeps grows where the variables change (instructions in between share
-        // the state before them).
-        if matches!(ins.args, Args::Env(_) | Args::Arg(_) | Args::From { .. }) {
+        // What a replay keeps grows where the state changes (instructions in between share
+        // the state before them): a WORKDIR or USER copies every variable as ENV does.
+        if changes_state(&ins.args) {
             spent += current.as_ref().unwrap_or(&global).weight;
             if spent > MAX_BUILD_BYTES {
                 over_budget = Some(index);
@@ -383,6 +383,15 @@ pub(crate) fn walk(
     }
 }
 
+/// Whether an instruction changes the build state the next one sees (variables, WORKDIR,
+/// USER, or a new stage).
+fn changes_state(args: &Args) -> bool {
+    matches!(
+        args,
+        Args::Env(_) | Args::Arg(_) | Args::From { .. } | Args::Workdir { .. } | Args::User { .. }
+    )
+}
+
 /// What a walk over the whole Dockerfile found: each stage's base and its state at its end.
 pub(crate) struct Walked {
     pub bases: Vec<StageBase>,
@@ -449,13 +458,24 @@ fn replay(df: &Dockerfile, build_args: Option<&HashMap<String, String>>) -> Arc<
         }
     }
     let mut before: Vec<Option<Arc<BuildState>>> = vec![None; df.instructions.len()];
-    let mut last: Option<Arc<BuildState>> = None;
+    let mut last: Option<(usize, Arc<BuildState>)> = None;
     let finals = walk(df, build_args, |i, state| {
+        // After an instruction that leaves the state alone, the state is the same: comparing
+        // it anyway costs its whole size per instruction (a large environment and many RUN
+        // lines made that quadratic). Comparisons only happen where the budget is charged.
+        let unchanged = |previous: &BuildState, at: usize| {
+            let kept = at + 1 == i
+                && df
+                    .instructions
+                    .get(at)
+                    .is_some_and(|p| !changes_state(&p.args));
+            kept || *previous == *state
+        };
         let shared = match &last {
-            Some(previous) if **previous == *state => previous.clone(),
+            Some((at, previous)) if unchanged(previous, *at) => previous.clone(),
             _ => Arc::new(state.clone()),
         };
-        last = Some(shared.clone());
+        last = Some((i, shared.clone()));
         if let Some(slot) = before.get_mut(i) {
             *slot = Some(shared);
         }
