@@ -47,8 +47,10 @@ enum Piece {
 
 #[derive(Arbitrary, Debug)]
 enum Line {
-    Arg(u8, Option<Vec<Piece>>),
-    Env(u8, Vec<Piece>),
+    Arg(Vec<(u8, Option<Vec<Piece>>)>),
+    Env(Vec<(u8, Vec<Piece>)>),
+    /// The line written this many times: long runs of cheap lines over a large state.
+    Repeat(u8, Box<Line>),
     From(Vec<Piece>, bool),
     Workdir(Vec<Piece>),
     User(Vec<Piece>),
@@ -116,27 +118,61 @@ fn text_of(build: &Build) -> String {
     text.push_str("FROM alpine:3.20 AS base\n");
     let mut stage = 0;
     for line in &build.lines {
-        match line {
-            Line::Arg(n, Some(d)) => writeln!(text, "ARG {}={}", name(*n), pieces(d)),
-            Line::Arg(n, None) => writeln!(text, "ARG {}", name(*n)),
-            Line::Env(n, v) => writeln!(text, "ENV {}={}", name(*n), pieces(v)),
-            Line::From(base, from_stage) => {
-                stage += 1;
-                if *from_stage {
-                    writeln!(text, "FROM base AS s{stage}")
-                } else {
-                    writeln!(text, "FROM {} AS s{stage}", pieces(base))
-                }
-            }
-            Line::Workdir(p) => writeln!(text, "WORKDIR {}", pieces(p)),
-            Line::User(p) => writeln!(text, "USER {}", pieces(p)),
-            Line::Copy(from, to) => writeln!(text, "COPY {} {}", pieces(from), pieces(to)),
-            Line::Cmd(p) => writeln!(text, "CMD {}", pieces(p)),
-            Line::Run(p) => writeln!(text, "RUN echo {}", pieces(p)),
-        }
-        .unwrap();
+        write_line(&mut text, line, &mut stage);
     }
     text
+}
+
+/// Nested repeats multiply: the generated file stops growing here, well past where the
+/// budgets act on these lines.
+const MAX_TEXT_BYTES: usize = 1 << 20;
+
+fn write_line(text: &mut String, line: &Line, stage: &mut usize) {
+    if text.len() > MAX_TEXT_BYTES {
+        return;
+    }
+    let pieces = |pieces: &[Piece]| {
+        let mut out = String::new();
+        word(&mut out, pieces);
+        out
+    };
+    match line {
+        Line::Arg(decls) => {
+            text.push_str("ARG");
+            for (n, default) in decls {
+                match default {
+                    Some(d) => write!(text, " {}={}", name(*n), pieces(d)).unwrap(),
+                    None => write!(text, " {}", name(*n)).unwrap(),
+                }
+            }
+            text.push('\n');
+        }
+        Line::Env(pairs) => {
+            text.push_str("ENV");
+            for (n, value) in pairs {
+                write!(text, " {}={}", name(*n), pieces(value)).unwrap();
+            }
+            text.push('\n');
+        }
+        Line::Repeat(times, line) => {
+            for _ in 0..*times {
+                write_line(text, line, stage);
+            }
+        }
+        Line::From(base, from_stage) => {
+            *stage += 1;
+            if *from_stage {
+                writeln!(text, "FROM base AS s{stage}").unwrap();
+            } else {
+                writeln!(text, "FROM {} AS s{stage}", pieces(base)).unwrap();
+            }
+        }
+        Line::Workdir(p) => writeln!(text, "WORKDIR {}", pieces(p)).unwrap(),
+        Line::User(p) => writeln!(text, "USER {}", pieces(p)).unwrap(),
+        Line::Copy(from, to) => writeln!(text, "COPY {} {}", pieces(from), pieces(to)).unwrap(),
+        Line::Cmd(p) => writeln!(text, "CMD {}", pieces(p)).unwrap(),
+        Line::Run(p) => writeln!(text, "RUN echo {}", pieces(p)).unwrap(),
+    }
 }
 
 fn check_expanded(expanded: Option<skafix::dockerfile::Expanded>) {
