@@ -1,0 +1,47 @@
+//! Inputs that once exhausted memory or gave an unclear error, replayed through the library
+//! entry their fuzz target (`fuzz/fuzz_targets/`) calls first, with the outcome they must
+//! have now: a clean error at a location. The inputs live in `tests/fuzz-regressions/`.
+
+use skafix::source::{SourceFile, Span};
+use std::path::Path;
+
+fn input(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz-regressions")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `line:column` of a span's start, as reports show it.
+fn at(text: &str, span: Span) -> String {
+    let position = SourceFile::new("input", text).line_col(span.start);
+    format!("{}:{}", position.line, position.column)
+}
+
+#[test]
+fn workdir_lines_after_a_large_environment_stop_at_the_build_budget() {
+    // A 25 MiB environment (800 copies of a 32 KiB value), then 200 WORKDIR lines: each gave
+    // the build-state replay a new copy of every variable, and a 10 KB file took over 3 GB.
+    // WORKDIR and USER now count against the build's 32 MiB; the second WORKDIR crosses it.
+    let text = input("workdir-after-large-environment.Dockerfile");
+    let error = skafix::dockerfile::parse(&text).expect_err("over the build budget");
+    assert_eq!(
+        error.message,
+        "variable expansion goes over its budget here (a value may reach 64 KiB, a build's variables 32 MiB in all); the Dockerfile is not checked"
+    );
+    assert_eq!(at(&text, error.span), "16:1");
+    assert_eq!(&text[error.span.start..error.span.end], "WORKDIR /w1");
+}
+
+#[test]
+fn flow_collections_nested_past_the_parser_limit_name_the_limit() {
+    // 300 `[`: saphyr-parser stops at its 256th flow level with "recursion limit exceeded",
+    // which did not say what to change.
+    let text = input("flow-nesting.yaml");
+    let error = skafix::yaml::parse(&text).expect_err("too deep");
+    assert_eq!(
+        error.message,
+        "flow collections nested deeper than 255 levels (the nesting limit)"
+    );
+    assert_eq!(error.span, Span::new(255, 256));
+}
