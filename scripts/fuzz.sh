@@ -32,7 +32,7 @@ seed_files() {
 seed_commands() {
     local dir="$1" n=0
     find fixtures tests -type f -name 'Dockerfile*' -print0 |
-        xargs -0 grep -hE '^(RUN|CMD|ENTRYPOINT) ' |
+        { xargs -0 grep -hE '^(RUN|CMD|ENTRYPOINT) ' || true; } |
         sed -E 's/^(RUN|CMD|ENTRYPOINT) //' |
         while IFS= read -r line; do
             n=$((n + 1))
@@ -85,7 +85,7 @@ seed() {
         skafix_config)
             seed_files "$dir" -name 'skafix.toml'
             find fixtures tests -type f \( -name '*.yaml' -o -name 'Dockerfile*' \) -size -16k -print0 |
-                xargs -0 grep -l 'skafix:' |
+                { xargs -0 grep -l 'skafix:' || true; } |
                 while IFS= read -r file; do
                     cp "$file" "$dir/$(sha256sum "$file" | cut -c1-16)"
                 done

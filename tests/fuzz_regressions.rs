@@ -45,3 +45,57 @@ fn flow_collections_nested_past_the_parser_limit_name_the_limit() {
     );
     assert_eq!(error.span, Span::new(255, 256));
 }
+
+#[test]
+fn a_dockerfile_error_column_inside_a_character_is_moved_to_its_start() {
+    // The fuzz target reads bytes as lossy UTF-8: invalid bytes became U+FFFD (three bytes
+    // each), and the crate's error column pointed into the second byte of one.
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fuzz-regressions/error-column-inside-a-character.Dockerfile"),
+    )
+    .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let error = skafix::dockerfile::parse(&text).expect_err("unterminated quote");
+    assert_eq!(
+        error.message,
+        "expected end of quoted string (\"), but reached eof"
+    );
+    assert!(text.is_char_boundary(error.span.start), "{error:?}");
+    assert_eq!(at(&text, error.span), "1:30");
+    assert!(text[error.span.start..error.span.end].starts_with('\u{FFFD}'));
+}
+
+/// The probe target's input: the first byte picks the lister, the rest is its output.
+fn probe_input(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fuzz-regressions")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_listed_process_that_is_its_own_parent_ends_the_walk_up() {
+    // A shell-lister record for pid 0 with parent 0 whose command line looks like a
+    // multiprocessing spawn child: asking whether it belongs to a server walked up its
+    // parents for ever. A container can print any listing (its `ps` is its own).
+    let input = probe_input("probe-listing-self-parent.bin");
+    let (_, output) = input.split_first().unwrap();
+    assert_eq!(
+        skafix::fuzzing::probe_listing(skafix::fuzzing::Lister::Shell, output),
+        Some(1)
+    );
+}
+
+#[test]
+fn two_init_processes_that_are_each_others_parent_end_signal_forwarding() {
+    // Two tini processes, each the other's parent: forwarding a signal from one to its child
+    // recursed until the stack overflowed.
+    let output = probe_input("probe-ps-tini-cycle.txt");
+    assert_eq!(
+        skafix::fuzzing::probe_listing(skafix::fuzzing::Lister::Ps, &output),
+        Some(2)
+    );
+}
