@@ -460,15 +460,20 @@ fn replay(df: &Dockerfile, build_args: Option<&HashMap<String, String>>) -> Arc<
     let mut before: Vec<Option<Arc<BuildState>>> = vec![None; df.instructions.len()];
     let mut last: Option<(usize, Arc<BuildState>)> = None;
     let finals = walk(df, build_args, |i, state| {
-        // After an instruction that leaves the state alone, the state is the same: comparing
-        // it anyway costs its whole size per instruction (a large environment and many RUN
-        // lines made that quadratic). Comparisons only happen where the budget is charged.
+        // After an instruction that leaves the state alone, within a stage, the state is the
+        // same: comparing it anyway costs its whole size per instruction (a large environment
+        // and many RUN lines made that quadratic). Comparisons only happen where the budget
+        // is charged. A FROM sees the global scope, not the previous stage.
         let unchanged = |previous: &BuildState, at: usize| {
             let kept = at + 1 == i
                 && df
                     .instructions
                     .get(at)
-                    .is_some_and(|p| !changes_state(&p.args));
+                    .is_some_and(|p| !changes_state(&p.args))
+                && df
+                    .instructions
+                    .get(i)
+                    .is_some_and(|ins| !matches!(ins.args, Args::From { .. }));
             kept || *previous == *state
         };
         let shared = match &last {
