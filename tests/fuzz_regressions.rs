@@ -99,3 +99,17 @@ fn two_init_processes_that_are_each_others_parent_end_signal_forwarding() {
         Some(2)
     );
 }
+
+#[test]
+fn relative_workdirs_that_nest_stop_at_the_build_budget() {
+    // What an `expansion` input generated: 21,165 lines of `WORKDIR x`. Each nests in the
+    // last, so the path grows by two bytes a line and the replay kept every path: quadratic
+    // time and memory (24 s and 435 MB for 210 KB). A state's WORKDIR and USER now count
+    // towards the build's 32 MiB, and a WORKDIR path may not pass 64 KiB.
+    let text = format!("FROM alpine:3.20\n{}", "WORKDIR x\n".repeat(21_165));
+    let error = skafix::dockerfile::parse(&text).expect_err("over the build budget");
+    assert!(error
+        .message
+        .starts_with("variable expansion goes over its budget here"));
+    assert_eq!(at(&text, error.span), "5795:1");
+}

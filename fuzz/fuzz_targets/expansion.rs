@@ -187,6 +187,10 @@ fn check_expanded(expanded: Option<skafix::dockerfile::Expanded>) {
 
 fuzz_target!(|build: Build| {
     let text = text_of(&build);
+    // To see what a saved input generates: SKAFIX_FUZZ_PRINT=1 target/.../expansion FILE
+    if std::env::var_os("SKAFIX_FUZZ_PRINT").is_some() {
+        eprintln!("{text}");
+    }
     let Ok(df) = skafix::dockerfile::parse(&text) else {
         return;
     };

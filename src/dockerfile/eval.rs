@@ -120,6 +120,13 @@ impl BuildState {
         })
     }
 
+    /// What a copy of this state holds: its variables' weight and its WORKDIR and USER texts
+    /// (relative WORKDIRs nest, so a path grows with each one).
+    fn retained(&self) -> usize {
+        let text = |s: &Setting| s.value.as_ref().map_or(0, String::len);
+        self.weight + text(&self.workdir) + text(&self.user)
+    }
+
     /// Sets a variable, keeping the state's weight.
     fn set(&mut self, name: &str, value: VarValue) {
         let weigh = |name: &str, value: &VarValue| {
@@ -275,7 +282,7 @@ pub(crate) fn walk(
         // What a replay keeps grows where the state changes (instructions in between share
         // the state before them): a WORKDIR or USER copies every variable as ENV does.
         if changes_state(&ins.args) {
-            spent += current.as_ref().unwrap_or(&global).weight;
+            spent += current.as_ref().unwrap_or(&global).retained();
             if spent > MAX_BUILD_BYTES {
                 over_budget = Some(index);
                 break;
@@ -354,6 +361,13 @@ pub(crate) fn walk(
                     (Some(p), Some(current)) => Some(clean_path(&format!("{current}/{p}"))),
                     _ => None,
                 };
+                if value
+                    .as_ref()
+                    .is_some_and(|v| v.len() > super::expand::MAX_VALUE_BYTES)
+                {
+                    over_budget = Some(index);
+                    break;
+                }
                 state.workdir = Setting {
                     value,
                     set_by: Some(index),
