@@ -113,3 +113,18 @@ fn relative_workdirs_that_nest_stop_at_the_build_budget() {
         .starts_with("variable expansion goes over its budget here"));
     assert_eq!(at(&text, error.span), "5795:1");
 }
+
+#[test]
+fn many_stages_built_on_a_named_stage_resolve_it() {
+    // What an `expansion` input generated: 52,984 lines of `FROM base AS sN`. Each FROM
+    // looked for its base among all earlier stages: quadratic (over 15 s for 1 MB). The
+    // lookup is by name now.
+    let mut text = String::from("FROM alpine:3.20 AS base\n");
+    for i in 1..52_984 {
+        text.push_str(&format!("FROM base AS s{i}\n"));
+    }
+    let df = skafix::dockerfile::parse(&text).unwrap();
+    assert_eq!(df.stages[1].base_stage, Some(0));
+    assert_eq!(df.stages[52_983].base_stage, Some(0));
+    assert_eq!(df.stages.len(), 52_984);
+}

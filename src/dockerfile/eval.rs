@@ -278,6 +278,7 @@ pub(crate) fn walk(
     let mut finals: Vec<BuildState> = Vec::with_capacity(df.stages.len());
     let mut bases = Vec::with_capacity(df.stages.len());
     let mut current: Option<BuildState> = None;
+    let mut earlier_stages: HashMap<&str, usize> = HashMap::new();
     for (index, ins) in df.instructions.iter().enumerate() {
         // What a replay keeps grows where the state changes (instructions in between share
         // the state before them): a WORKDIR or USER copies every variable as ENV does.
@@ -308,11 +309,14 @@ pub(crate) fn walk(
             let expanded = global.expand(&image.value).known().map(str::to_string);
             // buildkit looks the expanded base up, as written, among earlier stage names
             // (which are stored lowercased).
-            let base_stage = expanded.as_ref().and_then(|b| {
-                df.stages[..stage.min(df.stages.len())]
-                    .iter()
-                    .rposition(|s| s.name.as_ref().is_some_and(|n| &n.value == b))
-            });
+            let base_stage = expanded
+                .as_ref()
+                .and_then(|b| earlier_stages.get(b.as_str()).copied());
+            // Looked up by name, not by scanning the earlier stages: thousands of stages made
+            // that quadratic. A later stage of the same name replaces an earlier one.
+            if let Some(name) = df.stages.get(stage).and_then(|s| s.name.as_ref()) {
+                earlier_stages.insert(name.value.as_str(), stage);
+            }
             let state = match base_stage.and_then(|s| finals.get(s)) {
                 Some(parent) => parent.clone(),
                 None => BuildState::new(df.escape, expanded.as_deref() != Some("scratch")),
