@@ -155,8 +155,17 @@ fn write_line(text: &mut String, line: &Line, stage: &mut usize) {
             text.push('\n');
         }
         Line::Repeat(times, line) => {
+            // Stop the loop too, not only the writing: nested repeats of lines that write
+            // nothing would otherwise spin through 255^depth iterations.
             for _ in 0..*times {
+                if text.len() > MAX_TEXT_BYTES {
+                    break;
+                }
+                let before = text.len();
                 write_line(text, line, stage);
+                if text.len() == before {
+                    break;
+                }
             }
         }
         Line::From(base, from_stage) => {
