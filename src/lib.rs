@@ -9,6 +9,8 @@ pub mod dockerfile;
 pub mod engine;
 pub mod explain;
 pub mod fix;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image;
 pub mod k8s;
 pub mod probe;

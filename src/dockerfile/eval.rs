@@ -120,6 +120,13 @@ impl BuildState {
         })
     }
 
+    /// What a copy of this state holds: its variables' weight and its WORKDIR and USER texts
+    /// (relative WORKDIRs nest, so a path grows with each one).
+    fn retained(&self) -> usize {
+        let text = |s: &Setting| s.value.as_ref().map_or(0, String::len);
+        self.weight + text(&self.workdir) + text(&self.user)
+    }
+
     /// Sets a variable, keeping the state's weight.
     fn set(&mut self, name: &str, value: VarValue) {
         let weigh = |name: &str, value: &VarValue| {
@@ -271,11 +278,12 @@ pub(crate) fn walk(
     let mut finals: Vec<BuildState> = Vec::with_capacity(df.stages.len());
     let mut bases = Vec::with_capacity(df.stages.len());
     let mut current: Option<BuildState> = None;
+    let mut earlier_stages: HashMap<&str, usize> = HashMap::new();
     for (index, ins) in df.instructions.iter().enumerate() {
-        // What a replay keeps grows where the variables change (instructions in between share
-        // the state before them).
-        if matches!(ins.args, Args::Env(_) | Args::Arg(_) | Args::From { .. }) {
-            spent += current.as_ref().unwrap_or(&global).weight;
+        // What a replay keeps grows where the state changes (instructions in between share
+        // the state before them): a WORKDIR or USER copies every variable as ENV does.
+        if changes_state(&ins.args) {
+            spent += current.as_ref().unwrap_or(&global).retained();
             if spent > MAX_BUILD_BYTES {
                 over_budget = Some(index);
                 break;
@@ -301,11 +309,14 @@ pub(crate) fn walk(
             let expanded = global.expand(&image.value).known().map(str::to_string);
             // buildkit looks the expanded base up, as written, among earlier stage names
             // (which are stored lowercased).
-            let base_stage = expanded.as_ref().and_then(|b| {
-                df.stages[..stage.min(df.stages.len())]
-                    .iter()
-                    .rposition(|s| s.name.as_ref().is_some_and(|n| &n.value == b))
-            });
+            let base_stage = expanded
+                .as_ref()
+                .and_then(|b| earlier_stages.get(b.as_str()).copied());
+            // Looked up by name, not by scanning the earlier stages: thousands of stages made
+            // that quadratic. A later stage of the same name replaces an earlier one.
+            if let Some(name) = df.stages.get(stage).and_then(|s| s.name.as_ref()) {
+                earlier_stages.insert(name.value.as_str(), stage);
+            }
             let state = match base_stage.and_then(|s| finals.get(s)) {
                 Some(parent) => parent.clone(),
                 None => BuildState::new(df.escape, expanded.as_deref() != Some("scratch")),
@@ -354,6 +365,13 @@ pub(crate) fn walk(
                     (Some(p), Some(current)) => Some(clean_path_owned(format!("{current}/{p}"))),
                     _ => None,
                 };
+                if value
+                    .as_ref()
+                    .is_some_and(|v| v.len() > super::expand::MAX_VALUE_BYTES)
+                {
+                    over_budget = Some(index);
+                    break;
+                }
                 state.workdir = Setting {
                     value,
                     set_by: Some(index),
@@ -381,6 +399,15 @@ pub(crate) fn walk(
         finals,
         over_budget,
     }
+}
+
+/// Whether an instruction changes the build state the next one sees (variables, WORKDIR,
+/// USER, or a new stage).
+fn changes_state(args: &Args) -> bool {
+    matches!(
+        args,
+        Args::Env(_) | Args::Arg(_) | Args::From { .. } | Args::Workdir { .. } | Args::User { .. }
+    )
 }
 
 /// What a walk over the whole Dockerfile found: each stage's base and its state at its end.
@@ -449,13 +476,29 @@ fn replay(df: &Dockerfile, build_args: Option<&HashMap<String, String>>) -> Arc<
         }
     }
     let mut before: Vec<Option<Arc<BuildState>>> = vec![None; df.instructions.len()];
-    let mut last: Option<Arc<BuildState>> = None;
+    let mut last: Option<(usize, Arc<BuildState>)> = None;
     let finals = walk(df, build_args, |i, state| {
+        // After an instruction that leaves the state alone, within a stage, the state is the
+        // same: comparing it anyway costs its whole size per instruction (a large environment
+        // and many RUN lines made that quadratic). Comparisons only happen where the budget
+        // is charged. A FROM sees the global scope, not the previous stage.
+        let unchanged = |previous: &BuildState, at: usize| {
+            let kept = at + 1 == i
+                && df
+                    .instructions
+                    .get(at)
+                    .is_some_and(|p| !changes_state(&p.args))
+                && df
+                    .instructions
+                    .get(i)
+                    .is_some_and(|ins| !matches!(ins.args, Args::From { .. }));
+            kept || *previous == *state
+        };
         let shared = match &last {
-            Some(previous) if **previous == *state => previous.clone(),
+            Some((at, previous)) if unchanged(previous, *at) => previous.clone(),
             _ => Arc::new(state.clone()),
         };
-        last = Some(shared.clone());
+        last = Some((i, shared.clone()));
         if let Some(slot) = before.get_mut(i) {
             *slot = Some(shared);
         }

@@ -457,11 +457,15 @@ fn crate_error(body: &str, shift: usize, e: &pd::Error) -> DockerfileError {
     } else {
         line_end
     };
-    let start = if e.line() == 1 {
+    let mut start = if e.line() == 1 {
         (line_start + e.column().saturating_sub(1)).min(line_end)
     } else {
         line_start
     };
+    // The crate's column can land inside a multi-byte character; a span must not.
+    while !body.is_char_boundary(start) {
+        start -= 1;
+    }
     DockerfileError {
         message,
         span: Span::new(start + shift, line_end + shift),

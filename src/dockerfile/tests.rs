@@ -725,3 +725,20 @@ fn a_doubling_bomb_is_a_parse_error_at_the_line_that_crosses_the_budget() {
         err.message
     );
 }
+
+#[test]
+fn a_stage_does_not_see_the_previous_stage_state_after_a_run() {
+    // The replay shares the state across instructions that change nothing; a FROM after
+    // such an instruction starts from the global scope again.
+    let d =
+        df("ARG G=g\nFROM alpine AS one\nENV X=1\nWORKDIR /one\nRUN true\nFROM alpine\nRUN true\n");
+    let from = d.state_at(5, None).unwrap();
+    assert_eq!(from.var("X"), None);
+    assert_eq!(from.var("G"), Some(&VarValue::Known("g".into())));
+    let run = d.state_at(6, None).unwrap();
+    assert_eq!(run.var("X"), None);
+    assert_eq!(run.workdir.value.as_deref(), Some("/"));
+    let first_run = d.state_at(4, None).unwrap();
+    assert_eq!(first_run.var("X"), Some(&VarValue::Known("1".into())));
+    assert_eq!(first_run.workdir.value.as_deref(), Some("/one"));
+}

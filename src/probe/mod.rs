@@ -14,11 +14,11 @@
 mod cluster;
 mod conclude;
 mod facts;
-mod hash;
-mod procs;
+pub(crate) mod hash;
+pub(crate) mod procs;
 pub mod redact;
-mod servers;
-mod signals;
+pub(crate) mod servers;
+pub(crate) mod signals;
 mod targets;
 mod transport;
 

@@ -397,8 +397,22 @@ pub enum Effect {
 
 /// Predicts what `sig` does to process `pid`, from its real SigCgt mask first.
 pub fn predict(procs: &[ProcInfo], pid: i32, sig: i32) -> Effect {
+    predict_forwarded(procs, pid, sig, 0)
+}
+
+/// [`predict`] after `hops` forwardings. The listing comes from inside the container and may
+/// be garbled (a `ps` that prints anything): parent links that loop must end, so a signal is
+/// forwarded at most once per process.
+fn predict_forwarded(procs: &[ProcInfo], pid: i32, sig: i32, hops: usize) -> Effect {
     let Some(p) = procs.iter().find(|p| p.pid == pid) else {
         return Effect::Unknown;
+    };
+    if hops > procs.len() {
+        return Effect::Unknown;
+    }
+    let forward = |child: &ProcInfo| Effect::Forwarded {
+        to: child.pid,
+        then: Box::new(predict_forwarded(procs, child.pid, sig, hops + 1)),
     };
     if sig == SIGKILL {
         // Within its own namespace PID 1 cannot be killed; any other process always can.
@@ -411,13 +425,7 @@ pub fn predict(procs: &[ProcInfo], pid: i32, sig: i32) -> Effect {
     if matches!(role(p), Role::Tini | Role::DumbInit) {
         // They wait in sigtimedwait/sigwait, which clears SigBlk while waiting and installs
         // no handler, so /proc shows nothing; both forward every catchable signal.
-        return match children(procs, pid).next() {
-            Some(child) => Effect::Forwarded {
-                to: child.pid,
-                then: Box::new(predict(procs, child.pid, sig)),
-            },
-            None => Effect::Unknown,
-        };
+        return children(procs, pid).next().map_or(Effect::Unknown, forward);
     }
     let Some(mask) = p.sig_caught else {
         return Effect::NoMask;
@@ -437,13 +445,7 @@ pub fn predict(procs: &[ProcInfo], pid: i32, sig: i32) -> Effect {
     }
     let exits = matches!(sig, SIGTERM | SIGINT | SIGQUIT);
     match role(p) {
-        Role::Tini | Role::DumbInit => match children(procs, pid).next() {
-            Some(child) => Effect::Forwarded {
-                to: child.pid,
-                then: Box::new(predict(procs, child.pid, sig)),
-            },
-            None => Effect::Unknown,
-        },
+        Role::Tini | Role::DumbInit => children(procs, pid).next().map_or(Effect::Unknown, forward),
         Role::Gunicorn if sig == SIGHUP => {
             let preload = servers(procs)
                 .iter()
@@ -496,17 +498,22 @@ pub fn respawned_by_parent(procs: &[ProcInfo], pid: i32) -> Option<&ProcInfo> {
 
 /// Whether `pid` is part of a server (its top process, a worker or a reload child).
 pub fn is_server_process(procs: &[ProcInfo], pid: i32) -> bool {
-    let Some(p) = procs.iter().find(|p| p.pid == pid) else {
-        return false;
-    };
-    match role(p) {
-        Role::Other | Role::Shell | Role::Tini | Role::DumbInit | Role::ResourceTracker => false,
-        Role::SpawnChild => procs
-            .iter()
-            .find(|q| q.pid == p.ppid)
-            .is_some_and(|q| is_server_process(procs, q.pid)),
-        _ => true,
+    let mut pid = pid;
+    // Up the spawn chain, one step per process at most: a garbled listing's parent links may
+    // loop (a process its own parent).
+    for _ in 0..=procs.len() {
+        let Some(p) = procs.iter().find(|p| p.pid == pid) else {
+            return false;
+        };
+        match role(p) {
+            Role::Other | Role::Shell | Role::Tini | Role::DumbInit | Role::ResourceTracker => {
+                return false
+            }
+            Role::SpawnChild => pid = p.ppid,
+            _ => return true,
+        }
     }
+    false
 }
 
 #[cfg(test)]

@@ -41,6 +41,9 @@ struct CharOffsets<'a> {
 
 const STRIDE: usize = 64;
 
+/// The deepest flow nesting saphyr-parser scans (its flow level is a `u8`).
+const MAX_FLOW_DEPTH: usize = u8::MAX as usize;
+
 /// Up to this many entries, duplicate keys are found by comparing pairs.
 const SMALL_MAPPING: usize = 16;
 
@@ -170,10 +173,14 @@ impl<'a> Builder<'a> {
         } else {
             self.char_span_at(at)
         };
-        YamlError {
-            message: error.info().to_string(),
-            span,
-        }
+        let message = match error.info() {
+            // saphyr-parser counts flow levels in a u8; say which limit was hit.
+            "recursion limit exceeded" => {
+                format!("flow collections nested deeper than {MAX_FLOW_DEPTH} levels (the nesting limit)")
+            }
+            info => info.to_string(),
+        };
+        YamlError { message, span }
     }
 
     fn error_at(&self, at: usize, message: String) -> YamlError {

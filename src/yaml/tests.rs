@@ -463,12 +463,15 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert_eq!(
         error(&flow),
         (
-            "recursion limit exceeded".to_string(),
+            "flow collections nested deeper than 255 levels (the nesting limit)".to_string(),
             "[",
             Span::new(255, 256)
         )
     );
-    assert_eq!(error(&"{".repeat(100_000)).0, "recursion limit exceeded");
+    assert_eq!(
+        error(&"{".repeat(100_000)).0,
+        "flow collections nested deeper than 255 levels (the nesting limit)"
+    );
     let block = format!("{}x", "- ".repeat(100_000));
     let limit_at = 2 * MAX_NESTING_DEPTH;
     assert_eq!(

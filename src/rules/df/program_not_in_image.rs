@@ -245,7 +245,9 @@ fn run_is_harmless(ins: &crate::dockerfile::Instruction) -> bool {
 /// `pip install`; the one that installs is preferred.
 fn other_stage_running(df: &Dockerfile, built: usize) -> Option<(String, bool)> {
     let chain = stage_chain_instructions(df, built)?;
-    let in_chain = |i: usize| chain.iter().any(|c| c.index == i);
+    // A set, not a scan of the chain per instruction: a long Dockerfile would be quadratic.
+    let chain: std::collections::HashSet<usize> = chain.iter().map(|c| c.index).collect();
+    let in_chain = |i: usize| chain.contains(&i);
     let mut found: Option<(String, bool)> = None;
     for s in &df.stages {
         let body = &df.instructions[s.instructions.clone()];
