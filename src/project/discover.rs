@@ -25,6 +25,7 @@ pub fn config_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, EngineError> {
             .hidden(false)
             .git_ignore(true)
             .git_exclude(true)
+            .git_global(global_gitignore_may_exist())
             .require_git(false)
             .follow_links(false)
             .filter_entry(|e| e.file_name() != ".git")
@@ -52,6 +53,40 @@ pub fn config_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, EngineError> {
     found.sort();
     found.dedup();
     Ok(found)
+}
+
+/// Whether git could have a global gitignore (`core.excludesFile`) to honour. Finding that out
+/// the `ignore` crate's way compiles a regex over every git config file that exists, which is
+/// about a third of a small check's instructions. When no git config so much as mentions
+/// `excludesfile` (any case), that regex cannot match and git's default `git/ignore` under
+/// `$XDG_CONFIG_HOME` (or `~/.config`) is the only candidate; if that file is absent too, the
+/// global matcher would be empty and the walk is the same without it. Otherwise the crate does
+/// the lookup as before.
+fn global_gitignore_may_exist() -> bool {
+    #![allow(deprecated)] // home_dir: the same lookup the `ignore` crate does
+    let home = std::env::home_dir();
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|x| !x.as_os_str().is_empty())
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let env_path = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|x| !x.as_os_str().is_empty())
+    };
+    let configs = [
+        env_path("GIT_CONFIG_GLOBAL"),
+        home.as_ref().map(|h| h.join(".gitconfig")),
+        xdg.as_ref().map(|x| x.join("git/config")),
+        Some(env_path("GIT_CONFIG_SYSTEM").unwrap_or_else(|| PathBuf::from("/etc/gitconfig"))),
+    ];
+    let mentions_excludes = configs.iter().flatten().any(|path| {
+        std::fs::read(path).is_ok_and(|data| {
+            data.windows(b"excludesfile".len())
+                .any(|w| w.eq_ignore_ascii_case(b"excludesfile"))
+        })
+    });
+    mentions_excludes || xdg.is_some_and(|x| x.join("git/ignore").is_file())
 }
 
 fn clean(path: &Path) -> PathBuf {
