@@ -676,17 +676,17 @@ async fn a_context_outside_the_project_is_hashed_only_with_allow_outside() {
     let root = project.dir.parent().unwrap().to_path_buf();
     // The artifact builds from a directory beside the project; the container's copy of its
     // app.py is older than the local one.
-    let shared = root.join("shared");
+    let common = root.join("common");
     let container = root.join("container");
-    for dir in [&shared, &container] {
+    for dir in [&common, &container] {
         std::fs::create_dir_all(dir).unwrap();
     }
-    std::fs::write(shared.join("app.py"), APP_PY).unwrap();
+    std::fs::write(common.join("app.py"), APP_PY).unwrap();
     std::fs::write(container.join("app.py"), "OLD = True\n").unwrap();
     std::fs::write(
         project.dir.join("skaffold.yaml"),
         format!(
-            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n    - image: app\n      context: ../shared\n      sync:\n        manual:\n          - src: \"*.py\"\n            dest: {}\nmanifests:\n  rawYaml:\n    - k8s/deployment.yaml\n",
+            "apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n    - image: app\n      context: ../common\n      sync:\n        manual:\n          - src: \"*.py\"\n            dest: {}\nmanifests:\n  rawYaml:\n    - k8s/deployment.yaml\n",
             container.display()
         ),
     )
@@ -703,12 +703,12 @@ async fn a_context_outside_the_project_is_hashed_only_with_allow_outside() {
         stdout,
         format!(
             "{config}:5:14: error: SCHEMA011 context `{}` of artifact `app` leads outside the checked project; it is not read, so its synced files are not compared with the containers' (allow it with --allow-outside)\nFound 1 error in 1 file (1 file checked).\n",
-            shared.display()
+            common.display()
         )
     );
 
     let mut allowed = args;
-    allowed.extend(["--allow-outside".to_string(), shared.display().to_string()]);
+    allowed.extend(["--allow-outside".to_string(), common.display().to_string()]);
     let stdout = stdout_with(&skafix(allowed, home.path()).await, 1);
     assert!(!stdout.contains("SCHEMA011"), "{stdout}");
     assert!(
