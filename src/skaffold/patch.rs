@@ -171,24 +171,7 @@ pub fn value_type_problem(
     let found = match &value.kind {
         Kind::Null => return None,
         Kind::Scalar { text, plain } => {
-            let bool_word = matches!(
-                text.as_str(),
-                "y" | "Y"
-                    | "yes"
-                    | "Yes"
-                    | "YES"
-                    | "on"
-                    | "On"
-                    | "ON"
-                    | "n"
-                    | "N"
-                    | "no"
-                    | "No"
-                    | "NO"
-                    | "off"
-                    | "Off"
-                    | "OFF"
-            );
+            let bool_word = crate::skaffold::schema::is_yaml11_bool_word(text);
             let plain_bool = *plain
                 && matches!(
                     text.as_str(),

@@ -3,6 +3,7 @@
 //! rule or infer pattern matches (Skaffold does not watch ignored files, so the rule never fires).
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::dockerfile::ignore::{DockerIgnore, IgnorePattern};
 use crate::project::runtime::BuiltImage;
 use crate::project::Pipeline;
 use crate::rules::sync::Watched;
@@ -54,13 +55,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             let under: Vec<usize> = (0..watched.files.len())
                 .filter(|&i| copy.covers(&watched.files[i]).is_some())
                 .collect();
-            let Some(&first) = under.first() else {
-                continue;
-            };
-            if !under.iter().all(|&i| watched.ignored[i]) {
-                continue;
-            }
-            let Some(pattern) = ignore.parsed.deciding_pattern(&watched.files[first]) else {
+            let Some((first, pattern)) = all_excluded(&watched, &ignore.parsed, &under) else {
                 continue;
             };
             let instruction = &built.dockerfile.instructions[copy.instruction];
@@ -97,13 +92,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 .into_iter()
                 .filter(|&i| watched.covered[i])
                 .collect();
-            let Some(&first) = copied.first() else {
-                continue;
-            };
-            if !copied.iter().all(|&i| watched.ignored[i]) {
-                continue;
-            }
-            let Some(pattern) = ignore.parsed.deciding_pattern(&watched.files[first]) else {
+            let Some((first, pattern)) = all_excluded(&watched, &ignore.parsed, &copied) else {
                 continue;
             };
             let d = RULE
@@ -127,13 +116,7 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
                 .into_iter()
                 .filter(|&i| watched.covered[i])
                 .collect();
-            let Some(&first) = copied.first() else {
-                continue;
-            };
-            if !copied.iter().all(|&i| watched.ignored[i]) {
-                continue;
-            }
-            let Some(pattern) = ignore.parsed.deciding_pattern(&watched.files[first]) else {
+            let Some((first, pattern)) = all_excluded(&watched, &ignore.parsed, &copied) else {
                 continue;
             };
             let d = RULE
@@ -147,4 +130,19 @@ fn check(pipeline: &Pipeline, out: &mut Vec<Diagnostic>) {
             report(d, pattern.span, out);
         }
     }
+}
+
+/// The first of `files` (indices into the context listing) and the `.dockerignore` pattern
+/// that decides its exclusion, when every one of them is excluded; `None` when there are none
+/// or some of them reaches the builder.
+fn all_excluded<'a>(
+    watched: &Watched,
+    ignore: &'a DockerIgnore,
+    files: &[usize],
+) -> Option<(usize, &'a IgnorePattern)> {
+    let &first = files.first()?;
+    if !files.iter().all(|&i| watched.ignored[i]) {
+        return None;
+    }
+    Some((first, ignore.deciding_pattern(&watched.files[first])?))
 }

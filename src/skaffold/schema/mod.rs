@@ -773,28 +773,29 @@ fn is_empty(node: NodeRef<'_>) -> bool {
 /// yaml.v3 decodes into a bool: `true`/`false` (core schema) and, only for bool targets, the
 /// YAML 1.1 words, even quoted.
 fn is_yaml_bool(node: NodeRef<'_>) -> bool {
-    if node.as_bool().is_some() {
-        return true;
-    }
+    node.as_bool().is_some() || node.as_str().is_some_and(is_yaml11_bool_word)
+}
+
+/// The YAML 1.1 bool words that yaml.v3 still decodes into a bool target, quoted or not
+/// (`decode.go`, its YAML 1.1 compatibility case for bool fields).
+pub(crate) fn is_yaml11_bool_word(text: &str) -> bool {
     matches!(
-        node.as_str(),
-        Some(
-            "y" | "Y"
-                | "yes"
-                | "Yes"
-                | "YES"
-                | "on"
-                | "On"
-                | "ON"
-                | "n"
-                | "N"
-                | "no"
-                | "No"
-                | "NO"
-                | "off"
-                | "Off"
-                | "OFF"
-        )
+        text,
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
