@@ -2,8 +2,8 @@
 //! Dockerfile, `.dockerignore`, build args, manual sync rules, sync hooks in a dev profile and
 //! a Deployment + Service manifest. Prints the median and spread of repeated runs, the ratio
 //! to the I/O floor (listing the tree and reading what a check reads), the CPU time per
-//! artifact and its ratio between the two largest sizes (linear scaling), and a one-file check
-//! through the CLI against `skafix --version`. Run with `cargo bench --bench check` (sizes via
+//! artifact and its ratio between the two largest sizes (linear scaling), the same check through
+//! the CLI with its report, and a one-file check through the CLI against `skafix --version`. Run with `cargo bench --bench check` (sizes via
 //! SKAFIX_BENCH_SIZES=200,2000,20000, runs via SKAFIX_BENCH_RUNS).
 
 use skafix::engine::{check, CheckOptions};
@@ -239,6 +239,19 @@ fn main() {
             med.as_secs_f64() / floor.as_secs_f64()
         );
         cpu_per_artifact.push((size, cpu));
+        // The CLI adds the report: every finding rendered with its source snippet.
+        let cli = time_command(
+            std::process::Command::new(env!("CARGO_BIN_EXE_skafix"))
+                .arg("check")
+                .arg(dir.path())
+                .current_dir(dir.path()),
+            runs,
+        );
+        println!(
+            "skafix check {size:>5} artifacts (CLI, {findings} findings rendered): median {:>8.1} ms, {:.2}x the library check",
+            cli.as_secs_f64() * 1e3,
+            cli.as_secs_f64() / med.as_secs_f64()
+        );
     }
     // Linear scaling: the CPU per artifact of the largest size against the next smaller one.
     if let [.., (small, small_cpu), (large, large_cpu)] = cpu_per_artifact[..] {

@@ -13,6 +13,7 @@ pub mod fix;
 pub mod fuzzing;
 pub mod image;
 pub mod k8s;
+pub(crate) mod parallel;
 pub mod probe;
 pub mod project;
 pub mod render;

@@ -7,7 +7,6 @@ use crate::diagnostic::Diagnostic;
 use crate::project::{self, Project};
 use crate::rules::{self, Check};
 use crate::source::{SourceFile, Span};
-use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +24,26 @@ pub struct CheckOutcome {
     /// Number of skaffold config files with at least one document that could be checked. Zero
     /// means nothing could be checked: the diagnostics then say why (exit code 2).
     pub files_checked: usize,
+    /// What the check built (the project model, parsed files, context listings), kept alive
+    /// with the outcome so that freeing it is the owner's choice: a process about to exit can
+    /// skip it with `std::mem::forget`, a long-lived caller frees it when it drops the outcome.
+    pub retained: Retained,
+}
+
+/// What a check built and no longer needs; freed when dropped (see [`CheckOutcome::retained`]).
+#[derive(Default)]
+pub struct Retained(Vec<Box<dyn std::any::Any + Send + Sync>>);
+
+impl Retained {
+    pub(crate) fn keep(&mut self, value: impl std::any::Any + Send + Sync) {
+        self.0.push(Box::new(value));
+    }
+}
+
+impl std::fmt::Debug for Retained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Retained({} values)", self.0.len())
+    }
 }
 
 /// Runs every rule over the projects under `options.paths`.
@@ -38,8 +57,9 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
             });
         }
     }
-    let diagnostics = run_rules(&project, options);
-    Ok(CheckOutcome {
+    let mut retained = Retained::default();
+    let diagnostics = run_rules(&project, options, &mut retained);
+    let outcome = CheckOutcome {
         files_checked: {
             let mut files: Vec<_> = project.configs.iter().map(|c| c.file).collect();
             files.sort();
@@ -52,19 +72,29 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
             .map(|f| (f.path.clone(), f.clone()))
             .collect(),
         diagnostics,
-    })
+        retained,
+    };
+    let mut outcome = outcome;
+    outcome.retained.keep(project);
+    Ok(outcome)
 }
 
 /// Every rule over every evaluation of the project (base pipeline and each profile, or the
 /// `-p` selection), plus the config-file rules and the problems found while loading; sorted,
-/// one copy of each finding.
-pub fn run_rules(project: &Project, options: &CheckOptions) -> Vec<Diagnostic> {
+/// one copy of each finding. What the evaluations built is handed to `retained`.
+pub fn run_rules(
+    project: &Project,
+    options: &CheckOptions,
+    retained: &mut Retained,
+) -> Vec<Diagnostic> {
     // The config-file rules (the schema walk of every document) do not need the pipelines:
     // they run beside them.
-    let (per_evaluation, config_file_findings) = rayon::join(
+    let ((per_evaluation, built), config_file_findings) = crate::parallel::join(
+        project.parallel,
         || evaluate_pipelines(project, options),
         || config_file_rules(project),
     );
+    retained.keep(built);
     let mut production = scope::ProductionPlaces {
         profile_blocks: project::profile_blocks(project),
         ..Default::default()
@@ -107,10 +137,8 @@ type Evaluated = Vec<(
 
 /// The findings of the config-file rules, per file in order, then per rule in order.
 fn config_file_rules(project: &Project) -> Vec<Diagnostic> {
-    let per_file: Vec<Vec<Diagnostic>> = project
-        .config_files
-        .par_iter()
-        .map(|file| {
+    let per_file: Vec<Vec<Diagnostic>> =
+        crate::parallel::map(project.parallel, &project.config_files, |file| {
             let mut found = Vec::new();
             for rule in rules::all() {
                 if let Check::ConfigFile(check) = rule.check {
@@ -118,27 +146,25 @@ fn config_file_rules(project: &Project) -> Vec<Diagnostic> {
                 }
             }
             found
-        })
-        .collect();
+        });
     per_file.into_iter().flatten().collect()
 }
 
-fn evaluate_pipelines(project: &Project, options: &CheckOptions) -> Evaluated {
+fn evaluate_pipelines(project: &Project, options: &CheckOptions) -> (Evaluated, project::Built) {
     project::evaluate(project, options, |pipeline, mut found| {
         // Rules are independent: run them in parallel too, since a project often has a
         // single pipeline. Findings are kept in rule order, as a serial run gives them.
-        let per_rule: Vec<Vec<Diagnostic>> = rules::all()
-            .par_iter()
-            .filter_map(|rule| match rule.check {
+        let per_rule: Vec<Vec<Diagnostic>> =
+            crate::parallel::map(project.parallel, rules::all(), |rule| match rule.check {
                 Check::Pipeline(check) => {
                     let mut out = Vec::new();
                     check(pipeline, &mut out);
-                    Some(out)
+                    out
                 }
-                _ => None,
-            })
-            .collect();
+                _ => Vec::new(),
+            });
         found.extend(per_rule.into_iter().flatten());
+        found.extend(project::unlisted_contexts(pipeline));
         // Findings in rendered manifests point at the file a person edits.
         for d in &mut found {
             crate::render::origin::remap(&pipeline.rendered, d);

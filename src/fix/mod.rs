@@ -235,6 +235,7 @@ impl Fixer<'_, '_> {
             diagnostics: raw.diagnostics.clone(),
             sources: raw.sources.clone(),
             files_checked: raw.files_checked,
+            retained: Default::default(),
         };
         (self.filter)(&mut copy)?;
         Ok(copy)

@@ -21,38 +21,72 @@ pub fn config_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, EngineError> {
             found.push(clean(root));
             continue;
         }
-        let walker = ignore::WalkBuilder::new(root)
+        let mut walker = ignore::WalkBuilder::new(root);
+        walker
             .hidden(false)
             .git_ignore(true)
             .git_exclude(true)
             .git_global(global_gitignore_may_exist())
             .require_git(false)
             .follow_links(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .build_parallel();
-        // Listing a large monorepo is a good part of a check: walk it on every core. The
-        // result is sorted below, so the order the threads find files in does not matter.
-        let in_root = std::sync::Mutex::new(Vec::new());
-        walker.run(|| {
-            Box::new(|entry| {
-                if let Ok(entry) = entry {
-                    let is_file = entry
-                        .file_type()
-                        .is_some_and(|t| t.is_file() || t.is_symlink());
-                    if is_file && entry.file_name().to_str().is_some_and(is_config_name) {
-                        if let Ok(mut list) = in_root.lock() {
-                            list.push(clean(entry.path()));
-                        }
-                    }
-                }
-                ignore::WalkState::Continue
-            })
-        });
-        found.extend(in_root.into_inner().unwrap_or_default());
+            .filter_entry(|e| e.file_name() != ".git");
+        match walk_small(&walker) {
+            Some(in_root) => found.extend(in_root),
+            None => found.extend(walk_parallel(&walker)),
+        }
     }
     found.sort();
     found.dedup();
     Ok(found)
+}
+
+/// Entries a tree may have to be listed on this thread alone. The parallel walker's threads
+/// poll for work with millisecond sleeps, which is most of a small project's check; a larger
+/// tree is listed again in parallel, so at most this many entries are listed twice.
+const SERIAL_WALK_ENTRIES: usize = 2_000;
+
+/// Whether `entry` is a config file to check.
+fn is_config_entry(entry: &ignore::DirEntry) -> bool {
+    let is_file = entry
+        .file_type()
+        .is_some_and(|t| t.is_file() || t.is_symlink());
+    is_file && entry.file_name().to_str().is_some_and(is_config_name)
+}
+
+/// The configs under a small tree, listed on this thread; `None` once the tree turns out to
+/// have more than [`SERIAL_WALK_ENTRIES`] entries.
+fn walk_small(walker: &ignore::WalkBuilder) -> Option<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for (seen, entry) in walker.build().enumerate() {
+        if seen > SERIAL_WALK_ENTRIES {
+            return None;
+        }
+        if let Ok(entry) = entry {
+            if is_config_entry(&entry) {
+                found.push(clean(entry.path()));
+            }
+        }
+    }
+    Some(found)
+}
+
+/// The configs under a large tree, listed on every core (the caller sorts them: the order the
+/// threads find files in does not matter).
+fn walk_parallel(walker: &ignore::WalkBuilder) -> Vec<PathBuf> {
+    let in_root = std::sync::Mutex::new(Vec::new());
+    walker.build_parallel().run(|| {
+        Box::new(|entry| {
+            if let Ok(entry) = entry {
+                if is_config_entry(&entry) {
+                    if let Ok(mut list) = in_root.lock() {
+                        list.push(clean(entry.path()));
+                    }
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    in_root.into_inner().unwrap_or_default()
 }
 
 /// Whether git could have a global gitignore (`core.excludesFile`) to honour. Finding that out

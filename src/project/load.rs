@@ -86,6 +86,9 @@ pub struct Project {
     pub load_diagnostics: Vec<Diagnostic>,
     /// What may be read: a file outside is refused before it is opened.
     pub roots: Roots,
+    /// Whether the check spreads its work over threads: only when the configs are big enough
+    /// for that to pay (see [`crate::parallel`]).
+    pub parallel: bool,
 }
 
 #[derive(Debug, Default)]
@@ -462,7 +465,25 @@ pub fn load_within(paths: Vec<PathBuf>, roots: Roots, overlay: Overlay) -> Proje
     project
         .config_files
         .sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    project.parallel = pipeline_artifacts(&project) >= PARALLEL_FROM_ARTIFACTS;
     project
+}
+
+/// Artifacts a check evaluates (each config's artifacts, once for its base pipeline and once
+/// per profile) from which the work is spread over threads. Each costs a few hundred
+/// microseconds of rules; starting the pool and handing work over costs about a millisecond.
+const PARALLEL_FROM_ARTIFACTS: usize = 8;
+
+/// The artifacts a check evaluates, counting a config without artifacts as one.
+fn pipeline_artifacts(project: &Project) -> usize {
+    project
+        .configs
+        .iter()
+        .map(|config| {
+            let count = |path: &[&str]| config.tree.path(path).map_or(0, |v| v.items().len());
+            (1 + count(&["profiles"])) * count(&["build", "artifacts"]).max(1)
+        })
+        .sum()
 }
 
 /// `requires[].path`: relative to the requiring file; a directory means its skaffold.yaml
@@ -512,8 +533,38 @@ fn unquoted_template_near(text: &str, offset: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{load_within, normalize, Roots};
     use std::path::{Path, PathBuf};
+
+    /// A config with `artifacts` artifacts and `profiles` profiles, loaded.
+    fn loaded(artifacts: usize, profiles: usize) -> super::Project {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text =
+            String::from("apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n");
+        for i in 0..artifacts {
+            text.push_str(&format!("    - image: app{i}\n"));
+        }
+        if profiles > 0 {
+            text.push_str("profiles:\n");
+            for i in 0..profiles {
+                text.push_str(&format!("  - name: p{i}\n"));
+            }
+        }
+        let config = dir.path().join("skaffold.yaml");
+        std::fs::write(&config, text).unwrap();
+        load_within(vec![config], Roots::default(), Default::default())
+    }
+
+    #[test]
+    fn work_is_spread_over_threads_from_eight_evaluated_artifacts() {
+        assert!(!loaded(1, 0).parallel);
+        assert!(!loaded(7, 0).parallel);
+        assert!(loaded(8, 0).parallel);
+        // Each profile evaluates the artifacts again.
+        assert!(!loaded(3, 1).parallel);
+        assert!(loaded(4, 1).parallel);
+        assert!(loaded(1, 7).parallel);
+    }
 
     #[test]
     fn normalize_is_lexical_and_keeps_leading_parents() {

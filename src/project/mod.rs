@@ -18,8 +18,9 @@ pub mod watch;
 pub use load::{normalize, read_regular_file, read_text, ConfigDoc, ConfigFile, Overlay, Project};
 pub use memo::CheckMemo;
 pub use pipeline::{
-    active_pipelines, evaluate, map_pipelines, production_files_of, profile_blocks, ArtifactView,
-    ContainerRef, DockerIgnoreView, DockerfileView, ManifestFile, Pipeline,
+    active_pipelines, evaluate, map_pipelines, production_files_of, profile_blocks,
+    unlisted_contexts, ArtifactView, Built, ContainerRef, DockerIgnoreView, DockerfileView,
+    ManifestFile, Pipeline,
 };
 pub use roots::Roots;
 

@@ -13,7 +13,6 @@ use crate::skaffold::patch;
 use crate::skaffold::profiles::{self, ActivationContext, ProfileSelection};
 use crate::skaffold::tree::{FileId, Origin, Val};
 use crate::source::{SourceFile, Span};
-use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -52,6 +51,9 @@ pub struct ArtifactView {
     /// The built image's external base and what it contains, resolved once: every rule that
     /// looks at the image asks for it.
     pub(crate) base_image: OnceLock<(Option<String>, Option<crate::image::ImageFacts>)>,
+    /// The artifact's build args with values, collected once: every rule that looks at the
+    /// built image asks for them.
+    pub(crate) build_args: OnceLock<Arc<HashMap<String, String>>>,
     /// What the deployed containers run, made once (see [`super::runtime::shared_processes`]).
     pub(crate) processes: OnceLock<super::runtime::Processes>,
 }
@@ -59,8 +61,8 @@ pub struct ArtifactView {
 /// What is known of one build context directory.
 #[derive(Default)]
 pub(crate) struct ContextState {
-    /// The file list, made on first use (`None`: unreadable or too large).
-    listing: OnceLock<Option<Arc<Vec<String>>>>,
+    /// The file list, made on first use.
+    listing: OnceLock<Result<Arc<Vec<String>>, super::watch::Unlisted>>,
     /// Watched sets made from the listing, by what they were made from (artifacts of one
     /// context built with different Dockerfiles, targets or build args differ).
     pub(crate) watched: Mutex<Vec<super::watch::WatchedEntry>>,
@@ -78,6 +80,15 @@ impl ArtifactView {
             .listing
             .get_or_init(|| super::watch::context_files(&self.context_dir).map(Arc::new))
             .clone()
+            .ok()
+    }
+
+    /// Whether a rule asked for the context's file list and the context was too large to list.
+    fn context_too_large(&self) -> bool {
+        matches!(
+            self.context.listing.get(),
+            Some(Err(super::watch::Unlisted::TooLarge))
+        )
     }
 }
 
@@ -131,6 +142,33 @@ impl<'p> Pipeline<'p> {
         (manifest, workload, &list[r.container])
     }
 }
+
+/// What the rules could not analyse in `pipeline` because of a limit: a build context with too
+/// many files to list (SCHEMA009, at the artifact's image). The listing is made when a rule
+/// first needs it, so this is asked after the rules ran.
+pub fn unlisted_contexts(pipeline: &Pipeline) -> Vec<Diagnostic> {
+    pipeline
+        .artifacts()
+        .filter(|(_, view)| view.context_too_large())
+        .map(|(artifact, _)| {
+            engine_diagnostic(
+                "SCHEMA009",
+                &pipeline.path(artifact.image.origin.file),
+                artifact.image.origin.span,
+                format!(
+                    "the build context `{}` of `{}` is not analysed: it holds more than {} files (counting those .dockerignore leaves out), the most skafix lists; checks that need its files (sync rules, .dockerignore, rebuild triggers, reload watch) are skipped for it",
+                    artifact.context,
+                    artifact.image.value,
+                    super::watch::MAX_CONTEXT_FILES
+                ),
+            )
+        })
+        .collect()
+}
+
+/// What the evaluations parsed and listed, handed back so that freeing it is the caller's
+/// choice (see [`crate::engine::CheckOutcome::retained`]).
+pub struct Built(#[allow(dead_code)] Cache);
 
 /// Parsed Dockerfiles, `.dockerignore` files and manifests, and context listings, shared by
 /// all pipelines: profiles mostly repeat the base pipeline's artifacts. With a memo (the fix
@@ -254,7 +292,7 @@ pub fn evaluate<T, F>(
     project: &Project,
     options: &CheckOptions,
     visit: F,
-) -> Vec<(Option<String>, T)>
+) -> (Vec<(Option<String>, T)>, Built)
 where
     T: Send,
     F: Fn(&Pipeline, Vec<Diagnostic>) -> T + Sync,
@@ -268,23 +306,21 @@ where
         .flat_map(|(i, config)| evaluations(project, i, config, &selection, &ctx))
         .collect();
     let cache = Cache::new(options);
-    evaluations
-        .into_par_iter()
-        .map(|evaluation| {
-            let config = &project.configs[evaluation.config];
-            let mut problems = evaluation.problems;
-            let pipeline = build(
-                project,
-                config,
-                evaluation.profile.clone(),
-                evaluation.tree,
-                &cache,
-                &mut problems,
-            );
-            let made = visit(&pipeline, problems);
-            (evaluation.profile, made)
-        })
-        .collect()
+    let made = crate::parallel::map_owned(project.parallel, evaluations, |evaluation| {
+        let config = &project.configs[evaluation.config];
+        let mut problems = evaluation.problems;
+        let pipeline = build(
+            project,
+            config,
+            evaluation.profile.clone(),
+            evaluation.tree,
+            &cache,
+            &mut problems,
+        );
+        let made = visit(&pipeline, problems);
+        (evaluation.profile, made)
+    });
+    (made, Built(cache))
 }
 
 /// Calls `query` on every effective pipeline `run_rules` would check (the dev pipeline of each
@@ -564,16 +600,14 @@ fn build<'p>(
         }
     }
     // Read and parsed in parallel (a monorepo deploys thousands), kept in path order.
-    let loaded: Vec<(FileId, Parsed<Vec<Workload>>)> = manifest_paths
-        .par_iter()
-        .filter_map(|path| {
+    let loaded: Vec<Option<(FileId, Parsed<Vec<Workload>>)>> =
+        crate::parallel::map(project.parallel, &manifest_paths, |path| {
             // A glob under the project may still match a file that leads out (through a
             // symlinked directory); it is skipped like an unreadable one.
             let file = project.read(path).ok()?;
             Some((file, cache.manifest(project, file)))
-        })
-        .collect();
-    for (file, parsed) in loaded {
+        });
+    for (file, parsed) in loaded.into_iter().flatten() {
         match parsed {
             Ok(workloads) => manifests.push(ManifestFile {
                 file,
@@ -641,10 +675,8 @@ fn build<'p>(
     let rendered = rendering.sources;
     let containers = containers_by_image(&manifests);
     // Each view reads and parses its own files; problems stay in artifact order.
-    let (artifacts, view_problems): (Vec<ArtifactView>, Vec<Vec<Diagnostic>>) = model
-        .artifacts
-        .par_iter()
-        .map(|artifact| {
+    let (artifacts, view_problems): (Vec<ArtifactView>, Vec<Vec<Diagnostic>>) =
+        crate::parallel::map(project.parallel, &model.artifacts, |artifact| {
             let mut found = Vec::new();
             let view = artifact_view(
                 project,
@@ -657,6 +689,7 @@ fn build<'p>(
             );
             (view, found)
         })
+        .into_iter()
         .unzip();
     problems.extend(view_problems.into_iter().flatten());
     Pipeline {
@@ -715,7 +748,7 @@ fn artifact_view(
     let context_outside = !project.roots.may_read(&context_dir);
     if context_outside {
         // Not even the names of its files are listed.
-        let _ = context.listing.set(None);
+        let _ = context.listing.set(Err(super::watch::Unlisted::Unreadable));
         let at = tree
             .path(&["build", "artifacts"])
             .map(Val::items)
@@ -743,6 +776,7 @@ fn artifact_view(
         context,
         watched: OnceLock::new(),
         base_image: OnceLock::new(),
+        build_args: OnceLock::new(),
         processes: OnceLock::new(),
     };
     let Builder::Dockerfile(docker) = &artifact.builder else {

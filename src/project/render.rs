@@ -10,7 +10,6 @@ use crate::render::{helm, kustomize, NotAnalysed, RenderCache, Rendered};
 use crate::skaffold::model::{PipelineModel, Spanned};
 use crate::skaffold::tree::{FileId, Origin, Val};
 use crate::source::SourceFile;
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -272,10 +271,10 @@ pub(super) fn manifests(
     let root = cache.root_for(config_dir);
     let required = is_required(project, &project.file(config.file).path);
     let images = run_images(project, config, model);
-    let results: Vec<Result<Done, NotAnalysed>> = jobs
-        .par_iter()
-        .map(|job| run_job(job, cache, config_dir, &root, &images, required))
-        .collect();
+    let results: Vec<Result<Done, NotAnalysed>> =
+        crate::parallel::map(project.parallel, &jobs, |job| {
+            run_job(job, cache, config_dir, &root, &images, required)
+        });
     let config_path = project.file(config.file).path.clone();
     let reader = |path: &Path| -> Option<Arc<SourceFile>> {
         project.read(path).ok().map(|id| project.file(id))

@@ -9,7 +9,9 @@
 //! a symlink that leads out leaves the roots like `..` or an absolute path does.
 
 use super::load::normalize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// Where reads and writes are allowed. The default has no bounds (library callers that check a
 /// tree they trust); [`Roots::of_paths`] makes the bounded set a check uses.
@@ -21,6 +23,11 @@ pub struct Roots {
     /// Canonical directories or files the user allowed to be read (`--allow-outside`), never
     /// written.
     readable: Vec<PathBuf>,
+    /// The working directory when the roots were made: relative paths are relative to it for
+    /// the whole run.
+    cwd: Option<PathBuf>,
+    /// Paths already resolved, by absolute path (see [`Roots::resolve`]).
+    resolved: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
 }
 
 impl Roots {
@@ -40,6 +47,8 @@ impl Roots {
             bounded: true,
             within,
             readable: allow_outside.iter().map(|p| resolve(p)).collect(),
+            cwd: std::env::current_dir().ok(),
+            resolved: Arc::default(),
         }
     }
 
@@ -78,7 +87,7 @@ impl Roots {
         if !self.bounded {
             return true;
         }
-        let real = resolve(path);
+        let real = self.resolve(path);
         self.within
             .iter()
             .chain(&self.readable)
@@ -91,8 +100,51 @@ impl Roots {
         if !self.bounded {
             return true;
         }
-        let real = resolve(path);
+        let real = self.resolve(path);
         self.within.iter().any(|root| real.starts_with(root))
+    }
+
+    /// [`resolve`], remembered for the run: a check asks about the same files and directories
+    /// many times, and resolving a path from the top costs a `readlink` per part. A path's
+    /// directory is resolved (and remembered) first, then the last part is looked at.
+    fn resolve(&self, path: &Path) -> PathBuf {
+        let absolute = match &self.cwd {
+            Some(cwd) if path.is_relative() => normalize(&cwd.join(path)),
+            _ => absolute(path),
+        };
+        if let Some(known) = self.known(&absolute) {
+            return known;
+        }
+        let real = match (absolute.parent(), absolute.file_name()) {
+            (Some(dir), Some(name)) => {
+                let candidate = self.resolve(dir).join(name);
+                match std::fs::symlink_metadata(&candidate) {
+                    Ok(meta) if meta.file_type().is_symlink() => resolve(&candidate),
+                    _ => candidate,
+                }
+            }
+            _ => resolve(&absolute),
+        };
+        if let Ok(mut resolved) = self.resolved.lock() {
+            resolved.insert(absolute, real.clone());
+        }
+        real
+    }
+
+    fn known(&self, absolute: &Path) -> Option<PathBuf> {
+        self.resolved.lock().ok()?.get(absolute).cloned()
+    }
+}
+
+/// `path` made absolute against the working directory and cleaned of `.` and `..`.
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        normalize(path)
+    } else {
+        match std::env::current_dir() {
+            Ok(cwd) => normalize(&cwd.join(path)),
+            Err(_) => normalize(path),
+        }
     }
 }
 
@@ -114,14 +166,7 @@ fn root_of(path: &Path) -> Option<PathBuf> {
 /// The absolute path `path` leads to, every symlink followed. A part that does not exist (yet)
 /// is kept as written below the deepest existing, resolved ancestor.
 pub(crate) fn resolve(path: &Path) -> PathBuf {
-    let absolute = if path.is_absolute() {
-        normalize(path)
-    } else {
-        match std::env::current_dir() {
-            Ok(cwd) => normalize(&cwd.join(path)),
-            Err(_) => normalize(path),
-        }
-    };
+    let absolute = absolute(path);
     let mut existing = absolute.as_path();
     let mut missing = Vec::new();
     loop {

@@ -25,7 +25,7 @@ pub struct BuiltImage<'a> {
     pub base_image: Option<String>,
     pub facts: Option<ImageFacts>,
     /// The artifact's build args with values (templates left as written).
-    pub build_args: HashMap<String, String>,
+    pub build_args: std::sync::Arc<HashMap<String, String>>,
 }
 
 /// Where a command comes from.
@@ -279,11 +279,16 @@ impl<'a> BuiltImage<'a> {
         let dockerfile_view = view.dockerfile.as_ref()?;
         let dockerfile = dockerfile_view.parsed.as_ref();
         let stage = dockerfile.target_stage(docker.target.as_ref().map(|t| t.value.as_str()))?;
-        let build_args: HashMap<String, String> = docker
+        let build_args = view
             .build_args
-            .iter()
-            .filter_map(|a| Some((a.name.clone(), a.value.as_ref()?.value.clone())))
-            .collect();
+            .get_or_init(|| {
+                let args = docker
+                    .build_args
+                    .iter()
+                    .filter_map(|a| Some((a.name.clone(), a.value.as_ref()?.value.clone())));
+                std::sync::Arc::new(args.collect())
+            })
+            .clone();
         let (base_image, facts) = view
             .base_image
             .get_or_init(|| {

@@ -20,8 +20,18 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
 
-/// At most this many context files are listed; a larger context is not analysed.
-const MAX_CONTEXT_FILES: usize = 50_000;
+/// At most this many context files are listed; a larger context is not analysed, and the
+/// check says so (SCHEMA009).
+pub(crate) const MAX_CONTEXT_FILES: usize = 50_000;
+
+/// Why a build context has no file list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unlisted {
+    /// Not a directory, outside the checked roots, or a part of it cannot be read.
+    Unreadable,
+    /// More than [`MAX_CONTEXT_FILES`] files.
+    TooLarge,
+}
 
 /// One source of a COPY/ADD that reads the build context, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,11 +216,11 @@ fn compiled_glob(pattern: &str) -> Option<Arc<GlobMatcher>> {
     compiled
 }
 
-/// Every file under the context, relative with `/` separators, sorted; `None` when the context
-/// cannot be read or is too large. `.git` is left out: no rule is about it.
-pub(crate) fn context_files(context: &Path) -> Option<Vec<String>> {
+/// Every file under the context, relative with `/` separators, sorted; or why there is no
+/// such list. `.git` is left out: no rule is about it.
+pub(crate) fn context_files(context: &Path) -> Result<Vec<String>, Unlisted> {
     if !context.is_dir() {
-        return None;
+        return Err(Unlisted::Unreadable);
     }
     let mut files = Vec::new();
     let walker = ignore::WalkBuilder::new(context)
@@ -219,7 +229,7 @@ pub(crate) fn context_files(context: &Path) -> Option<Vec<String>> {
         .filter_entry(|e| e.file_name() != ".git")
         .build();
     for entry in walker {
-        let entry = entry.ok()?;
+        let entry = entry.map_err(|_| Unlisted::Unreadable)?;
         // A symlink to a file is part of the context too (Docker sends it as a link).
         let is_file = entry
             .file_type()
@@ -227,14 +237,17 @@ pub(crate) fn context_files(context: &Path) -> Option<Vec<String>> {
         if !is_file {
             continue;
         }
-        let rel = entry.path().strip_prefix(context).ok()?;
+        let rel = entry
+            .path()
+            .strip_prefix(context)
+            .map_err(|_| Unlisted::Unreadable)?;
         files.push(rel.to_string_lossy().replace('\\', "/"));
         if files.len() > MAX_CONTEXT_FILES {
-            return None;
+            return Err(Unlisted::TooLarge);
         }
     }
     files.sort();
-    Some(files)
+    Ok(files)
 }
 
 /// What a Dockerfile artifact's context holds and which of it is watched.

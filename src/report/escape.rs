@@ -44,20 +44,27 @@ pub fn terminal_safe(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether `text` holds a control character that [`terminal_safe_lines`] escapes, decided on
+/// the UTF-8 bytes (this runs over whole source files): C0 controls other than a newline, a
+/// tab or a CR before a newline; DEL; and C1 controls, which UTF-8 writes as `0xC2 0x80..=0x9F`.
+fn needs_line_escapes(text: &[u8]) -> bool {
+    text.iter().enumerate().any(|(i, &b)| match b {
+        b'\n' | b'\t' => false,
+        b'\r' => text.get(i + 1) != Some(&b'\n'),
+        0x00..=0x1f | 0x7f => true,
+        0xc2 => text
+            .get(i + 1)
+            .is_some_and(|next| (0x80..=0x9f).contains(next)),
+        _ => false,
+    })
+}
+
 /// Like [`terminal_safe`] but keeps line breaks (`\n`, and `\r` right before one) and tabs: for
 /// multi-line text such as source snippets and help notes.
 pub fn terminal_safe_lines(text: &str) -> Cow<'_, str> {
     let keep =
         |c: char, next: Option<char>| c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'));
-    let mut chars = text.chars().peekable();
-    let mut needs = false;
-    while let Some(c) = chars.next() {
-        if is_control(c) && !keep(c, chars.peek().copied()) {
-            needs = true;
-            break;
-        }
-    }
-    if !needs {
+    if !needs_line_escapes(text.as_bytes()) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -128,6 +135,29 @@ mod tests {
             terminal_safe_lines("x\r\ny\x1b[2J\tz\rw"),
             "x\r\ny\\x1b[2J\tz\\rw"
         );
+    }
+
+    #[test]
+    fn the_byte_scan_finds_exactly_the_characters_to_escape() {
+        // Every character of the first 0x200 code points, alone and before a newline.
+        for code in 0..0x200u32 {
+            let c = char::from_u32(code).unwrap();
+            for text in [format!("a{c}b"), format!("a{c}\n"), format!("{c}")] {
+                let by_chars = {
+                    let mut chars = text.chars().peekable();
+                    let mut needs = false;
+                    while let Some(c) = chars.next() {
+                        let next = chars.peek().copied();
+                        let keep = c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'));
+                        needs |= is_control(c) && !keep;
+                    }
+                    needs
+                };
+                assert_eq!(needs_line_escapes(text.as_bytes()), by_chars, "{text:?}");
+            }
+        }
+        assert!(!needs_line_escapes("é ü € 𝄞 ¡\r\n".as_bytes()));
+        assert!(needs_line_escapes("x\r".as_bytes()));
     }
 
     #[test]

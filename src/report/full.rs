@@ -10,7 +10,9 @@ use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceSpan, SpanContents,
 };
+use std::collections::HashMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 /// A file as miette reads it: only the lines around a span, found through the file's line
@@ -125,16 +127,38 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 }
 
-fn prepare<'a>(diagnostic: &'a Diagnostic, report: &Report<'_>) -> Rendered<'a> {
+/// Each file's terminal-safe text, made once per report: a big config with many findings would
+/// otherwise be scanned (and its escaped copy indexed) once per finding.
+#[derive(Default)]
+struct EscapedSources<'r> {
+    by_path: HashMap<&'r Path, Option<(SafeSource, Arc<SourceFile>)>>,
+}
+
+impl<'r> EscapedSources<'r> {
+    /// The escaped text and its offset map, or `None` when the file has nothing to escape.
+    fn of(&mut self, original: &'r SourceFile) -> Option<&(SafeSource, Arc<SourceFile>)> {
+        self.by_path
+            .entry(original.path.as_path())
+            .or_insert_with(|| {
+                let safe = SafeSource::of(&original.text)?;
+                let file = Arc::new(SourceFile::new(original.path.clone(), safe.text.clone()));
+                Some((safe, file))
+            })
+            .as_ref()
+    }
+}
+
+fn prepare<'a, 'r>(
+    diagnostic: &'a Diagnostic,
+    report: &Report<'r>,
+    escaped: &mut EscapedSources<'r>,
+) -> Rendered<'a> {
     // A snippet shows the file's own bytes: its control characters are escaped like any
     // other untrusted text, and the spans moved to match.
     let original = report.sources.get(&diagnostic.path);
-    let safe = original.and_then(|s| SafeSource::of(&s.text));
-    let escaped_file = safe
-        .as_ref()
-        .zip(original)
-        .map(|(safe, s)| Arc::new(SourceFile::new(s.path.clone(), safe.text.clone())));
-    let source_file = escaped_file.as_ref().or(original);
+    let escaped = original.and_then(|s| escaped.of(s));
+    let safe = escaped.map(|(safe, _)| safe);
+    let source_file = escaped.map(|(_, file)| file).or(original);
     let clamp = |span: crate::source::Span, len: usize| {
         let (start, end) = match &safe {
             Some(safe) => (safe.offset(span.start), safe.offset(span.end)),
@@ -217,8 +241,9 @@ pub(super) fn render(report: &Report<'_>, options: &RenderOptions) -> String {
         .with_links(false)
         .without_syntax_highlighting();
     let mut text = String::new();
+    let mut escaped = EscapedSources::default();
     for diagnostic in report.diagnostics {
-        let rendered = prepare(diagnostic, report);
+        let rendered = prepare(diagnostic, report, &mut escaped);
         let mut one = String::new();
         if handler.render_report(&mut one, &rendered).is_err() {
             // miette failing on a span is no reason to lose the finding.

@@ -1,4 +1,4 @@
-//! SCHEMA009 not-analysed: manifests that could not be rendered or seen (tool missing, render error, remote input, kpt, rendering off); container checks are skipped for them. Emitted by the engine while loading.
+//! SCHEMA009 not-analysed: manifests that could not be rendered or seen (tool missing, render error, remote input, kpt, rendering off), and build contexts too large to list; the checks that need them are skipped. Emitted by the engine.
 
 use crate::diagnostic::Severity;
 use crate::rules::{Check, FixAvailability, Rule};
@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Info,
     fix: FixAvailability::None,
     summary:
-        "Manifests skafix could not render or see (tool missing, render error, remote chart, kpt, rendering off); container checks are skipped for them.",
+        "Manifests skafix could not render or see (tool missing, render error, remote chart, kpt, rendering off) and build contexts too large to list; the checks that need them are skipped.",
     check: Check::Engine,
     doc: include_str!("../../../rules/SCHEMA009.md"),
 };
