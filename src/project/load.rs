@@ -32,7 +32,8 @@ pub struct ConfigDoc {
     pub file: FileId,
     /// Index of the document in its file.
     pub index: usize,
-    pub tree: Val,
+    /// The document as a tree, shared by the evaluations that apply no profile.
+    pub tree: Arc<Val>,
     pub api_version: Option<String>,
     pub name: Option<String>,
     /// Directory paths in the config are resolved against.
@@ -451,7 +452,7 @@ pub fn load_within(paths: Vec<PathBuf>, roots: Roots, overlay: Overlay) -> Proje
                     .path(&["metadata", "name"])
                     .and_then(Val::as_str)
                     .map(str::to_string),
-                tree,
+                tree: Arc::new(tree),
                 dir: dir.clone(),
             });
         }

@@ -23,7 +23,9 @@ pub struct Pipeline<'p> {
     pub config: &'p ConfigDoc,
     /// None for the base pipeline, else the profile(s) evaluated.
     pub profile: Option<String>,
-    pub tree: Val,
+    /// The config with the evaluated profiles applied (the config's own tree, shared, when
+    /// none is).
+    pub tree: Arc<Val>,
     pub model: PipelineModel,
     /// One view per `model.artifacts` entry, same order.
     pub artifacts: Vec<ArtifactView>,
@@ -279,7 +281,7 @@ impl Cache {
 struct Evaluation {
     config: usize,
     profile: Option<String>,
-    tree: Val,
+    tree: Arc<Val>,
     /// Problems building this evaluation (bad patch paths, unknown -p names).
     problems: Vec<Diagnostic>,
 }
@@ -363,19 +365,15 @@ fn evaluations(
     selection: &ProfileSelection,
     ctx: &ActivationContext,
 ) -> Vec<Evaluation> {
-    let profiles: Vec<Val> = config
-        .tree
-        .get("profiles")
-        .map(|p| p.items().to_vec())
-        .unwrap_or_default();
+    let profiles: &[Val] = config.tree.get("profiles").map_or(&[], Val::items);
     let path = project.file(config.file).path.clone();
     let schema = config
         .api_version
         .as_deref()
         .and_then(crate::skaffold::schema::known_version)
         .and_then(crate::skaffold::schema::schema_for);
-    let apply = |chosen: &[usize], problems: &mut Vec<Diagnostic>| -> Val {
-        let mut tree = config.tree.clone();
+    let apply = |chosen: &[usize], problems: &mut Vec<Diagnostic>| -> Arc<Val> {
+        let mut tree = Val::clone(&config.tree);
         for &i in chosen {
             let profile = &profiles[i];
             profiles::overlay(&mut tree, profile);
@@ -420,7 +418,7 @@ fn evaluations(
                 }
             }
         }
-        tree
+        Arc::new(tree)
     };
     let name_of = |i: usize| {
         profiles[i]
@@ -562,7 +560,7 @@ fn build<'p>(
     project: &'p Project,
     config: &'p ConfigDoc,
     profile: Option<String>,
-    tree: Val,
+    tree: Arc<Val>,
     cache: &Cache,
     problems: &mut Vec<Diagnostic>,
 ) -> Pipeline<'p> {
@@ -1063,13 +1061,9 @@ pub fn active_pipelines<'p>(project: &'p Project, options: &CheckOptions) -> Vec
     let cache = Cache::new(options);
     let mut pipelines = Vec::new();
     for config in &project.configs {
-        let profiles: Vec<Val> = config
-            .tree
-            .get("profiles")
-            .map(|p| p.items().to_vec())
-            .unwrap_or_default();
+        let profiles: &[Val] = config.tree.get("profiles").map_or(&[], Val::items);
         let (chosen, _) = profiles::active_profiles(&profiles, &selection, &ctx);
-        let mut tree = config.tree.clone();
+        let mut tree = Val::clone(&config.tree);
         for i in chosen {
             profiles::overlay(&mut tree, &profiles[i]);
             for p in profiles[i].get("patches").map(Val::items).unwrap_or(&[]) {
@@ -1077,7 +1071,7 @@ pub fn active_pipelines<'p>(project: &'p Project, options: &CheckOptions) -> Vec
             }
         }
         let mut ignored = Vec::new();
-        pipelines.push(build(project, config, None, tree, &cache, &mut ignored));
+        pipelines.push(build(project, config, None, Arc::new(tree), &cache, &mut ignored));
     }
     pipelines
 }
