@@ -281,7 +281,8 @@ impl Cache {
 struct Evaluation {
     config: usize,
     profile: Option<String>,
-    tree: Arc<Val>,
+    /// The profiles applied, in order (see [`apply_profiles`]).
+    chosen: Vec<usize>,
     /// Problems building this evaluation (bad patch paths, unknown -p names).
     problems: Vec<Diagnostic>,
 }
@@ -311,11 +312,12 @@ where
     let made = crate::parallel::map_owned(project.parallel, evaluations, |evaluation| {
         let config = &project.configs[evaluation.config];
         let mut problems = evaluation.problems;
+        let tree = apply_profiles(project, config, &evaluation.chosen, &mut problems);
         let pipeline = build(
             project,
             config,
             evaluation.profile.clone(),
-            evaluation.tree,
+            tree,
             &cache,
             &mut problems,
         );
@@ -344,11 +346,12 @@ pub fn map_pipelines<T>(
     for (i, config) in project.configs.iter().enumerate() {
         for evaluation in evaluations(project, i, config, &selection, &ctx) {
             let mut ignored = Vec::new();
+            let tree = apply_profiles(project, config, &evaluation.chosen, &mut ignored);
             let pipeline = build(
                 project,
                 config,
                 evaluation.profile,
-                evaluation.tree,
+                tree,
                 &cache,
                 &mut ignored,
             );
@@ -358,6 +361,8 @@ pub fn map_pipelines<T>(
     answers
 }
 
+/// The evaluations of one config document, each with the profiles it applies; their trees are
+/// made later, by [`apply_profiles`].
 fn evaluations(
     project: &Project,
     index: usize,
@@ -367,59 +372,6 @@ fn evaluations(
 ) -> Vec<Evaluation> {
     let profiles: &[Val] = config.tree.get("profiles").map_or(&[], Val::items);
     let path = project.file(config.file).path.clone();
-    let schema = config
-        .api_version
-        .as_deref()
-        .and_then(crate::skaffold::schema::known_version)
-        .and_then(crate::skaffold::schema::schema_for);
-    let apply = |chosen: &[usize], problems: &mut Vec<Diagnostic>| -> Arc<Val> {
-        let mut tree = Val::clone(&config.tree);
-        for &i in chosen {
-            let profile = &profiles[i];
-            profiles::overlay(&mut tree, profile);
-            let patches = profile.get("patches").map(Val::items).unwrap_or(&[]);
-            let before_drop = (!patches.is_empty()).then(|| tree.clone());
-            if !patches.is_empty() {
-                patch::drop_empty_collections(&mut tree);
-            }
-            for p in patches {
-                let value_problem = schema.and_then(|schema| {
-                    let path = p.get("path").and_then(Val::as_str)?;
-                    let op = p.get("op").and_then(Val::as_str).unwrap_or("replace");
-                    let value = p.get("value").filter(|_| op == "add" || op == "replace")?;
-                    patch::value_type_problem(schema, path, value).map(|m| (value.origin.span, m))
-                });
-                if let Some((span, message)) = value_problem {
-                    problems.push(engine_diagnostic(
-                        "SCHEMA008",
-                        &path,
-                        span,
-                        format!("profile {message} when this profile is active"),
-                    ));
-                }
-                if let Err(e) = patch::apply(&mut tree, p) {
-                    let span = p.get("path").map_or(p.origin.span, |v| v.origin.span);
-                    problems.push(engine_diagnostic(
-                        "SCHEMA008",
-                        &path,
-                        span,
-                        format!(
-                            "profile patch fails: {}{}; Skaffold aborts when this profile is active",
-                            e.message,
-                            if before_drop.as_ref().is_some_and(|t| {
-                                p.get("path").and_then(Val::as_str).is_some_and(|path| patch::path_is_empty_collection(t, path))
-                            }) {
-                                " (the config has an empty list or map there, which Skaffold drops before patching: it re-marshals the config with `omitempty`)"
-                            } else {
-                                ""
-                            }
-                        ),
-                    ));
-                }
-            }
-        }
-        Arc::new(tree)
-    };
     let name_of = |i: usize| {
         profiles[i]
             .get("name")
@@ -428,48 +380,105 @@ fn evaluations(
             .to_string()
     };
     if !selection.is_empty() {
-        let (chosen, _unknown) = profiles::active_profiles(&profiles, selection, ctx);
-        let mut problems = Vec::new();
-        let tree = apply(&chosen, &mut problems);
+        let (chosen, _unknown) = profiles::active_profiles(profiles, selection, ctx);
         // The user chose this pipeline: its findings are not "only under a profile".
         return vec![Evaluation {
             config: index,
             profile: None,
-            tree,
-            problems,
+            chosen,
+            problems: Vec::new(),
         }];
     }
     // Without `-p`, Skaffold still applies the profiles auto-activated for the command (`dev`),
     // first and in file order (`pkg/skaffold/schema/profiles.go`, ApplyProfiles): that is the
     // pipeline `skaffold dev` runs, and each other profile is evaluated on top of them.
-    let (auto, _) = profiles::active_profiles(&profiles, &ProfileSelection::default(), ctx);
-    let mut base_problems: Vec<Diagnostic> = profiles::auto_profiles_overriding(&profiles, &auto)
+    let (auto, _) = profiles::active_profiles(profiles, &ProfileSelection::default(), ctx);
+    let base_problems: Vec<Diagnostic> = profiles::auto_profiles_overriding(profiles, &auto)
         .into_iter()
         .map(|(span, message)| engine_diagnostic("SCHEMA012", &path, span, message))
         .collect();
-    let base_tree = if auto.is_empty() {
-        config.tree.clone()
-    } else {
-        apply(&auto, &mut base_problems)
-    };
     let mut out = vec![Evaluation {
         config: index,
         profile: None,
-        tree: base_tree,
+        chosen: auto.clone(),
         problems: base_problems,
     }];
     for i in (0..profiles.len()).filter(|i| !auto.contains(i)) {
-        let mut problems = Vec::new();
-        let chosen: Vec<usize> = auto.iter().copied().chain([i]).collect();
-        let tree = apply(&chosen, &mut problems);
         out.push(Evaluation {
             config: index,
             profile: Some(name_of(i)),
-            tree,
-            problems,
+            chosen: auto.iter().copied().chain([i]).collect(),
+            problems: Vec::new(),
         });
     }
     out
+}
+
+/// The tree of `config` with the `chosen` profiles applied in order (overlay, then patches),
+/// with the patches' problems; the config's own tree, shared, when none is chosen. Made on the
+/// thread that evaluates it: a profile copies the whole config.
+fn apply_profiles(
+    project: &Project,
+    config: &ConfigDoc,
+    chosen: &[usize],
+    problems: &mut Vec<Diagnostic>,
+) -> Arc<Val> {
+    if chosen.is_empty() {
+        return config.tree.clone();
+    }
+    let profiles: &[Val] = config.tree.get("profiles").map_or(&[], Val::items);
+    let path = project.file(config.file).path.clone();
+    let schema = config
+        .api_version
+        .as_deref()
+        .and_then(crate::skaffold::schema::known_version)
+        .and_then(crate::skaffold::schema::schema_for);
+    let mut tree = Val::clone(&config.tree);
+    for &i in chosen {
+        let profile = &profiles[i];
+        profiles::overlay(&mut tree, profile);
+        let patches = profile.get("patches").map(Val::items).unwrap_or(&[]);
+        let before_drop = (!patches.is_empty()).then(|| tree.clone());
+        if !patches.is_empty() {
+            patch::drop_empty_collections(&mut tree);
+        }
+        for p in patches {
+            let value_problem = schema.and_then(|schema| {
+                let path = p.get("path").and_then(Val::as_str)?;
+                let op = p.get("op").and_then(Val::as_str).unwrap_or("replace");
+                let value = p.get("value").filter(|_| op == "add" || op == "replace")?;
+                patch::value_type_problem(schema, path, value).map(|m| (value.origin.span, m))
+            });
+            if let Some((span, message)) = value_problem {
+                problems.push(engine_diagnostic(
+                    "SCHEMA008",
+                    &path,
+                    span,
+                    format!("profile {message} when this profile is active"),
+                ));
+            }
+            if let Err(e) = patch::apply(&mut tree, p) {
+                let span = p.get("path").map_or(p.origin.span, |v| v.origin.span);
+                problems.push(engine_diagnostic(
+                    "SCHEMA008",
+                    &path,
+                    span,
+                    format!(
+                        "profile patch fails: {}{}; Skaffold aborts when this profile is active",
+                        e.message,
+                        if before_drop.as_ref().is_some_and(|t| {
+                            p.get("path").and_then(Val::as_str).is_some_and(|path| patch::path_is_empty_collection(t, path))
+                        }) {
+                            " (the config has an empty list or map there, which Skaffold drops before patching: it re-marshals the config with `omitempty`)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+        }
+    }
+    Arc::new(tree)
 }
 
 /// What a pipeline builds and deploys from: its manifests whole, and of each Dockerfile the
@@ -1062,7 +1071,7 @@ pub fn active_pipelines<'p>(project: &'p Project, options: &CheckOptions) -> Vec
     let mut pipelines = Vec::new();
     for config in &project.configs {
         let profiles: &[Val] = config.tree.get("profiles").map_or(&[], Val::items);
-        let (chosen, _) = profiles::active_profiles(&profiles, &selection, &ctx);
+        let (chosen, _) = profiles::active_profiles(profiles, &selection, &ctx);
         let mut tree = Val::clone(&config.tree);
         for i in chosen {
             profiles::overlay(&mut tree, &profiles[i]);
@@ -1071,7 +1080,14 @@ pub fn active_pipelines<'p>(project: &'p Project, options: &CheckOptions) -> Vec
             }
         }
         let mut ignored = Vec::new();
-        pipelines.push(build(project, config, None, Arc::new(tree), &cache, &mut ignored));
+        pipelines.push(build(
+            project,
+            config,
+            None,
+            Arc::new(tree),
+            &cache,
+            &mut ignored,
+        ));
     }
     pipelines
 }
