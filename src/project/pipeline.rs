@@ -309,7 +309,7 @@ where
         .flat_map(|(i, config)| evaluations(project, i, config, &selection, &ctx))
         .collect();
     let cache = Cache::new(options);
-    let made = crate::parallel::map_owned(project.parallel, evaluations, |evaluation| {
+    let built = crate::parallel::map_owned(project.parallel, evaluations, |evaluation| {
         let config = &project.configs[evaluation.config];
         let mut problems = evaluation.problems;
         let tree = apply_profiles(project, config, &evaluation.chosen, &mut problems);
@@ -321,10 +321,35 @@ where
             &cache,
             &mut problems,
         );
-        let made = visit(&pipeline, problems);
-        (evaluation.profile, made)
+        (evaluation.profile, pipeline, problems)
     });
+    if project.parallel {
+        watch_synced_contexts(built.iter().map(|(_, pipeline, _)| pipeline));
+    }
+    let made =
+        crate::parallel::map_owned(project.parallel, built, |(profile, pipeline, problems)| {
+            (profile, visit(&pipeline, problems))
+        });
     (made, Built(cache))
+}
+
+/// Lists each synced build context and makes its watched set, once and side by side, before
+/// the rules run. Evaluations run together check the same artifacts in the same order: left to
+/// the rules, they would reach a context at the same moment, one thread waiting for the other's
+/// listing and both making the same watched set.
+fn watch_synced_contexts<'a, 'p: 'a>(pipelines: impl Iterator<Item = &'a Pipeline<'p>>) {
+    let mut seen = HashSet::new();
+    let synced: Vec<(&Artifact, &ArtifactView)> = pipelines
+        .flat_map(Pipeline::artifacts)
+        .filter(|(artifact, view)| {
+            artifact.sync.is_some() && seen.insert(Arc::as_ptr(&view.context))
+        })
+        .collect();
+    crate::parallel::map(true, &synced, |(artifact, view)| {
+        if let Some(built) = super::runtime::BuiltImage::of(artifact, view) {
+            super::watch::Watched::of(view, built.dockerfile, &built.build_args);
+        }
+    });
 }
 
 /// Calls `query` on every effective pipeline `run_rules` would check (the dev pipeline of each
