@@ -458,10 +458,12 @@ fn apply_profiles(
         .as_deref()
         .and_then(crate::skaffold::schema::known_version)
         .and_then(crate::skaffold::schema::schema_for);
-    let mut tree = Val::clone(&config.tree);
-    for &i in chosen {
+    let mut tree = profiles::overlaid(&config.tree, &profiles[chosen[0]]);
+    for (n, &i) in chosen.iter().enumerate() {
         let profile = &profiles[i];
-        profiles::overlay(&mut tree, profile);
+        if n > 0 {
+            profiles::overlay(&mut tree, profile);
+        }
         let patches = profile.get("patches").map(Val::items).unwrap_or(&[]);
         let before_drop = (!patches.is_empty()).then(|| tree.clone());
         if !patches.is_empty() {

@@ -53,6 +53,52 @@ fn field_kind(path: &[&str]) -> Option<FieldKind> {
     })
 }
 
+/// A copy of `config` with `profile` overlaid, as [`overlay`] on a clone makes it, without
+/// first copying the values the profile replaces: a profile that lists a monorepo's artifacts
+/// would otherwise copy the config's whole artifact list only to drop it.
+pub fn overlaid(config: &Val, profile: &Val) -> Val {
+    let replaced: std::collections::HashSet<String> = written_paths(profile)
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    let mut tree = clone_keeping(config, &replaced, &mut String::new());
+    overlay(&mut tree, profile);
+    tree
+}
+
+/// `value` copied, except the map entries at the `/`-joined key paths in `replaced` (below
+/// `path`), which are left null for the overlay to set.
+fn clone_keeping(
+    value: &Val,
+    replaced: &std::collections::HashSet<String>,
+    path: &mut String,
+) -> Val {
+    let Kind::Map(entries) = &value.kind else {
+        return value.clone();
+    };
+    let entries = entries
+        .iter()
+        .map(|(key, child)| {
+            let parent_len = path.len();
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(key);
+            let copied = if replaced.contains(path.as_str()) {
+                Val::null(child.origin)
+            } else {
+                clone_keeping(child, replaced, path)
+            };
+            path.truncate(parent_len);
+            (key.clone(), copied)
+        })
+        .collect();
+    Val {
+        kind: Kind::Map(entries),
+        origin: value.origin,
+    }
+}
+
 /// Overlays one profile's pipeline sections onto a config document (both as trees).
 pub fn overlay(config: &mut Val, profile: &Val) {
     for key in PIPELINE_KEYS {
@@ -444,6 +490,55 @@ mod tests {
         let docs = crate::yaml::parse(text).unwrap();
         let mut budget = 10_000;
         Val::from_yaml(docs[0].root_ref().unwrap(), FileId(0), &mut budget).unwrap()
+    }
+
+    /// Every profile of every real config in `tests/corpus/skaffold` (with its one-of groups,
+    /// zero values, free-form maps and unknown keys) overlays to the same tree whether the
+    /// config is copied whole first or without the values the profile replaces.
+    #[test]
+    fn overlaid_is_overlay_on_a_copy_for_every_corpus_profile() {
+        fn configs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    configs(&path, out);
+                } else if path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("skaffold") && n.ends_with(".yaml"))
+                {
+                    out.push(path);
+                }
+            }
+        }
+        let mut paths = Vec::new();
+        configs(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/skaffold"),
+            &mut paths,
+        );
+        let mut compared = 0;
+        for path in paths {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(docs) = crate::yaml::parse(&text) else {
+                continue;
+            };
+            for doc in &docs {
+                let Some(root) = doc.root_ref() else { continue };
+                let mut budget = 200_000;
+                let Ok(config) = Val::from_yaml(root, FileId(0), &mut budget) else {
+                    continue;
+                };
+                for profile in config.get("profiles").map_or(&[][..], Val::items) {
+                    let mut copied = config.clone();
+                    overlay(&mut copied, profile);
+                    assert_eq!(overlaid(&config, profile), copied, "{}", path.display());
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 200, "{compared} profiles compared");
     }
 
     #[test]
