@@ -1,7 +1,10 @@
 //! `skafix fix` through the command line: the diff mode writes nothing, fixing writes and
 //! converges, and the config's `unfixable` and the exit-code flags are honoured.
 
+mod common;
+
 use assert_cmd::Command;
+use common::copy_tree;
 use std::path::Path;
 
 const SUPPRESSED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cli/suppressed");
@@ -93,19 +96,6 @@ fn unfixable_codes_are_left_alone() {
         "skaffold.yaml:7:32: warning: SUP001 unused suppression: no `SCHEMA007` finding on the line it applies to\n"
     );
     assert_eq!(read(dir.path()), before);
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// The safe exec-form fix of the demo's CMD would make uvicorn PID 1, which the dev profile's

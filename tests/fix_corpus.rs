@@ -3,6 +3,9 @@
 //! was applied is gone, no new error appears, a second run changes nothing, and `--diff`
 //! predicts exactly what `fix` writes.
 
+mod common;
+
+use common::copy_tree;
 use skafix::diagnostic::Severity;
 use skafix::engine::CheckOptions;
 use skafix::fix::{self, FixOptions};
@@ -11,24 +14,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/skaffold");
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if kind.is_file() {
-            fs::copy(entry.path(), &target).unwrap();
-            // The corpus is kept read-only; a checkout the user fixes is writable (`fix`
-            // refuses read-only files).
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
-        }
-    }
-}
 
 fn files(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
     for entry in fs::read_dir(dir).unwrap() {

@@ -4,23 +4,13 @@
 //! fixed; every fix offered for that rule's findings must be applied, and none of them may be
 //! refused (a refusal would mean `check` offers a fix that makes things worse).
 
+mod common;
+
+use common::copy_tree;
 use skafix::diagnostic::Applicability;
 use skafix::engine::{check, CheckOptions};
 use skafix::fix::{run, FixOptions};
 use std::path::Path;
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 #[test]
 fn every_offered_fix_of_a_failing_fixture_is_proven_and_applied() {
