@@ -59,24 +59,24 @@ pub fn check(options: &CheckOptions) -> Result<CheckOutcome, EngineError> {
     }
     let mut retained = Retained::default();
     let diagnostics = run_rules(&project, options, &mut retained);
-    let outcome = CheckOutcome {
-        files_checked: {
-            let mut files: Vec<_> = project.configs.iter().map(|c| c.file).collect();
-            files.sort();
-            files.dedup();
-            files.len()
-        },
-        sources: project
-            .sources()
-            .iter()
-            .map(|f| (f.path.clone(), f.clone()))
-            .collect(),
+    let files_checked = {
+        let mut files: Vec<_> = project.configs.iter().map(|c| c.file).collect();
+        files.sort();
+        files.dedup();
+        files.len()
+    };
+    let sources = project
+        .sources()
+        .iter()
+        .map(|f| (f.path.clone(), f.clone()))
+        .collect();
+    retained.keep(project);
+    Ok(CheckOutcome {
+        files_checked,
+        sources,
         diagnostics,
         retained,
-    };
-    let mut outcome = outcome;
-    outcome.retained.keep(project);
-    Ok(outcome)
+    })
 }
 
 /// Every rule over every evaluation of the project (base pipeline and each profile, or the

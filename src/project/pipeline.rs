@@ -323,9 +323,10 @@ where
         );
         (evaluation.profile, pipeline, problems)
     });
-    if project.parallel {
-        watch_synced_contexts(built.iter().map(|(_, pipeline, _)| pipeline));
-    }
+    watch_synced_contexts(
+        project.parallel,
+        built.iter().map(|(_, pipeline, _)| pipeline),
+    );
     let made =
         crate::parallel::map_owned(project.parallel, built, |(profile, pipeline, problems)| {
             (profile, visit(&pipeline, problems))
@@ -337,7 +338,10 @@ where
 /// the rules run. Evaluations run together check the same artifacts in the same order: left to
 /// the rules, they would reach a context at the same moment, one thread waiting for the other's
 /// listing and both making the same watched set.
-fn watch_synced_contexts<'a, 'p: 'a>(pipelines: impl Iterator<Item = &'a Pipeline<'p>>) {
+fn watch_synced_contexts<'a, 'p: 'a>(
+    parallel: bool,
+    pipelines: impl Iterator<Item = &'a Pipeline<'p>>,
+) {
     let mut seen = HashSet::new();
     let synced: Vec<(&Artifact, &ArtifactView)> = pipelines
         .flat_map(Pipeline::artifacts)
@@ -345,7 +349,7 @@ fn watch_synced_contexts<'a, 'p: 'a>(pipelines: impl Iterator<Item = &'a Pipelin
             artifact.sync.is_some() && seen.insert(Arc::as_ptr(&view.context))
         })
         .collect();
-    crate::parallel::map(true, &synced, |(artifact, view)| {
+    crate::parallel::map(parallel, &synced, |(artifact, view)| {
         if let Some(built) = super::runtime::BuiltImage::of(artifact, view) {
             super::watch::Watched::of(view, built.dockerfile, &built.build_args);
         }

@@ -385,21 +385,9 @@ impl AirConfig {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::spanned;
     use super::AirConfig;
-    use crate::skaffold::model::{Spanned, SyncRule};
-    use crate::skaffold::tree::{FileId, Origin};
-    use crate::source::Span;
-
-    fn spanned(v: &str) -> Spanned<String> {
-        Spanned {
-            value: v.into(),
-            origin: Origin {
-                file: FileId::default(),
-                span: Span::default(),
-                key_span: None,
-            },
-        }
-    }
+    use crate::skaffold::model::SyncRule;
 
     fn rule(src: &str, dest: &str) -> SyncRule {
         SyncRule {

@@ -136,7 +136,8 @@ mod tests {
     use crate::skaffold::tree::{FileId, Origin};
     use crate::source::Span;
 
-    fn spanned(v: &str) -> Spanned<String> {
+    /// A value at no place in particular, for tests of the reload rules.
+    pub(super) fn spanned(v: &str) -> Spanned<String> {
         Spanned {
             value: v.into(),
             origin: Origin {
